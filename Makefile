@@ -1,0 +1,39 @@
+# publish: `make` builds the demo manuscript into dist/, `make test` runs the tests.
+# Both create .venv when it is missing.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: all build epub pdf test lint validators bench clean
+
+all: build
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+build: $(STAMP)
+	$(BIN)/publish build -m manuscript -o dist
+
+epub: $(STAMP)
+	$(BIN)/publish epub -m manuscript
+
+pdf: $(STAMP)
+	$(BIN)/publish pdf -m manuscript
+
+validators:
+	bash tests/install-validators.sh
+
+test: $(STAMP) validators
+	$(BIN)/ruff check publish tests
+	$(BIN)/python -m pytest -n 2
+
+lint: $(STAMP)
+	$(BIN)/ruff check publish tests
+	$(BIN)/ruff format --check publish tests
+
+clean:
+	rm -rf dist .pytest_cache .ruff_cache

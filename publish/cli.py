@@ -1,0 +1,245 @@
+"""The ``publish`` command line: a thin layer over the library."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from publish import __version__
+from publish.errors import PublishError
+
+log = logging.getLogger("publish")
+
+
+class _MessageHandler(logging.Handler):
+    """Print warnings as ``Warning: ...`` on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        prefix = "Warning: " if record.levelno >= logging.WARNING else ""
+        click.echo(f"{prefix}{record.getMessage()}", err=True)
+
+
+def _setup_logging(verbosity: int) -> None:
+    level = {-1: logging.ERROR, 0: logging.WARNING}.get(verbosity, logging.INFO)
+    handler = _MessageHandler()
+    for name in ("publish",):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.setLevel(level)
+        logger.propagate = False
+
+
+def _reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn a PublishError into ``Error: file:line: message`` lines and exit status 1."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except PublishError as error:
+            for problem in error.problems:
+                click.echo(f"Error: {problem.format(Path.cwd())}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+manuscript_option = click.option(
+    "-m", "--manuscript", "manuscript", type=click.Path(path_type=Path, file_okay=False), default=Path("manuscript"),
+    show_default=True, help="The manuscript folder (book.yaml and the pieces).",
+)  # fmt: skip
+strict_option = click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+styles_option = click.option(
+    "--styles", type=click.Path(path_type=Path, file_okay=False, exists=True), default=None,
+    help="A folder of stylesheets (epub.css, print.css, ...) that replace the built-in ones.",
+)  # fmt: skip
+
+
+def _report_written(target: Path) -> None:
+    """Name the file written, unless --quiet."""
+    if log.isEnabledFor(logging.WARNING):
+        click.echo(f"Wrote {target}")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="publish")
+@click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
+@click.option("-v", "--verbose", is_flag=True, help="Say what is being done.")
+def main(quiet: bool, verbose: bool) -> None:
+    """Turn a folder of linked articles into an EPUB and a print-ready PDF.
+
+    \b
+    Example:
+      publish build -m manuscript     # dist/<title>.epub and dist/<title>.pdf
+    """
+    _setup_logging(-1 if quiet else 1 if verbose else 0)
+
+
+def _epub_options(embed_fonts: bool, styles: Path | None) -> Any:
+    from publish.epub import EpubOptions
+
+    return EpubOptions(embed_fonts=embed_fonts, styles=styles)
+
+
+@main.command()
+@manuscript_option
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="The EPUB to write [default: dist/<slug>.epub].")
+@click.option("--embed-fonts", is_flag=True, help="Embed the book's OFL fonts (by default the reader's fonts are used).")
+@styles_option
+@strict_option
+@_reports_errors
+def epub(manuscript: Path, output: Path | None, embed_fonts: bool, styles: Path | None, strict: bool) -> None:
+    """Write the book as an EPUB 3.
+
+    \b
+    Example:
+      publish epub -m manuscript -o dist/book.epub
+    """
+    from publish.build import prepare
+    from publish.epub import write_epub
+
+    rendered = prepare(manuscript, strict)
+    target = output or Path("dist") / f"{rendered.book.slug}.epub"
+    write_epub(rendered, target, _epub_options(embed_fonts, styles))
+    _report_written(target)
+
+
+def _pdf_options(paper: str, duplex: bool, bleed: str | None, crop_marks: bool, large_print: bool, styles: Path | None) -> Any:
+    from publish.pdf import PdfOptions
+
+    return PdfOptions(paper=paper, duplex=duplex, bleed=bleed, crop_marks=crop_marks, large_print=large_print, styles=styles)
+
+
+pdf_options = [
+    click.option("--paper", type=click.Choice(["letter", "a4", "a5", "half-letter"]), default="letter", show_default=True, help="Paper size."),
+    click.option("--duplex", is_flag=True, help="Start each piece on a right-hand page, for double-sided printing."),
+    click.option("--bleed", metavar="LENGTH", default=None, help="Bleed for a print shop, e.g. 0.125in or 3mm."),
+    click.option("--crop-marks", is_flag=True, help="Print crop marks (adds a 0.125in bleed unless --bleed is given)."),
+    click.option("--large-print", is_flag=True, help="Large print: 18 pt sans serif, ragged right, no hyphenation."),
+]
+
+
+def _with(options: list[Callable[[Any], Any]]) -> Callable[[Any], Any]:
+    def decorate(function: Any) -> Any:
+        for option in reversed(options):
+            function = option(function)
+        return function
+
+    return decorate
+
+
+@main.command()
+@manuscript_option
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="The PDF to write [default: dist/<slug>.pdf].")
+@_with(pdf_options)
+@styles_option
+@strict_option
+@_reports_errors
+def pdf(manuscript: Path, output: Path | None, paper: str, duplex: bool, bleed: str | None, crop_marks: bool,
+        large_print: bool, styles: Path | None, strict: bool) -> None:  # fmt: skip
+    """Write the book as a print-ready PDF.
+
+    \b
+    Example:
+      publish pdf -m manuscript --paper a4 --duplex -o dist/book.pdf
+    """
+    from publish.build import prepare
+    from publish.pdf import write_pdf
+
+    rendered = prepare(manuscript, strict)
+    target = output or Path("dist") / f"{rendered.book.slug}.pdf"
+    write_pdf(rendered, target, _pdf_options(paper, duplex, bleed, crop_marks, large_print, styles))
+    _report_written(target)
+
+
+@main.command()
+@manuscript_option
+@click.option("-o", "--output", "output_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"),
+              show_default=True, help="The folder to write both files into.")  # fmt: skip
+@styles_option
+@strict_option
+@_reports_errors
+def build(manuscript: Path, output_dir: Path, styles: Path | None, strict: bool) -> None:
+    """Write both the EPUB and the PDF.
+
+    \b
+    Example:
+      publish build -m manuscript -o dist
+    """
+    from publish.build import prepare
+    from publish.epub import write_epub
+    from publish.pdf import write_pdf
+
+    rendered = prepare(manuscript, strict)
+    for target, write, options in (
+        (output_dir / f"{rendered.book.slug}.epub", write_epub, _epub_options(False, styles)),
+        (output_dir / f"{rendered.book.slug}.pdf", write_pdf, _pdf_options("letter", False, None, False, False, styles)),
+    ):
+        write(rendered, target, options)
+        _report_written(target)
+
+
+@main.command()
+@manuscript_option
+@_reports_errors
+def check(manuscript: Path) -> None:
+    """Report every problem in the manuscript at once, without writing anything.
+
+    Exits with status 1 when any problem is an error.
+
+    \b
+    Example:
+      publish check -m manuscript
+    """
+    from publish.build import collect_problems
+
+    book, _, problems = collect_problems(manuscript)
+    for problem in problems:
+        label = "Error" if problem.severity == "error" else "Warning"
+        click.echo(f"{label}: {problem.format(Path.cwd())}", err=True)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        click.echo(f"{len(errors)} error(s), {len(problems) - len(errors)} warning(s)", err=True)
+        sys.exit(1)
+    pieces = len(book.pieces) if book else 0
+    click.echo(f"OK: {pieces} pieces, {len(problems)} warning(s)")
+
+
+@main.command()
+@manuscript_option
+@_reports_errors
+def toc(manuscript: Path) -> None:
+    """Print the reading order and the table of contents, without building anything.
+
+    \b
+    Example:
+      publish toc -m manuscript
+    """
+    from publish.build import prepare
+
+    rendered = prepare(manuscript)
+    book = rendered.book
+    click.echo(book.meta.title)
+    click.echo("")
+    click.echo("Reading order:")
+    for number, piece in enumerate(book.pieces, 1):
+        note = "  (link only)" if piece.is_link_only else ""
+        click.echo(f"  {number}. {piece.name}{note}")
+    click.echo("")
+    click.echo("Contents:")
+    for piece in rendered.pieces:
+        click.echo(f"  {piece.title}")
+        for heading in piece.headings:
+            indent = "    " * (heading.level - 1)
+            click.echo(f"{indent}{heading.text}")
+    if rendered.link_only:
+        click.echo("  Continue reading")
+        for piece in rendered.link_only:
+            click.echo(f"      {piece.title}" + (f" <{piece.url}>" if piece.url else ""))
+

@@ -1,0 +1,86 @@
+"""The one family of exceptions that the CLI turns into a message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a manuscript, located as precisely as known."""
+
+    path: Path | None
+    line: int | None
+    message: str
+    severity: str = "error"  # "error" or "warning"
+
+    def location(self, base: Path | None = None) -> str:
+        """Return ``file:line`` (or less) for this problem."""
+        if self.path is None:
+            return ""
+        shown = self.path
+        if base is not None:
+            try:
+                shown = self.path.resolve().relative_to(base.resolve())
+            except ValueError:
+                shown = self.path
+        return f"{shown}:{self.line}" if self.line else f"{shown}"
+
+    def format(self, base: Path | None = None) -> str:
+        """Return ``file:line: message``."""
+        where = self.location(base)
+        return f"{where}: {self.message}" if where else self.message
+
+
+class PublishError(Exception):
+    """A problem the user can fix: bad input, an unwritable output."""
+
+    def __init__(self, message: str, path: Path | None = None, line: int | None = None):
+        super().__init__(message)
+        self.problems: tuple[Problem, ...] = (Problem(path, line, message),)
+
+    def __str__(self) -> str:
+        return "\n".join(p.format() for p in self.problems)
+
+
+class ManuscriptError(PublishError):
+    """The manuscript cannot be built; carries every problem found."""
+
+    def __init__(self, problems: list[Problem] | tuple[Problem, ...]):
+        first = problems[0]
+        super().__init__(first.message, first.path, first.line)
+        self.problems = tuple(problems)
+
+
+class RenderError(PublishError):
+    """A piece could not be rendered."""
+
+
+class OutputError(PublishError):
+    """An output file could not be written."""
+
+
+class Problems:
+    """Collects problems while a stage goes on, so all are reported at once."""
+
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+
+    def error(self, path: Path | None, line: int | None, message: str) -> None:
+        """Record an error."""
+        self.items.append(Problem(path, line, message, "error"))
+
+    def warning(self, path: Path | None, line: int | None, message: str) -> None:
+        """Record a warning."""
+        self.items.append(Problem(path, line, message, "warning"))
+
+    @property
+    def errors(self) -> list[Problem]:
+        """The problems that stop a build."""
+        return [p for p in self.items if p.severity == "error"]
+
+    def raise_if_errors(self) -> None:
+        """Raise a ManuscriptError carrying every error collected so far."""
+        if self.errors:
+            raise ManuscriptError(self.errors)

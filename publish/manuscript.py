@@ -1,0 +1,427 @@
+"""Load a manuscript folder: ``book.yaml`` and the Markdown pieces beside it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from publish.errors import Problems
+
+BOOK_FILE = "book.yaml"
+
+# RFC 5646 well-formed language tags (langtag and private use; no grandfathered tags).
+_BCP47 = re.compile(
+    r"^(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{4,8})"
+    r"(?:-[A-Za-z]{4})?"
+    r"(?:-(?:[A-Za-z]{2}|[0-9]{3}))?"
+    r"(?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*"
+    r"(?:-[0-9A-WY-Za-wy-z](?:-[A-Za-z0-9]{2,8})+)*"
+    r"(?:-x(?:-[A-Za-z0-9]{1,8})+)?$"
+    r"|^x(?:-[A-Za-z0-9]{1,8})+$"
+)
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class Practice:
+    """The practice's details, printed on handouts."""
+
+    name: str | None = None
+    website: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class HandoutText:
+    """Extra text printed at the foot of every handout."""
+
+    footer: str | None = None
+    disclaimer: str | None = None
+
+
+@dataclass(frozen=True)
+class Series:
+    """The series a book belongs to."""
+
+    name: str
+    position: int | None = None
+
+
+@dataclass(frozen=True)
+class BookMeta:
+    """What ``book.yaml`` says about the book."""
+
+    title: str
+    author: str
+    language: str
+    start: str
+    subtitle: str | None = None
+    publisher: str | None = None
+    date: str | None = None
+    identifier: str | None = None
+    rights: str | None = None
+    description: str | None = None
+    subjects: tuple[str, ...] = ()
+    series: Series | None = None
+    cover: str | None = None
+    contents: tuple[str, ...] | None = None
+    practice: Practice = Practice()
+    handout: HandoutText = HandoutText()
+    key_lines: tuple[tuple[str, int], ...] = ()
+
+    def line_of(self, key: str) -> int | None:
+        """Return the line of ``key`` in book.yaml, if known."""
+        return dict(self.key_lines).get(key)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One Markdown file: front matter and body."""
+
+    path: Path
+    name: str  # the file's path relative to the manuscript folder, with "/"
+    title: str
+    slug: str
+    body: str
+    body_line: int  # line number in the file where the body starts
+    date: str | None = None
+    author: str | None = None
+    summary: str | None = None
+    url: str | None = None
+    previous: str | None = None
+    next: str | None = None
+    lang: str | None = None
+    image: str | None = None
+    image_alt: str | None = None
+    key_lines: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def is_link_only(self) -> bool:
+        """True when the piece has no text yet: known only by title and URL."""
+        return not self.body.strip()
+
+    def line_of(self, key: str) -> int | None:
+        """Return the line of a front-matter key, if known."""
+        return dict(self.key_lines).get(key)
+
+
+@dataclass(frozen=True)
+class Manuscript:
+    """Everything read from a manuscript folder."""
+
+    root: Path
+    meta: BookMeta
+    pieces: dict[str, Piece]
+
+
+# --- YAML with line numbers -------------------------------------------------
+
+
+def _load_yaml(text: str, path: Path, problems: Problems, first_line: int = 1) -> tuple[Any, dict[str, int]] | None:
+    """Parse YAML; return the value and the line of each top-level key, or None on a syntax error."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        value = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = first_line + mark.line if mark else None
+        problems.error(path, line, f"invalid YAML: {exc.problem or exc.context}")
+        return None
+    except yaml.YAMLError as exc:
+        problems.error(path, None, f"invalid YAML: {exc}")
+        return None
+    finally:
+        loader.dispose()
+    lines: dict[str, int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                lines[str(key_node.value)] = first_line + key_node.start_mark.line
+                if isinstance(value_node, yaml.MappingNode):
+                    for sub_key, _ in value_node.value:
+                        if isinstance(sub_key, yaml.ScalarNode):
+                            lines[f"{key_node.value}.{sub_key.value}"] = first_line + sub_key.start_mark.line
+    return value, lines
+
+
+def read_text(path: Path, problems: Problems) -> str | None:
+    """Read a UTF-8 file; report a decoding error with its line and byte offset."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        problems.error(path, None, f"cannot read file: {exc.strerror}")
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        problems.error(
+            path, line, f"not valid UTF-8: byte 0x{data[exc.start]:02X} at offset {exc.start}; save the file as UTF-8"
+        )
+        return None
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+# --- field validation -------------------------------------------------------
+
+
+class _Fields:
+    """Checks a YAML mapping against the keys a file may hold."""
+
+    def __init__(self, data: dict[str, Any], lines: dict[str, int], path: Path, problems: Problems, prefix: str = ""):
+        self.data = data
+        self.lines = lines
+        self.path = path
+        self.problems = problems
+        self.prefix = prefix
+
+    def line(self, key: str) -> int | None:
+        return self.lines.get(self.prefix + key)
+
+    def reject_unknown(self, allowed: set[str]) -> None:
+        for key in self.data:
+            if key not in allowed:
+                known = ", ".join(sorted(allowed))
+                self.problems.error(self.path, self.line(str(key)), f"unknown key '{self.prefix}{key}' (known keys: {known})")
+
+    def _wrong(self, key: str, expected: str) -> None:
+        got = type(self.data[key]).__name__
+        self.problems.error(self.path, self.line(key), f"'{self.prefix}{key}' must be {expected}, not {got}")
+
+    def text(self, key: str, required: bool = False) -> str | None:
+        value = self.data.get(key)
+        if value is None:
+            if required:
+                return None
+            return None
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            self._wrong(key, "text")
+            return None
+        text = str(value).strip()
+        if required and not text:
+            self.problems.error(self.path, self.line(key), f"'{self.prefix}{key}' must not be empty")
+            return None
+        return text or None
+
+    def date(self, key: str) -> str | None:
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        if isinstance(value, str) and _DATE.match(value.strip()):
+            try:
+                return dt.date.fromisoformat(value.strip()).isoformat()
+            except ValueError:
+                pass
+        self.problems.error(self.path, self.line(key), f"'{self.prefix}{key}' must be a date written YYYY-MM-DD, not {value!r}")
+        return None
+
+    def text_list(self, key: str) -> tuple[str, ...] | None:
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value):
+            self._wrong(key, "a list of text")
+            return None
+        return tuple(str(v).strip() for v in value)
+
+    def mapping(self, key: str) -> _Fields | None:
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            self._wrong(key, "a mapping")
+            return None
+        return _Fields(value, self.lines, self.path, self.problems, f"{self.prefix}{key}.")
+
+    def language(self, key: str) -> str | None:
+        value = self.text(key)
+        if value is not None and not _BCP47.match(value):
+            self.problems.error(self.path, self.line(key), f"'{self.prefix}{key}' is not a BCP 47 language tag: {value!r} (for example en-US)")
+            return None
+        return value
+
+
+_BOOK_KEYS = {
+    "title", "author", "language", "start", "subtitle", "publisher", "date", "identifier", "rights",
+    "description", "subjects", "series", "cover", "contents", "practice", "handout",
+}  # fmt: skip
+_PIECE_KEYS = {
+    "title", "slug", "date", "author", "summary", "url", "previous", "next", "lang", "image", "image_alt",
+}  # fmt: skip
+
+
+def _load_book_meta(root: Path, problems: Problems) -> BookMeta | None:
+    path = root / BOOK_FILE
+    if not path.is_file():
+        problems.error(path, None, f"no {BOOK_FILE}: a manuscript folder needs one (with title, author, language, start)")
+        return None
+    text = read_text(path, problems)
+    if text is None:
+        return None
+    parsed = _load_yaml(text, path, problems)
+    if parsed is None:
+        return None
+    data, lines = parsed
+    if not isinstance(data, dict):
+        problems.error(path, 1, f"{BOOK_FILE} must be a mapping of keys to values")
+        return None
+    fields = _Fields(data, lines, path, problems)
+    fields.reject_unknown(_BOOK_KEYS)
+    missing = [k for k in ("title", "author", "language", "start") if data.get(k) in (None, "")]
+    if missing:
+        problems.error(path, None, "missing required key" + ("s " if len(missing) > 1 else " ") + ", ".join(missing))
+    series = None
+    if (series_fields := fields.mapping("series")) is not None:
+        series_fields.reject_unknown({"name", "position"})
+        name = series_fields.text("name")
+        position = series_fields.data.get("position")
+        if position is not None and (isinstance(position, bool) or not isinstance(position, (int, float))):
+            series_fields._wrong("position", "a number")
+            position = None
+        if name is None:
+            problems.error(path, fields.line("series"), "'series' needs a 'name'")
+        else:
+            series = Series(name, int(position) if position is not None else None)
+    practice = Practice()
+    if (practice_fields := fields.mapping("practice")) is not None:
+        practice_fields.reject_unknown({"name", "website", "phone", "email"})
+        practice = Practice(*(practice_fields.text(k) for k in ("name", "website", "phone", "email")))
+    handout = HandoutText()
+    if (handout_fields := fields.mapping("handout")) is not None:
+        handout_fields.reject_unknown({"footer", "disclaimer"})
+        handout = HandoutText(handout_fields.text("footer"), handout_fields.text("disclaimer"))
+    title, author = fields.text("title", True), fields.text("author", True)
+    language, start = fields.language("language"), fields.text("start", True)
+    meta = BookMeta(
+        title=title or "",
+        author=author or "",
+        language=language or "",
+        start=start or "",
+        subtitle=fields.text("subtitle"),
+        publisher=fields.text("publisher"),
+        date=fields.date("date"),
+        identifier=fields.text("identifier"),
+        rights=fields.text("rights"),
+        description=fields.text("description"),
+        subjects=fields.text_list("subjects") or (),
+        series=series,
+        cover=fields.text("cover"),
+        contents=fields.text_list("contents"),
+        practice=practice,
+        handout=handout,
+        key_lines=tuple(sorted(lines.items())),
+    )
+    if not (title and author and language and start):
+        return None
+    return meta
+
+
+# --- pieces -----------------------------------------------------------------
+
+
+def slugify(text: str) -> str:
+    """Make a slug the way Python-Markdown's toc extension does by default."""
+    from markdown.extensions.toc import slugify as toc_slugify
+
+    return toc_slugify(text, "-")
+
+
+def _split_front_matter(text: str, path: Path, problems: Problems) -> tuple[str, str, int] | None:
+    """Split a piece into (front matter, body, first body line)."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        problems.error(path, 1, "no front matter: a piece starts with a '---' line, then 'title: ...', then '---'")
+        return None
+    for index in range(1, len(lines)):
+        if lines[index].strip() in ("---", "..."):
+            return "\n".join(lines[1:index]), "\n".join(lines[index + 1 :]), index + 2
+    problems.error(path, 1, "front matter is not terminated: add a '---' line after it")
+    return None
+
+
+def load_piece(root: Path, path: Path, problems: Problems) -> Piece | None:
+    """Read one piece; report what is wrong with it and return None if it is unusable."""
+    text = read_text(path, problems)
+    if text is None:
+        return None
+    split = _split_front_matter(text, path, problems)
+    if split is None:
+        return None
+    front, body, body_line = split
+    parsed = _load_yaml(front, path, problems, first_line=2)
+    if parsed is None:
+        return None
+    data, lines = parsed
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        problems.error(path, 2, "front matter must be a mapping of keys to values (for example 'title: ...')")
+        return None
+    fields = _Fields(data, lines, path, problems)
+    fields.reject_unknown(_PIECE_KEYS)
+    title = fields.text("title", True)
+    if title is None:
+        if "title" not in data:
+            problems.error(path, 1, "piece has no title: add 'title: ...' to its front matter")
+        return None
+    name = path.relative_to(root).as_posix()
+    slug = fields.text("slug") or slugify(path.stem) or "piece"
+    if slugify(slug) != slug:
+        problems.error(path, fields.line("slug"), f"slug {slug!r} may hold only lower-case letters, digits, '-' and '_'")
+    return Piece(
+        path=path,
+        name=name,
+        title=title,
+        slug=slug,
+        body=body,
+        body_line=body_line,
+        date=fields.date("date"),
+        author=fields.text("author"),
+        summary=fields.text("summary"),
+        url=fields.text("url"),
+        previous=fields.text("previous"),
+        next=fields.text("next"),
+        lang=fields.language("lang"),
+        image=fields.text("image"),
+        image_alt=fields.text("image_alt"),
+        key_lines=tuple(sorted(lines.items())),
+    )
+
+
+def load_manuscript(root: Path, problems: Problems) -> Manuscript | None:
+    """Read ``book.yaml`` and every ``*.md`` piece under ``root``; report all problems found."""
+    if not root.is_dir():
+        problems.error(root, None, "manuscript folder not found")
+        return None
+    meta = _load_book_meta(root, problems)
+    pieces: dict[str, Piece] = {}
+    slugs: dict[str, Piece] = {}
+    for path in sorted(root.rglob("*.md")):
+        relative = path.relative_to(root)
+        if any(part.startswith(".") for part in relative.parts) or relative.name.lower() == "readme.md":
+            continue
+        piece = load_piece(root, path, problems)
+        if piece is None:
+            continue
+        if piece.slug in slugs:
+            other = slugs[piece.slug]
+            problems.error(
+                path, piece.line_of("slug") or 1, f"duplicate slug {piece.slug!r}: {other.name} has it too"
+            )
+            continue
+        slugs[piece.slug] = piece
+        pieces[piece.name] = piece
+    if meta is None:
+        return None
+    return Manuscript(root=root, meta=meta, pieces=pieces)

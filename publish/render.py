@@ -1,0 +1,426 @@
+"""Render each piece's Markdown to safe, well-formed XHTML and gather its headings."""
+
+from __future__ import annotations
+
+import mimetypes
+import posixpath
+import re
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+import markdown
+import nh3
+from lxml import etree, html
+
+from publish.assemble import Book, normalise_reference
+from publish.errors import Problems
+from publish.manuscript import Piece, slugify
+from publish.markdown_ext import FencedDivExtension
+
+CONTINUE_READING_FILE = "continue-reading.xhtml"
+
+IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
+               ".svg": "image/svg+xml", ".webp": "image/webp"}  # fmt: skip
+
+# What raw HTML in Markdown may keep: content elements only, nothing active.
+_ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd", "del", "dfn",
+    "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img",
+    "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp", "small", "span", "strong", "sub", "sup",
+    "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul", "var", "wbr", "aside", "section",
+}  # fmt: skip
+_ALLOWED_ATTRIBUTES = {
+    "*": {"id", "class", "title", "lang", "dir"},
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height"},
+    "td": {"colspan", "rowspan", "style"},
+    "th": {"colspan", "rowspan", "style", "scope"},
+    "ol": {"start", "type"},
+    "li": {"value"},
+    "blockquote": {"cite"},
+    "q": {"cite"},
+}
+_DROPPED_WITH_CONTENT = {"script", "style", "iframe", "object", "embed", "form", "noscript", "template",
+                         "svg", "math", "textarea", "select", "button", "audio", "video", "canvas"}  # fmt: skip
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A section heading inside a piece."""
+
+    level: int
+    text: str
+    id: str
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """An image file the book uses."""
+
+    name: str  # path relative to the manuscript folder, with "/"; also its path inside the EPUB
+    path: Path
+    media_type: str
+    alt: str
+
+
+@dataclass(frozen=True)
+class RenderedPiece:
+    """A piece as XHTML: its body (without the title), headings, images."""
+
+    piece: Piece
+    filename: str
+    lang: str
+    body: str
+    headings: tuple[Heading, ...]
+    images: tuple[ImageRef, ...]
+    hero: ImageRef | None
+    has_footnotes: bool
+
+    @property
+    def title(self) -> str:
+        """The piece's title."""
+        return self.piece.title
+
+    @property
+    def slug(self) -> str:
+        """The piece's slug."""
+        return self.piece.slug
+
+
+@dataclass(frozen=True)
+class RenderedBook:
+    """The whole book rendered once, for every writer."""
+
+    book: Book
+    pieces: tuple[RenderedPiece, ...]
+    cover: ImageRef | None
+
+    @property
+    def link_only(self) -> tuple[Piece, ...]:
+        """The pieces listed under "Continue reading"."""
+        return self.book.link_only
+
+    @property
+    def images(self) -> tuple[ImageRef, ...]:
+        """Every image the book's pieces use, once each."""
+        seen: dict[str, ImageRef] = {}
+        for piece in self.pieces:
+            for image in (*piece.images, *((piece.hero,) if piece.hero else ())):
+                seen.setdefault(image.name, image)
+        return tuple(seen.values())
+
+
+def piece_filename(piece: Piece) -> str:
+    """The XHTML document name of a piece."""
+    return f"{piece.slug}.xhtml"
+
+
+def new_markdown() -> markdown.Markdown:
+    """A fresh Markdown instance with the extensions a book needs."""
+    return markdown.Markdown(
+        extensions=[
+            "toc", "footnotes", "tables", "smarty", "attr_list", "def_list", "fenced_code", "sane_lists",
+            "abbr", "md_in_html", FencedDivExtension(),
+        ],  # fmt: skip
+        extension_configs={
+            "footnotes": {"SEPARATOR": "-", "BACKLINK_TITLE": "Back to note %d in the text"},
+            "smarty": {"smart_angled_quotes": False},
+        },
+        output_format="xhtml",
+    )
+
+
+def sanitize_html(fragment: str) -> str:
+    """Remove everything active from HTML: scripts, handlers, javascript: URLs, frames, forms."""
+    return nh3.clean(
+        fragment,
+        tags=_ALLOWED_TAGS,
+        clean_content_tags=_DROPPED_WITH_CONTENT,
+        attributes=_ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto", "tel"},
+        link_rel=None,
+        filter_style_properties={"text-align"},
+        strip_comments=True,
+    )
+
+
+def line_in_piece(piece: Piece, needle: str) -> int | None:
+    """The line of the piece's file where ``needle`` first appears in the body."""
+    index = piece.body.find(needle)
+    if index < 0:
+        return None
+    return piece.body_line + piece.body.count("\n", 0, index)
+
+
+class _PieceRenderer:
+    """Renders one piece; checks its images and remembers its links for the second pass."""
+
+    def __init__(self, book: Book, piece: Piece, problems: Problems):
+        self.book = book
+        self.piece = piece
+        self.problems = problems
+        self.images: dict[str, ImageRef] = {}
+
+    def render(self) -> tuple[etree._Element, tuple[Heading, ...], bool]:
+        source = _CONTROL_CHARS.sub("", self.piece.body)
+        converted = new_markdown().convert(source)
+        root = html.fragment_fromstring(sanitize_html(converted), create_parent="div")
+        for element in root.iter():
+            if isinstance(element.tag, str):
+                for attribute in list(element.attrib):
+                    element.attrib[attribute] = _CONTROL_CHARS.sub("", element.attrib[attribute])
+        self._demote_headings(root)
+        headings = self._collect_headings(root)
+        self._check_images(root)
+        has_footnotes = bool(root.xpath('//div[@class="footnote"]'))
+        return root, headings, has_footnotes
+
+    def _demote_headings(self, root: etree._Element) -> None:
+        """The piece title is the only level-1 heading: push body headings down when an author used #."""
+        levels = [int(el.tag[1]) for el in root.iter("h1", "h2", "h3", "h4", "h5", "h6")]
+        if levels and min(levels) == 1:
+            for element in root.iter("h1", "h2", "h3", "h4", "h5", "h6"):
+                element.tag = f"h{min(int(element.tag[1]) + 1, 6)}"
+
+    def _collect_headings(self, root: etree._Element) -> tuple[Heading, ...]:
+        headings: list[Heading] = []
+        used: set[str] = set()
+        for element in root.iter():
+            if not isinstance(element.tag, str):
+                continue
+            identifier = element.get("id")
+            if identifier is not None:
+                if identifier in used or not identifier.strip():
+                    element.attrib.pop("id")
+                else:
+                    used.add(identifier)
+        for element in root.iter("h2", "h3"):
+            text = " ".join("".join(element.itertext()).split())
+            identifier = element.get("id")
+            if not identifier:
+                base = slugify(text) or "section"
+                identifier, n = base, 1
+                while identifier in used:
+                    n += 1
+                    identifier = f"{base}_{n}"
+                element.set("id", identifier)
+                used.add(identifier)
+            headings.append(Heading(int(element.tag[1]), text, identifier))
+        return tuple(headings)
+
+    def _check_images(self, root: etree._Element) -> None:
+        for image in root.iter("img"):
+            src = image.get("src", "")
+            alt = image.get("alt")
+            reference = resolve_image(self.book, self.piece, src, alt or "", self.problems, line_in_piece(self.piece, src))
+            if reference is None:
+                _unwrap(image)
+                continue
+            if alt is None:
+                self.problems.warning(self.piece.path, line_in_piece(self.piece, src), f"image {src} has no alt text")
+                image.set("alt", "")
+            image.set("src", reference.name)
+            self.images[reference.name] = reference
+
+
+def resolve_image(book: Book, piece: Piece | None, src: str, alt: str, problems: Problems, line: int | None) -> ImageRef | None:
+    """Check an image reference: local, inside the manuscript, present, a readable image."""
+    where = piece.path if piece else book.root / "book.yaml"
+    parts = urlsplit(src)
+    if parts.scheme or src.startswith("//"):
+        if parts.scheme in ("http", "https") or src.startswith("//"):
+            problems.error(where, line, f"remote image {src} is not fetched: copy it into the manuscript folder")
+        else:
+            problems.error(where, line, f"image {src} is not a file in the manuscript folder")
+        return None
+    if not src or src.startswith("/"):
+        problems.error(where, line, f"image path {src!r} must be relative to the piece")
+        return None
+    base = posixpath.dirname(piece.name) if piece else ""
+    name = posixpath.normpath(posixpath.join(base, unquote(parts.path)))
+    root = book.root.resolve()
+    path = (book.root / name).resolve()
+    if name.startswith("../") or not path.is_relative_to(root):
+        problems.error(where, line, f"image {src} is outside the manuscript folder")
+        return None
+    if not path.is_file():
+        problems.error(where, line, f"image {src} not found")
+        return None
+    media_type = IMAGE_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or ""
+    if media_type not in IMAGE_TYPES.values():
+        problems.error(where, line, f"image {src} is not a PNG, JPEG, GIF, WebP or SVG file")
+        return None
+    if not _image_is_readable(path, media_type):
+        problems.error(where, line, f"image {src} is empty or corrupt")
+        return None
+    return ImageRef(name=name, path=path, media_type=media_type, alt=alt)
+
+
+def _image_is_readable(path: Path, media_type: str) -> bool:
+    if path.stat().st_size == 0:
+        return False
+    if media_type == "image/svg+xml":
+        try:
+            etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True))
+        except etree.XMLSyntaxError:
+            return False
+        return True
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return False
+    return True
+
+
+def _normalise_url(url: str) -> str:
+    parts = urlsplit(url.strip())
+    return f"{parts.netloc.lower()}{parts.path.rstrip('/')}"
+
+
+class _LinkResolver:
+    """Turns the author's links into links between the book's documents."""
+
+    def __init__(self, book: Book, anchors: dict[str, set[str]], problems: Problems):
+        self.book = book
+        self.anchors = anchors
+        self.problems = problems
+        self.by_url = {_normalise_url(p.url): p for p in book.pieces if p.url}
+        self.by_name = {p.name: p for p in book.pieces}
+
+    def resolve(self, piece: Piece, root: etree._Element) -> None:
+        for link in list(root.iter("a")):
+            href = link.get("href")
+            if href is None or "footnote" in (link.get("class") or ""):
+                continue
+            new = self._resolve_href(piece, href)
+            if new is None:
+                _unwrap(link)
+            else:
+                link.set("href", new)
+
+    def _target(self, piece: Piece, target: Piece, anchor: str, href: str) -> str | None:
+        line = line_in_piece(piece, href)
+        if target.is_link_only:
+            if anchor:
+                self.problems.error(piece.path, line, f"link {href}: {target.name} has no text yet, so no section #{anchor}")
+                return None
+            return target.url or f"{CONTINUE_READING_FILE}#{target.slug}"
+        if anchor and anchor not in self.anchors.get(target.name, set()):
+            self.problems.error(piece.path, line, f"link {href}: {target.name} has no section #{anchor}")
+            return None
+        document = "" if target is piece else piece_filename(target)
+        return f"{document}#{anchor}" if anchor else (document or "#")
+
+    def _resolve_href(self, piece: Piece, href: str) -> str | None:
+        line = line_in_piece(piece, href)
+        parts = urlsplit(href)
+        anchor = unquote(parts.fragment)
+        if parts.scheme in ("mailto", "tel"):
+            return href
+        if parts.scheme in ("http", "https") or href.startswith("//"):
+            target = self.by_url.get(_normalise_url(href.split("#")[0]))
+            return self._target(piece, target, anchor, href) if target else href
+        if parts.scheme:
+            self.problems.warning(piece.path, line, f"link {href} uses an unsupported scheme; kept as text")
+            return None
+        if not parts.path:
+            return self._target(piece, piece, anchor, href) if anchor else None
+        if parts.path.startswith("/"):
+            if piece.url:
+                absolute = urljoin(piece.url, href)
+                target = self.by_url.get(_normalise_url(absolute.split("#")[0]))
+                return self._target(piece, target, anchor, href) if target else absolute
+            self.problems.warning(
+                piece.path, line, f"link {href} is relative to the website, and the piece has no 'url' to resolve it against; kept as text"
+            )
+            return None
+        name = normalise_reference(unquote(parts.path), piece)
+        target = self.by_name.get(name)
+        if target is not None:
+            return self._target(piece, target, anchor, href)
+        if name.endswith(".md"):
+            exists = (self.book.root / name).is_file()
+            reason = "is not part of the book" if exists else "does not exist"
+            self.problems.error(piece.path, line, f"link {href}: {name} {reason}")
+            return None
+        if piece.url:
+            return urljoin(piece.url, href)
+        self.problems.warning(piece.path, line, f"link {href} does not lead to a piece of the book; kept as text")
+        return None
+
+
+def _unwrap(element: etree._Element) -> None:
+    """Replace an element by its content (text, children and tail stay in place)."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    index = parent.index(element)
+    children = list(element)
+    _append_text_before(parent, index, element.text)
+    for offset, child in enumerate(children):
+        parent.insert(index + offset, child)
+    if children:
+        children[-1].tail = (children[-1].tail or "") + (element.tail or "")
+    else:
+        _append_text_before(parent, index, element.tail)
+    parent.remove(element)
+
+
+def _append_text_before(parent: etree._Element, index: int, text: str | None) -> None:
+    if not text:
+        return
+    if index > 0:
+        previous = parent[index - 1]
+        previous.tail = (previous.tail or "") + text
+    else:
+        parent.text = (parent.text or "") + text
+
+
+def to_xhtml(root: etree._Element) -> str:
+    """Serialise a parsed fragment's children as XHTML (XML syntax, characters not entities)."""
+    parts = [escape(root.text, quote=False)] if root.text else []
+    for child in root:
+        parts.append(etree.tostring(child, method="xml", encoding="unicode", with_tail=True))
+    return "".join(parts)
+
+
+def render_book(book: Book, problems: Problems) -> RenderedBook:
+    """Render every piece with text, resolve links between pieces, check every image."""
+    rendered: list[tuple[Piece, etree._Element, tuple[Heading, ...], bool, dict[str, ImageRef]]] = []
+    anchors: dict[str, set[str]] = {}
+    for piece in book.chapters:
+        renderer = _PieceRenderer(book, piece, problems)
+        root, headings, has_footnotes = renderer.render()
+        anchors[piece.name] = {el.get("id") for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+        rendered.append((piece, root, headings, has_footnotes, renderer.images))
+    resolver = _LinkResolver(book, anchors, problems)
+    pieces: list[RenderedPiece] = []
+    for piece, root, headings, has_footnotes, images in rendered:
+        resolver.resolve(piece, root)
+        hero = None
+        if piece.image:
+            hero = resolve_image(book, piece, piece.image, piece.image_alt or "", problems, piece.line_of("image"))
+            if hero is not None and not piece.image_alt:
+                problems.warning(piece.path, piece.line_of("image"), "'image' has no 'image_alt': describe the image for readers who cannot see it")
+        pieces.append(
+            RenderedPiece(
+                piece=piece,
+                filename=piece_filename(piece),
+                lang=piece.lang or book.meta.language,
+                body=to_xhtml(root),
+                headings=headings,
+                images=tuple(images.values()),
+                hero=hero,
+                has_footnotes=has_footnotes,
+            )
+        )
+    cover = None
+    if book.meta.cover:
+        cover = resolve_image(book, None, book.meta.cover, f"Cover of {book.meta.title}", problems, book.meta.line_of("cover"))
+    return RenderedBook(book=book, pieces=tuple(pieces), cover=cover)

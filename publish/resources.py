@@ -1,0 +1,66 @@
+"""Where the styles and fonts that ship with ``publish`` are found."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import util
+from pathlib import Path
+
+from publish.errors import PublishError
+
+
+def styles_dir() -> Path:
+    """The built-in styles: inside the installed package, or the checkout's top-level ``styles/``."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "styles", here.parent / "styles"):
+        if (candidate / "epub.css").is_file():
+            return candidate
+    raise PublishError("the built-in styles are missing: reinstall publish")
+
+
+def read_style(name: str, custom: Path | None = None) -> str:
+    """Read a stylesheet: from ``custom`` when it has the file, else the built-in one."""
+    for folder in (custom, styles_dir()):
+        if folder is not None and (folder / name).is_file():
+            return (folder / name).read_text(encoding="utf-8")
+    raise PublishError(f"stylesheet {name} not found")
+
+
+@dataclass(frozen=True)
+class Font:
+    """One font file of the book's families."""
+
+    family: str
+    weight: int
+    style: str
+    path: Path
+
+
+_FACES = {
+    "Regular": (400, "normal"), "It": (400, "italic"), "Semibold": (600, "normal"),
+    "SemiboldIt": (600, "italic"), "Bold": (700, "normal"), "BoldIt": (700, "italic"),
+}  # fmt: skip
+
+
+def _package_dir(module: str) -> Path:
+    spec = util.find_spec(module)
+    if spec is None or spec.origin is None:
+        raise PublishError(f"font package {module} is not installed: reinstall publish")
+    return Path(spec.origin).parent / "files"
+
+
+@cache
+def book_fonts() -> tuple[Font, ...]:
+    """The OFL fonts the book uses (Source Serif Pro for text, Source Sans Pro for headings)."""
+    fonts: list[Font] = []
+    for module, family, prefix in (
+        ("font_source_serif_pro", "Source Serif Pro", "SourceSerifPro"),
+        ("font_source_sans_pro", "Source Sans Pro", "SourceSansPro"),
+    ):
+        folder = _package_dir(module)
+        for face, (weight, style) in _FACES.items():
+            path = folder / f"{prefix}-{face}.otf"
+            if path.is_file():
+                fonts.append(Font(family, weight, style, path))
+    return tuple(fonts)
