@@ -27,6 +27,7 @@ pdf: $(STAMP)
 validators:
 	bash tests/install-validators.sh
 
+test: export PUBLISH_REQUIRE_VALIDATORS = 1
 test: $(STAMP) validators
 	$(BIN)/ruff check publish tests
 	$(BIN)/python -m pytest -n 2

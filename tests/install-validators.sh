@@ -19,7 +19,7 @@ if [ "${#want[@]}" -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
 fi
-ace=.cache/node/node_modules/.bin/ace
+ace=.cache/node/node_modules/.bin/ace-cli
 if [ ! -x "$ace" ]; then
   echo "installing @daisy/ace-cli"
   mkdir -p .cache/node
