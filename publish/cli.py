@@ -164,25 +164,41 @@ def pdf(manuscript: Path, output: Path | None, paper: str, duplex: bool, bleed: 
               show_default=True, help="The folder to write both files into.")  # fmt: skip
 @styles_option
 @strict_option
+@click.option("--force", is_flag=True, help="Rebuild even when nothing changed since the last build.")
 @_reports_errors
-def build(manuscript: Path, output_dir: Path, styles: Path | None, strict: bool) -> None:
-    """Write both the EPUB and the PDF.
+def build(manuscript: Path, output_dir: Path, styles: Path | None, strict: bool, force: bool) -> None:
+    """Write both the EPUB and the PDF, unless nothing changed since the last build.
+
+    Whether anything changed is decided by content hashes of the manuscript, the styles,
+    the options and the version of publish, not by timestamps.
 
     \b
     Example:
       publish build -m manuscript -o dist
     """
+    from publish.freshness import input_fingerprint, record_build, up_to_date_outputs
+    from publish.resources import styles_dir
+
+    options = {"strict": strict, "styles": str(styles) if styles else None}
+    fingerprint = input_fingerprint(manuscript, [styles_dir(), *([styles] if styles else [])], options)
+    if not force and (outputs := up_to_date_outputs(output_dir, fingerprint)):
+        if log.isEnabledFor(logging.WARNING):
+            click.echo("Up to date: " + ", ".join(str(p) for p in outputs) + " (use --force to rebuild)")
+        return
+
     from publish.build import prepare
     from publish.epub import write_epub
     from publish.pdf import write_pdf
 
     rendered = prepare(manuscript, strict)
-    for target, write, options in (
+    written = []
+    for target, write, write_options in (
         (output_dir / f"{rendered.book.slug}.epub", write_epub, _epub_options(False, styles)),
         (output_dir / f"{rendered.book.slug}.pdf", write_pdf, _pdf_options("letter", False, None, False, False, styles)),
     ):
-        write(rendered, target, options)
+        written.append(write(rendered, target, write_options))
         _report_written(target)
+    record_build(output_dir, fingerprint, written)
 
 
 @main.command()
