@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,16 +58,23 @@ def assemble_book(manuscript: Manuscript, problems: Problems) -> Book | None:
     if meta.contents is not None:
         ordered: list[Piece] = []
         seen: set[str] = set()
-        for reference in meta.contents:
+        for index, reference in enumerate(meta.contents):
             name = normalise_reference(reference)
+            line = meta.line_of(f"contents[{index}]") or meta.line_of("contents")
             if name not in pieces:
-                problems.error(book_file, meta.line_of("contents"), f"'contents' names {reference}, which does not exist")
+                if not (manuscript.root / name).is_file():  # a piece that failed to load is reported already
+                    problems.error(book_file, line, f"'contents' names {reference}, which does not exist")
             elif name in seen:
-                problems.error(book_file, meta.line_of("contents"), f"'contents' lists {reference} twice")
+                problems.error(book_file, line, f"'contents' lists {reference} twice")
             else:
                 seen.add(name)
                 ordered.append(pieces[name])
-        return Book(manuscript.root, meta, tuple(ordered)) if ordered and not problems.errors else None
+        if not ordered:
+            if not problems.errors:
+                problems.error(book_file, meta.line_of("contents"), "'contents' names no piece of the book")
+            return None
+        _report_unreached(pieces, ordered, "it is not listed in 'contents'", problems)
+        return Book(manuscript.root, meta, tuple(ordered))
 
     start_name = normalise_reference(meta.start)
     start = pieces.get(start_name)
@@ -75,8 +83,9 @@ def assemble_book(manuscript: Manuscript, problems: Problems) -> Book | None:
             problems.error(book_file, meta.line_of("start"), f"'start' names {meta.start}, which does not exist")
         return None
 
-    def walk(direction: str) -> list[Piece] | None:
-        chain: list[Piece] = []
+    def walk(direction: str) -> list[tuple[Piece, Piece]] | None:
+        """Follow ``direction`` links from start; return (linking piece, piece reached) pairs."""
+        chain: list[tuple[Piece, Piece]] = []
         visited = [start]
         current = start
         while (reference := getattr(current, direction)) is not None:
@@ -91,30 +100,40 @@ def assemble_book(manuscript: Manuscript, problems: Problems) -> Book | None:
                 problems.error(current.path, current.line_of(direction), f"'{direction}' links form a cycle: {path}")
                 return None
             visited.append(target)
-            chain.append(target)
+            chain.append((current, target))
             current = target
         return chain
 
-    backward, forward = walk("previous"), walk("next")
+    backward = walk("previous")
+    forward = walk("next")
     if backward is None or forward is None:
         return None
-    ordered = [*reversed(backward), start, *forward]
-    seen_names: dict[str, Piece] = {}
-    for piece in ordered:
-        if piece.name in seen_names:
+    before = {target.name: linking for linking, target in backward}
+    for linking, target in forward:
+        if target.name in before:
             problems.error(
-                start.path, None,
-                f"{piece.name} is reached twice: both before and after {start.name} along previous/next",
+                linking.path, linking.line_of("next"),
+                f"{target.name} is reached twice: by {before[target.name].name}'s 'previous' and again by "
+                f"{linking.name}'s 'next'; a piece has one place in the reading order",
             )  # fmt: skip
             return None
-        seen_names[piece.name] = piece
+    ordered = [*reversed([target for _, target in backward]), start, *(target for _, target in forward)]
     _check_link_symmetry(ordered, problems)
+    _report_unreached(pieces, ordered, f"no previous/next link leads to it from 'start' ({start.name})", problems)
     return Book(manuscript.root, meta, tuple(ordered))
+
+
+def _report_unreached(pieces: dict[str, Piece], ordered: list[Piece], why: str, problems: Problems) -> None:
+    """Warn about pieces that the reading order leaves out, so none is lost without a word."""
+    included = {piece.name for piece in ordered}
+    for name, piece in pieces.items():
+        if name not in included:
+            problems.warning(piece.path, None, f"{name} is not part of the book: {why}")
 
 
 def _check_link_symmetry(ordered: list[Piece], problems: Problems) -> None:
     """Warn when A says next is B but B says its previous is someone else."""
-    for before, after in zip(ordered, ordered[1:], strict=False):
+    for before, after in itertools.pairwise(ordered):
         if after.previous is not None and normalise_reference(after.previous, after) != before.name:
             problems.warning(after.path, after.line_of("previous"), f"'previous' is {after.previous}, but the reading order puts {before.name} before it")
         if before.next is not None and normalise_reference(before.next, before) != after.name:

@@ -6,31 +6,49 @@ import logging
 from pathlib import Path
 
 from publish.assemble import Book, assemble_book
-from publish.errors import Problem, Problems
-from publish.manuscript import load_manuscript
-from publish.render import RenderedBook, render_book
+from publish.errors import ManuscriptError, Problem, Problems
+from publish.manuscript import load_manuscript, read_text
+from publish.render import RenderedBook, remote_css_references, render_book, report_remote
 
 log = logging.getLogger(__name__)
 
 
-def collect_problems(root: Path) -> tuple[Book | None, RenderedBook | None, list[Problem]]:
+def check_stylesheets(folder: Path, problems: Problems, allow_remote: bool = False) -> None:
+    """Report every remote ``@import`` or ``url()`` in a folder of stylesheets (the writers leave them out)."""
+    for path in sorted(folder.glob("*.css")):
+        css = read_text(path, problems)
+        if css is None:
+            continue
+        for line, reference, what in remote_css_references(css):
+            report_remote(problems, path, line, what, reference, allow_remote)
+
+
+def collect_problems(
+    root: Path, allow_remote: bool = False, styles: Path | None = None
+) -> tuple[Book | None, RenderedBook | None, list[Problem]]:
     """Run every stage that can run and return what it made with every problem found."""
     problems = Problems()
     manuscript = load_manuscript(root, problems)
     book = assemble_book(manuscript, problems) if manuscript is not None else None
-    rendered = render_book(book, problems) if book is not None else None
+    rendered = render_book(book, problems, allow_remote) if book is not None else None
+    if styles is not None:
+        check_stylesheets(styles, problems, allow_remote)
     return book, rendered, problems.items
 
 
 def _finish(problems: list[Problem], strict: bool) -> None:
+    """Log the warnings; raise a ManuscriptError with every error (every problem with ``strict``)."""
     failing = [p for p in problems if p.severity == "error" or strict]
     for problem in problems:
         if problem not in failing:
             log.warning("%s", problem.format())
     if failing:
-        from publish.errors import ManuscriptError
-
         raise ManuscriptError(failing)
+
+
+def _not_made(root: Path, what: str) -> ManuscriptError:
+    # Every stage reports why it returns nothing; this guards the pipeline if one ever does not.
+    return ManuscriptError([Problem(root, None, f"the manuscript could not be {what}, and no reason was found")])
 
 
 def assemble(root: Path, strict: bool = False) -> Book:
@@ -39,13 +57,19 @@ def assemble(root: Path, strict: bool = False) -> Book:
     manuscript = load_manuscript(root, problems)
     book = assemble_book(manuscript, problems) if manuscript is not None else None
     _finish(problems.items, strict)
-    assert book is not None
+    if book is None:
+        raise _not_made(root, "put in order")
     return book
 
 
-def prepare(root: Path, strict: bool = False) -> RenderedBook:
-    """Load, assemble and render a manuscript; raise a ManuscriptError listing every error."""
-    _, rendered, problems = collect_problems(root)
+def prepare(root: Path, strict: bool = False, allow_remote: bool = False, styles: Path | None = None) -> RenderedBook:
+    """Load, assemble and render a manuscript; raise a ManuscriptError listing every error.
+
+    ``allow_remote`` makes a remote image or stylesheet a warning instead of an error (it is left out
+    either way: building never fetches anything). ``styles`` is a folder of stylesheets to check too.
+    """
+    _, rendered, problems = collect_problems(root, allow_remote, styles)
     _finish(problems, strict)
-    assert rendered is not None
+    if rendered is None:
+        raise _not_made(root, "rendered")
     return rendered

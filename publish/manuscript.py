@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,11 +144,22 @@ def _load_yaml(text: str, path: Path, problems: Problems, first_line: int = 1) -
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             if isinstance(key_node, yaml.ScalarNode):
+                if str(key_node.value) in lines:
+                    # PyYAML keeps the last of two equal keys without a word; an author meant one of them.
+                    problems.error(
+                        path, first_line + key_node.start_mark.line,
+                        f"key '{key_node.value}' appears twice (first on line {lines[str(key_node.value)]})",
+                    )  # fmt: skip
+                    continue
                 lines[str(key_node.value)] = first_line + key_node.start_mark.line
                 if isinstance(value_node, yaml.MappingNode):
                     for sub_key, _ in value_node.value:
                         if isinstance(sub_key, yaml.ScalarNode):
                             lines[f"{key_node.value}.{sub_key.value}"] = first_line + sub_key.start_mark.line
+                elif isinstance(value_node, yaml.SequenceNode):
+                    # "contents[2]": so a bad entry of a list is reported on its own line.
+                    for index, item in enumerate(value_node.value):
+                        lines[f"{key_node.value}[{index}]"] = first_line + item.start_mark.line
     return value, lines
 
 
@@ -172,6 +184,25 @@ def read_text(path: Path, problems: Problems) -> str | None:
 # --- field validation -------------------------------------------------------
 
 
+def _describe_type(value: object) -> str:
+    """Name a YAML value's type the way an author would."""
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, (dt.date, dt.datetime)):
+        return "a date"
+    return type(value).__name__
+
+
 class _Fields:
     """Checks a YAML mapping against the keys a file may hold."""
 
@@ -188,19 +219,20 @@ class _Fields:
     def reject_unknown(self, allowed: set[str]) -> None:
         for key in self.data:
             if key not in allowed:
-                known = ", ".join(sorted(allowed))
-                self.problems.error(self.path, self.line(str(key)), f"unknown key '{self.prefix}{key}' (known keys: {known})")
+                guess = difflib.get_close_matches(str(key), allowed, n=1)
+                hint = f"did you mean '{self.prefix}{guess[0]}'?" if guess else f"known keys: {', '.join(sorted(allowed))}"
+                self.problems.error(self.path, self.line(str(key)), f"unknown key '{self.prefix}{key}' ({hint})")
 
     def _wrong(self, key: str, expected: str) -> None:
-        got = type(self.data[key]).__name__
+        got = _describe_type(self.data[key])
         self.problems.error(self.path, self.line(key), f"'{self.prefix}{key}' must be {expected}, not {got}")
 
     def text(self, key: str, required: bool = False) -> str | None:
         value = self.data.get(key)
         if value is None:
-            if required:
-                return None
-            return None
+            return None  # a missing required key is reported once, with the others
+        if isinstance(value, dt.date):
+            value = value.isoformat()  # YAML reads 2024-01-01 as a date; as text it is what the author wrote
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             self._wrong(key, "text")
             return None
@@ -230,9 +262,21 @@ class _Fields:
         value = self.data.get(key)
         if value is None:
             return None
-        if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value):
+        if isinstance(value, str):
+            self.problems.error(
+                self.path, self.line(key),
+                f"'{self.prefix}{key}' must be a list of text, not a single text: write each item on its own line as '- item'",
+            )  # fmt: skip
+            return None
+        if not isinstance(value, list):
             self._wrong(key, "a list of text")
             return None
+        for index, item in enumerate(value):
+            if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+                line = self.lines.get(f"{self.prefix}{key}[{index}]", self.line(key))
+                got = _describe_type(item)
+                self.problems.error(self.path, line, f"'{self.prefix}{key}' must be a list of text, but item {index + 1} is {got}")
+                return None
         return tuple(str(v).strip() for v in value)
 
     def mapping(self, key: str) -> _Fields | None:
@@ -263,6 +307,9 @@ _PIECE_KEYS = {
 
 def _load_book_meta(root: Path, problems: Problems) -> BookMeta | None:
     path = root / BOOK_FILE
+    if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
+        problems.error(path, None, f"{BOOK_FILE} is a link to a file outside the manuscript folder: copy the file in instead")
+        return None
     if not path.is_file():
         problems.error(path, None, f"no {BOOK_FILE}: a manuscript folder needs one (with title, author, language, start)")
         return None
@@ -301,6 +348,9 @@ def _load_book_meta(root: Path, problems: Problems) -> BookMeta | None:
     if (handout_fields := fields.mapping("handout")) is not None:
         handout_fields.reject_unknown({"footer", "disclaimer"})
         handout = HandoutText(handout_fields.text("footer"), handout_fields.text("disclaimer"))
+    contents = fields.text_list("contents")
+    if "contents" in data and data["contents"] in (None, []):
+        problems.error(path, fields.line("contents"), "'contents' is empty: list the pieces in reading order, or remove it to follow 'start'")
     title, author = fields.text("title", True), fields.text("author", True)
     language, start = fields.language("language"), fields.text("start", True)
     meta = BookMeta(
@@ -317,7 +367,7 @@ def _load_book_meta(root: Path, problems: Problems) -> BookMeta | None:
         subjects=fields.text_list("subjects") or (),
         series=series,
         cover=fields.text("cover"),
-        contents=fields.text_list("contents"),
+        contents=contents or None,
         practice=practice,
         handout=handout,
         key_lines=tuple(sorted(lines.items())),
@@ -370,11 +420,13 @@ def load_piece(root: Path, path: Path, problems: Problems) -> Piece | None:
         return None
     fields = _Fields(data, lines, path, problems)
     fields.reject_unknown(_PIECE_KEYS)
-    title = fields.text("title", True)
-    if title is None:
-        if "title" not in data:
-            problems.error(path, 1, "piece has no title: add 'title: ...' to its front matter")
+    raw_title = data.get("title")
+    if raw_title is None or (isinstance(raw_title, str) and not raw_title.strip()):
+        problems.error(path, fields.line("title") or 1, "piece has no title: add 'title: ...' to its front matter")
         return None
+    title = fields.text("title")
+    if title is None:
+        return None  # the wrong type is reported
     name = path.relative_to(root).as_posix()
     slug = fields.text("slug") or slugify(path.stem) or "piece"
     if slugify(slug) != slug:
@@ -410,6 +462,10 @@ def load_manuscript(root: Path, problems: Problems) -> Manuscript | None:
     for path in sorted(root.rglob("*.md")):
         relative = path.relative_to(root)
         if any(part.startswith(".") for part in relative.parts) or relative.name.lower() == "readme.md":
+            continue
+        if not path.resolve().is_relative_to(root.resolve()):
+            # A symbolic link to a file elsewhere would carry text from outside the manuscript into the book.
+            problems.error(path, None, f"{relative.as_posix()} is a link to a file outside the manuscript folder: copy the file in instead")
             continue
         piece = load_piece(root, path, problems)
         if piece is None:
