@@ -46,6 +46,11 @@ def _reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             for problem in error.problems:
                 click.echo(f"Error: {problem.format(Path.cwd())}", err=True)
             sys.exit(1)
+        except OSError as error:
+            # A file the library did not expect to fail (permissions, a disk full): still the user's to fix.
+            where = f"{error.filename}: " if error.filename else ""
+            click.echo(f"Error: {where}{error.strerror or error}", err=True)
+            sys.exit(1)
 
     return wrapper
 
@@ -58,6 +63,10 @@ strict_option = click.option("--strict", is_flag=True, help="Treat warnings as e
 styles_option = click.option(
     "--styles", type=click.Path(path_type=Path, file_okay=False, exists=True), default=None,
     help="A folder of stylesheets (epub.css, print.css, ...) that replace the built-in ones.",
+)  # fmt: skip
+allow_remote_option = click.option(
+    "--allow-remote", is_flag=True,
+    help="Leave out remote images and stylesheets with a warning instead of failing (nothing is ever fetched).",
 )  # fmt: skip
 
 
@@ -93,8 +102,9 @@ def _epub_options(embed_fonts: bool, styles: Path | None) -> Any:
 @click.option("--embed-fonts", is_flag=True, help="Embed the book's OFL fonts (by default the reader's fonts are used).")
 @styles_option
 @strict_option
+@allow_remote_option
 @_reports_errors
-def epub(manuscript: Path, output: Path | None, embed_fonts: bool, styles: Path | None, strict: bool) -> None:
+def epub(manuscript: Path, output: Path | None, embed_fonts: bool, styles: Path | None, strict: bool, allow_remote: bool) -> None:
     """Write the book as an EPUB 3.
 
     \b
@@ -104,7 +114,7 @@ def epub(manuscript: Path, output: Path | None, embed_fonts: bool, styles: Path 
     from publish.build import prepare
     from publish.epub import write_epub
 
-    rendered = prepare(manuscript, strict)
+    rendered = prepare(manuscript, strict, allow_remote, styles)
     target = output or Path("dist") / f"{rendered.book.slug}.epub"
     write_epub(rendered, target, _epub_options(embed_fonts, styles))
     _report_written(target)
@@ -140,9 +150,10 @@ def _with(options: list[Callable[[Any], Any]]) -> Callable[[Any], Any]:
 @_with(pdf_options)
 @styles_option
 @strict_option
+@allow_remote_option
 @_reports_errors
 def pdf(manuscript: Path, output: Path | None, paper: str, duplex: bool, bleed: str | None, crop_marks: bool,
-        large_print: bool, styles: Path | None, strict: bool) -> None:  # fmt: skip
+        large_print: bool, styles: Path | None, strict: bool, allow_remote: bool) -> None:  # fmt: skip
     """Write the book as a print-ready PDF.
 
     \b
@@ -152,7 +163,7 @@ def pdf(manuscript: Path, output: Path | None, paper: str, duplex: bool, bleed: 
     from publish.build import prepare
     from publish.pdf import write_pdf
 
-    rendered = prepare(manuscript, strict)
+    rendered = prepare(manuscript, strict, allow_remote, styles)
     target = output or Path("dist") / f"{rendered.book.slug}.pdf"
     write_pdf(rendered, target, _pdf_options(paper, duplex, bleed, crop_marks, large_print, styles))
     _report_written(target)
@@ -164,9 +175,10 @@ def pdf(manuscript: Path, output: Path | None, paper: str, duplex: bool, bleed: 
               show_default=True, help="The folder to write both files into.")  # fmt: skip
 @styles_option
 @strict_option
+@allow_remote_option
 @click.option("--force", is_flag=True, help="Rebuild even when nothing changed since the last build.")
 @_reports_errors
-def build(manuscript: Path, output_dir: Path, styles: Path | None, strict: bool, force: bool) -> None:
+def build(manuscript: Path, output_dir: Path, styles: Path | None, strict: bool, allow_remote: bool, force: bool) -> None:
     """Write both the EPUB and the PDF, unless nothing changed since the last build.
 
     Whether anything changed is decided by content hashes of the manuscript, the styles,
@@ -179,7 +191,7 @@ def build(manuscript: Path, output_dir: Path, styles: Path | None, strict: bool,
     from publish.freshness import input_fingerprint, record_build, up_to_date_outputs
     from publish.resources import styles_dir
 
-    options = {"strict": strict, "styles": str(styles) if styles else None}
+    options = {"strict": strict, "styles": str(styles) if styles else None, "allow_remote": allow_remote}
     fingerprint = input_fingerprint(manuscript, [styles_dir(), *([styles] if styles else [])], options)
     if not force and (outputs := up_to_date_outputs(output_dir, fingerprint)):
         if log.isEnabledFor(logging.WARNING):
@@ -190,7 +202,7 @@ def build(manuscript: Path, output_dir: Path, styles: Path | None, strict: bool,
     from publish.epub import write_epub
     from publish.pdf import write_pdf
 
-    rendered = prepare(manuscript, strict)
+    rendered = prepare(manuscript, strict, allow_remote, styles)
     written = []
     for target, write, write_options in (
         (output_dir / f"{rendered.book.slug}.epub", write_epub, _epub_options(False, styles)),
@@ -203,11 +215,14 @@ def build(manuscript: Path, output_dir: Path, styles: Path | None, strict: bool,
 
 @main.command()
 @manuscript_option
+@styles_option
+@strict_option
+@allow_remote_option
 @_reports_errors
-def check(manuscript: Path) -> None:
+def check(manuscript: Path, styles: Path | None, strict: bool, allow_remote: bool) -> None:
     """Report every problem in the manuscript at once, without writing anything.
 
-    Exits with status 1 when any problem is an error.
+    Exits with status 1 when any problem is an error (or, with --strict, a warning).
 
     \b
     Example:
@@ -215,11 +230,13 @@ def check(manuscript: Path) -> None:
     """
     from publish.build import collect_problems
 
-    book, _, problems = collect_problems(manuscript)
+    book, _, problems = collect_problems(manuscript, allow_remote, styles)
+    # By file, then line: the order an author fixes them in (sorted() keeps each file's own order otherwise).
+    problems = sorted(problems, key=lambda p: (str(p.path or ""), p.line or 0))
     for problem in problems:
         label = "Error" if problem.severity == "error" else "Warning"
         click.echo(f"{label}: {problem.format(Path.cwd())}", err=True)
-    errors = [p for p in problems if p.severity == "error"]
+    errors = [p for p in problems if p.severity == "error" or strict]
     if errors:
         click.echo(f"{len(errors)} error(s), {len(problems) - len(errors)} warning(s)", err=True)
         sys.exit(1)

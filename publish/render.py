@@ -39,12 +39,20 @@ _ALLOWED_ATTRIBUTES = {
     "th": {"colspan", "rowspan", "style", "scope"},
     "ol": {"start", "type"},
     "li": {"value"},
-    "blockquote": {"cite"},
-    "q": {"cite"},
 }
 _DROPPED_WITH_CONTENT = {"script", "style", "iframe", "object", "embed", "form", "noscript", "template",
                          "svg", "math", "textarea", "select", "button", "audio", "video", "canvas"}  # fmt: skip
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+# nh3 keeps URLs with these schemes so that the link and image checks below can name a file: or data:
+# reference before refusing it; every other scheme (javascript:, vbscript:, ...) is removed by nh3.
+_SANITIZER_SCHEMES = {"http", "https", "mailto", "tel", "file", "data"}
+_LINK_SCHEMES = {"http", "https", "mailto", "tel"}
+# A remote reference in CSS: @import "http://..." / @import url(//...) / url(https://...).
+_CSS_REMOTE = re.compile(
+    r"""@import\s+(?:url\(\s*)?(?P<q1>['"]?)(?P<import>(?:[a-z][a-z0-9+.-]*:)?//[^'")\s;]*)(?P=q1)\s*\)?[^;]*;?"""
+    r"""|url\(\s*(?P<q2>['"]?)(?P<url>(?:[a-z][a-z0-9+.-]*:)?//[^'")\s]*)(?P=q2)\s*\)""",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -120,11 +128,12 @@ def piece_filename(piece: Piece) -> str:
 
 def new_markdown() -> markdown.Markdown:
     """A fresh Markdown instance with the extensions a book needs."""
+    extensions: list[str | markdown.Extension] = [
+        "toc", "footnotes", "tables", "smarty", "attr_list", "def_list", "fenced_code", "sane_lists",
+        "abbr", "md_in_html", FencedDivExtension(),
+    ]  # fmt: skip
     return markdown.Markdown(
-        extensions=[
-            "toc", "footnotes", "tables", "smarty", "attr_list", "def_list", "fenced_code", "sane_lists",
-            "abbr", "md_in_html", FencedDivExtension(),
-        ],  # fmt: skip
+        extensions=extensions,
         extension_configs={
             "footnotes": {"SEPARATOR": "-", "BACKLINK_TITLE": "Back to note %d in the text"},
             "smarty": {"smart_angled_quotes": False},
@@ -134,13 +143,16 @@ def new_markdown() -> markdown.Markdown:
 
 
 def sanitize_html(fragment: str) -> str:
-    """Remove everything active from HTML: scripts, handlers, javascript: URLs, frames, forms."""
+    """Remove everything active from HTML: scripts, handlers, javascript: URLs, frames, forms.
+
+    ``file:`` and ``data:`` URLs are kept for the link and image checks, which refuse them by name.
+    """
     return nh3.clean(
         fragment,
         tags=_ALLOWED_TAGS,
         clean_content_tags=_DROPPED_WITH_CONTENT,
         attributes=_ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto", "tel"},
+        url_schemes=_SANITIZER_SCHEMES,
         link_rel=None,
         filter_style_properties={"text-align"},
         strip_comments=True,
@@ -149,24 +161,89 @@ def sanitize_html(fragment: str) -> str:
 
 def line_in_piece(piece: Piece, needle: str) -> int | None:
     """The line of the piece's file where ``needle`` first appears in the body."""
+    if not needle:
+        return None
     index = piece.body.find(needle)
     if index < 0:
         return None
     return piece.body_line + piece.body.count("\n", 0, index)
 
 
+# Text just before a URL that makes it an image: Markdown ![alt]( or an HTML <img ... src=".
+_IMAGE_BEFORE = re.compile(r"""(?:!\[[^\]\n]*\]\(\s*<?|<img\b[^>]*\bsrc\s*=\s*["']?)$""", re.IGNORECASE)
+
+
+class _LineFinder:
+    """Finds the line of each reference in turn, so a URL used twice is reported on each of its lines."""
+
+    def __init__(self, piece: Piece):
+        self.piece = piece
+        self.used: dict[tuple[str, bool], int] = {}
+
+    def line(self, needle: str, image: bool) -> int | None:
+        """The line of the next occurrence of ``needle`` used as an image (or not), else of any occurrence."""
+        body = self.piece.body
+        if not needle:
+            return None
+        start = self.used.get((needle, image), 0)
+        index = body.find(needle, start)
+        while index >= 0 and bool(_IMAGE_BEFORE.search(body, max(0, index - 300), index)) != image:
+            index = body.find(needle, index + 1)
+        if index < 0:
+            return line_in_piece(self.piece, needle)
+        self.used[(needle, image)] = index + 1
+        return self.piece.body_line + body.count("\n", 0, index)
+
+
+def shorten(reference: str, limit: int = 80) -> str:
+    """A reference as shown in a message: a long data: URL is cut."""
+    return reference if len(reference) <= limit else reference[: limit - 1] + "…"
+
+
+def remote_css_references(css: str) -> list[tuple[int, str, str]]:
+    """Every remote URL that CSS refers to: (line, URL, "stylesheet" for ``@import`` or "resource" for ``url()``)."""
+    found = []
+    for match in _CSS_REMOTE.finditer(css):
+        line = css.count("\n", 0, match.start()) + 1
+        if match.group("import"):
+            found.append((line, match.group("import"), "stylesheet"))
+        else:
+            found.append((line, match.group("url"), "resource in CSS"))
+    return found
+
+
+def strip_remote_css(css: str) -> str:
+    """Leave remote references out of a stylesheet: an ``@import`` goes, a ``url()`` becomes ``none``."""
+    return _CSS_REMOTE.sub(lambda m: "" if m.group("import") else "none", css)
+
+
+def report_remote(problems: Problems, path: Path, line: int | None, what: str, reference: str, allow_remote: bool) -> None:
+    """Report a remote reference: an error, or with ``allow_remote`` a warning; either way it is left out."""
+    if allow_remote:
+        problems.warning(path, line, f"remote {what} {shorten(reference)} left out: building never fetches anything")
+    else:
+        problems.error(
+            path, line,
+            f"remote {what} {shorten(reference)} is not fetched: copy it into the manuscript folder "
+            "(or use --allow-remote to leave it out)",
+        )  # fmt: skip
+
+
 class _PieceRenderer:
     """Renders one piece; checks its images and remembers its links for the second pass."""
 
-    def __init__(self, book: Book, piece: Piece, problems: Problems):
+    def __init__(self, book: Book, piece: Piece, problems: Problems, allow_remote: bool = False):
         self.book = book
         self.piece = piece
         self.problems = problems
+        self.allow_remote = allow_remote
         self.images: dict[str, ImageRef] = {}
+        self.lines = _LineFinder(piece)
 
     def render(self) -> tuple[etree._Element, tuple[Heading, ...], bool]:
         source = _CONTROL_CHARS.sub("", self.piece.body)
         converted = new_markdown().convert(source)
+        self._check_raw_stylesheets(converted)
         root = html.fragment_fromstring(sanitize_html(converted), create_parent="div")
         for element in root.iter():
             if isinstance(element.tag, str):
@@ -177,6 +254,28 @@ class _PieceRenderer:
         self._check_images(root)
         has_footnotes = bool(root.xpath('//div[@class="footnote"]'))
         return root, headings, has_footnotes
+
+    def _check_raw_stylesheets(self, converted: str) -> None:
+        """Report remote stylesheets in raw HTML (the sanitizer removes them, but the author should know)."""
+        if "<" not in converted:
+            return
+        tree = html.fragment_fromstring(converted, create_parent="div")
+        for element in tree.iter():
+            if not isinstance(element.tag, str):
+                continue
+            references: list[tuple[str, str]] = []
+            if element.tag == "link" and "stylesheet" in (element.get("rel") or "").lower():
+                href = (element.get("href") or "").strip()
+                if urlsplit(href).scheme in ("http", "https") or href.startswith("//"):
+                    references.append((href, "stylesheet"))
+            if element.tag == "style":
+                references += [(url, what) for _, url, what in remote_css_references(element.text_content())]
+            if element.get("style"):
+                references += [(url, what) for _, url, what in remote_css_references(element.get("style", ""))]
+            # Each once per element: the same URL twice in one <style> has one line to show.
+            for reference, what in dict.fromkeys(references):
+                line = self.lines.line(reference, image=False)
+                report_remote(self.problems, self.piece.path, line, what, reference, self.allow_remote)
 
     def _demote_headings(self, root: etree._Element) -> None:
         """The piece title is the only level-1 heading: push body headings down when an author used #."""
@@ -212,32 +311,44 @@ class _PieceRenderer:
         return tuple(headings)
 
     def _check_images(self, root: etree._Element) -> None:
-        for image in root.iter("img"):
-            src = image.get("src", "")
+        for image in list(root.iter("img")):
+            src = image.get("src", "").strip()
             alt = image.get("alt")
-            reference = resolve_image(self.book, self.piece, src, alt or "", self.problems, line_in_piece(self.piece, src))
+            if not src:
+                line = self.lines.line(alt, image=False) if alt else None
+                self.problems.error(self.piece.path, line, f"image {alt or ''!r} has no usable source: use a file in the manuscript folder")
+                _unwrap(image)
+                continue
+            reference = resolve_image(
+                self.book, self.piece, src, alt or "", self.problems, self.lines.line(src, image=True), self.allow_remote
+            )
             if reference is None:
                 _unwrap(image)
                 continue
             if alt is None:
-                self.problems.warning(self.piece.path, line_in_piece(self.piece, src), f"image {src} has no alt text")
+                self.problems.warning(self.piece.path, line_in_piece(self.piece, src), f"image {shorten(src)} has no alt text")
                 image.set("alt", "")
             image.set("src", reference.name)
             self.images[reference.name] = reference
 
 
-def resolve_image(book: Book, piece: Piece | None, src: str, alt: str, problems: Problems, line: int | None) -> ImageRef | None:
-    """Check an image reference: local, inside the manuscript, present, a readable image."""
+def resolve_image(
+    book: Book, piece: Piece | None, src: str, alt: str, problems: Problems, line: int | None, allow_remote: bool = False
+) -> ImageRef | None:
+    """Check an image reference: local, inside the manuscript, present, a readable image.
+
+    Nothing is ever fetched: a remote image is an error, or with ``allow_remote`` a warning, and is left out.
+    """
     where = piece.path if piece else book.root / "book.yaml"
     parts = urlsplit(src)
     if parts.scheme or src.startswith("//"):
         if parts.scheme in ("http", "https") or src.startswith("//"):
-            problems.error(where, line, f"remote image {src} is not fetched: copy it into the manuscript folder")
+            report_remote(problems, where, line, "image", src, allow_remote)
         else:
-            problems.error(where, line, f"image {src} is not a file in the manuscript folder")
+            problems.error(where, line, f"image {shorten(src)} is not a file in the manuscript folder")
         return None
     if not src or src.startswith("/"):
-        problems.error(where, line, f"image path {src!r} must be relative to the piece")
+        problems.error(where, line, f"image path {src!r} must be relative to the piece, inside the manuscript folder")
         return None
     base = posixpath.dirname(piece.name) if piece else ""
     name = posixpath.normpath(posixpath.join(base, unquote(parts.path)))
@@ -294,18 +405,18 @@ class _LinkResolver:
         self.by_name = {p.name: p for p in book.pieces}
 
     def resolve(self, piece: Piece, root: etree._Element) -> None:
+        lines = _LineFinder(piece)
         for link in list(root.iter("a")):
             href = link.get("href")
-            if href is None or "footnote" in (link.get("class") or ""):
+            if href is None or ("footnote" in (link.get("class") or "") and href.startswith("#")):
                 continue
-            new = self._resolve_href(piece, href)
+            new = self._resolve_href(piece, href, lines.line(href, image=False))
             if new is None:
                 _unwrap(link)
             else:
                 link.set("href", new)
 
-    def _target(self, piece: Piece, target: Piece, anchor: str, href: str) -> str | None:
-        line = line_in_piece(piece, href)
+    def _target(self, piece: Piece, target: Piece, anchor: str, href: str, line: int | None) -> str | None:
         if target.is_link_only:
             if anchor:
                 self.problems.error(piece.path, line, f"link {href}: {target.name} has no text yet, so no section #{anchor}")
@@ -317,33 +428,38 @@ class _LinkResolver:
         document = "" if target is piece else piece_filename(target)
         return f"{document}#{anchor}" if anchor else (document or "#")
 
-    def _resolve_href(self, piece: Piece, href: str) -> str | None:
-        line = line_in_piece(piece, href)
+    def _resolve_href(self, piece: Piece, href: str, line: int | None) -> str | None:
         parts = urlsplit(href)
         anchor = unquote(parts.fragment)
         if parts.scheme in ("mailto", "tel"):
             return href
         if parts.scheme in ("http", "https") or href.startswith("//"):
             target = self.by_url.get(_normalise_url(href.split("#")[0]))
-            return self._target(piece, target, anchor, href) if target else href
+            return self._target(piece, target, anchor, href, line) if target else href
+        if parts.scheme == "file":
+            self.problems.error(piece.path, line, f"link {shorten(href)} points to a file on this computer: link to a piece or a web page")
+            return None
         if parts.scheme:
-            self.problems.warning(piece.path, line, f"link {href} uses an unsupported scheme; kept as text")
+            self.problems.error(piece.path, line, f"link {shorten(href)}: only http, https, mailto and tel links are allowed")
             return None
         if not parts.path:
-            return self._target(piece, piece, anchor, href) if anchor else None
+            return self._target(piece, piece, anchor, href, line) if anchor else None
         if parts.path.startswith("/"):
             if piece.url:
                 absolute = urljoin(piece.url, href)
                 target = self.by_url.get(_normalise_url(absolute.split("#")[0]))
-                return self._target(piece, target, anchor, href) if target else absolute
+                return self._target(piece, target, anchor, href, line) if target else absolute
             self.problems.warning(
                 piece.path, line, f"link {href} is relative to the website, and the piece has no 'url' to resolve it against; kept as text"
             )
             return None
         name = normalise_reference(unquote(parts.path), piece)
+        if (name == ".." or name.startswith("../")) and not piece.url:
+            self.problems.error(piece.path, line, f"link {href} leads outside the manuscript folder")
+            return None
         target = self.by_name.get(name)
         if target is not None:
-            return self._target(piece, target, anchor, href)
+            return self._target(piece, target, anchor, href, line)
         if name.endswith(".md"):
             exists = (self.book.root / name).is_file()
             reason = "is not part of the book" if exists else "does not exist"
@@ -390,12 +506,15 @@ def to_xhtml(root: etree._Element) -> str:
     return "".join(parts)
 
 
-def render_book(book: Book, problems: Problems) -> RenderedBook:
-    """Render every piece with text, resolve links between pieces, check every image."""
+def render_book(book: Book, problems: Problems, allow_remote: bool = False) -> RenderedBook:
+    """Render every piece with text, resolve links between pieces, check every image.
+
+    ``allow_remote`` turns a remote image or stylesheet from an error into a warning; it is left out either way.
+    """
     rendered: list[tuple[Piece, etree._Element, tuple[Heading, ...], bool, dict[str, ImageRef]]] = []
     anchors: dict[str, set[str]] = {}
     for piece in book.chapters:
-        renderer = _PieceRenderer(book, piece, problems)
+        renderer = _PieceRenderer(book, piece, problems, allow_remote)
         root, headings, has_footnotes = renderer.render()
         anchors[piece.name] = {el.get("id") for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
         rendered.append((piece, root, headings, has_footnotes, renderer.images))
@@ -405,7 +524,7 @@ def render_book(book: Book, problems: Problems) -> RenderedBook:
         resolver.resolve(piece, root)
         hero = None
         if piece.image:
-            hero = resolve_image(book, piece, piece.image, piece.image_alt or "", problems, piece.line_of("image"))
+            hero = resolve_image(book, piece, piece.image, piece.image_alt or "", problems, piece.line_of("image"), allow_remote)
             if hero is not None and not piece.image_alt:
                 problems.warning(piece.path, piece.line_of("image"), "'image' has no 'image_alt': describe the image for readers who cannot see it")
         pieces.append(
@@ -422,5 +541,7 @@ def render_book(book: Book, problems: Problems) -> RenderedBook:
         )
     cover = None
     if book.meta.cover:
-        cover = resolve_image(book, None, book.meta.cover, f"Cover of {book.meta.title}", problems, book.meta.line_of("cover"))
+        cover = resolve_image(
+            book, None, book.meta.cover, f"Cover of {book.meta.title}", problems, book.meta.line_of("cover"), allow_remote
+        )
     return RenderedBook(book=book, pieces=tuple(pieces), cover=cover)

@@ -20,10 +20,16 @@ def styles_dir() -> Path:
 
 
 def read_style(name: str, custom: Path | None = None) -> str:
-    """Read a stylesheet: from ``custom`` when it has the file, else the built-in one."""
+    """Read a stylesheet: from ``custom`` when it has the file, else the built-in one.
+
+    Remote ``@import``/``url()`` references are left out: building is offline, and an EPUB reader must not
+    fetch them either (``publish.build.check_stylesheets`` reports them before anything is written).
+    """
+    from publish.render import strip_remote_css
+
     for folder in (custom, styles_dir()):
         if folder is not None and (folder / name).is_file():
-            return (folder / name).read_text(encoding="utf-8")
+            return strip_remote_css((folder / name).read_text(encoding="utf-8"))
     raise PublishError(f"stylesheet {name} not found")
 
 
