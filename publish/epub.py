@@ -1,9 +1,15 @@
-"""Write the rendered book as an EPUB 3 with ebooklib."""
+"""Write the rendered book as an EPUB 3 with ebooklib.
+
+ebooklib writes the package document (metadata, manifest, spine) and the ZIP; every content
+document, the navigation document and the NCX are written here, exactly as they should be,
+and the ZIP is then repacked so that the same book always gives the same bytes.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 import os
 import uuid
 import zipfile
@@ -15,14 +21,32 @@ from ebooklib import epub
 from lxml import etree
 
 from publish.output import atomic_output
-from publish.render import CONTINUE_READING_FILE, RenderedBook, RenderedPiece
-from publish.resources import book_fonts, read_style
+from publish.render import CONTINUE_READING_FILE, ImageRef, RenderedBook, RenderedPiece
+from publish.resources import Font, book_fonts, read_style
+
+log = logging.getLogger(__name__)
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 EPUB_NS = "http://www.idpf.org/2007/ops"
-OPF_NS = "http://www.idpf.org/2007/opf"
+NCX_NS = "http://www.daisy.org/z3986/2005/ncx/"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 STYLESHEET = "style/book.css"
+NAV_FILE = "nav.xhtml"
+NCX_FILE = "toc.ncx"
+COVER_FILE = "cover.xhtml"
+TITLEPAGE_FILE = "titlepage.xhtml"
+COPYRIGHT_FILE = "copyright.xhtml"
+GENERATED_COVER = "images/cover.png"
+# EPUB Accessibility 1.1, section 2.1: the conformance identifier for EPUB content meeting WCAG 2.2 AA.
 CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
+# The faces styles/epub.css asks for: Source Serif regular, italic, bold and bold italic for the text,
+# Source Sans semibold (and its italic) for headings. Other faces would only make the book heavier.
+EMBEDDED_FACES = {
+    ("Source Serif Pro", 400, "normal"), ("Source Serif Pro", 400, "italic"),
+    ("Source Serif Pro", 700, "normal"), ("Source Serif Pro", 700, "italic"),
+    ("Source Sans Pro", 600, "normal"), ("Source Sans Pro", 600, "italic"),
+}  # fmt: skip
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
 
 @dataclass(frozen=True)
@@ -33,12 +57,22 @@ class EpubOptions:
     styles: Path | None = None  # a folder whose epub.css replaces the built-in one
 
 
+@dataclass(frozen=True)
+class TocEntry:
+    """One entry of the table of contents, with the entries nested under it."""
+
+    label: str
+    href: str
+    lang: str | None = None  # set when it differs from the book's language
+    children: tuple[TocEntry, ...] = ()
+
+
 def build_time() -> dt.datetime:
     """The build's timestamp: ``SOURCE_DATE_EPOCH`` when set (reproducible builds), else now; in UTC."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.strip().isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def book_identifier(rendered: RenderedBook) -> str:
@@ -49,59 +83,38 @@ def book_identifier(rendered: RenderedBook) -> str:
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'publish:{meta.title}|{meta.author}')}"
 
 
-def _document(title: str, lang: str, body: str, body_type: str = "", extra_head: str = "") -> bytes:
+def cover_alt(rendered: RenderedBook) -> str:
+    """The cover image's text alternative: what the cover says."""
+    meta = rendered.book.meta
+    subtitle = f": {meta.subtitle}" if meta.subtitle else ""
+    return f"Cover: {meta.title}{subtitle}, by {meta.author}"
+
+
+# --- content documents -------------------------------------------------------
+
+
+def _lang_attributes(lang: str) -> str:
+    return f'lang="{escape(lang)}" xml:lang="{escape(lang)}"'
+
+
+def _document(title: str, lang: str, body: str, body_type: str = "", body_class: str = "") -> bytes:
     """A complete XHTML content document."""
-    epub_type = f' epub:type="{body_type}"' if body_type else ""
+    attributes = (f' epub:type="{body_type}"' if body_type else "") + (f' class="{body_class}"' if body_class else "")
     return (
         '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html>\n'
-        f'<html xmlns="{XHTML_NS}" xmlns:epub="{EPUB_NS}" lang="{escape(lang)}" xml:lang="{escape(lang)}">\n'
+        f'<html xmlns="{XHTML_NS}" xmlns:epub="{EPUB_NS}" {_lang_attributes(lang)}>\n'
         f'<head>\n<meta charset="utf-8"/>\n<title>{escape(title)}</title>\n'
-        f'<link rel="stylesheet" type="text/css" href="{STYLESHEET}"/>\n{extra_head}</head>\n'
-        f"<body{epub_type}>\n{body}\n</body>\n</html>\n"
-    ).encode("utf-8")
+        f'<link rel="stylesheet" type="text/css" href="{STYLESHEET}"/>\n</head>\n'
+        f"<body{attributes}>\n{body}\n</body>\n</html>\n"
+    ).encode()
 
 
-def _piece_body(piece: RenderedPiece) -> str:
-    """The piece's section: title, hero image, text, and its footnotes as EPUB 3 popup notes."""
-    wrapper = etree.fromstring(f'<div xmlns="{XHTML_NS}" xmlns:epub="{EPUB_NS}">{piece.body}</div>')
-    _convert_footnotes(wrapper)
-    inner = "".join(etree.tostring(child, encoding="unicode", with_tail=True) for child in wrapper)
-    inner = (escape(wrapper.text, quote=False) if wrapper.text else "") + inner
-    inner = inner.replace(f' xmlns="{XHTML_NS}"', "").replace(f' xmlns:epub="{EPUB_NS}"', "")
-    title_id = f"{piece.slug}-title"
-    hero = ""
-    if piece.hero is not None:
-        hero = f'<figure class="hero"><img src="{escape(piece.hero.name)}" alt="{escape(piece.hero.alt)}"/></figure>\n'
-    byline = ""
-    if piece.piece.author:
-        byline = f'<p class="byline">{escape(piece.piece.author)}</p>\n'
+def _cover_page(image_name: str, alt: str) -> str:
+    # DPUB-ARIA 1.1: doc-cover goes on the image itself.
     return (
-        f'<section epub:type="chapter" role="doc-chapter" aria-labelledby="{title_id}">\n'
-        f'<h1 id="{title_id}" class="piece-title">{escape(piece.title)}</h1>\n{byline}{hero}{inner}\n</section>'
+        '<section epub:type="cover" class="cover">\n'
+        f'<img role="doc-cover" src="{escape(image_name)}" alt="{escape(alt)}"/>\n</section>'
     )
-
-
-def _convert_footnotes(wrapper: etree._Element) -> None:
-    """Turn Python-Markdown's footnote list into ``aside epub:type="footnote"`` popups with a way back."""
-    ns = {"h": XHTML_NS}
-    for ref in wrapper.xpath('.//h:a[@class="footnote-ref"]', namespaces=ns):
-        ref.set(f"{{{EPUB_NS}}}type", "noteref")
-        ref.set("role", "doc-noteref")
-    for block in wrapper.xpath('.//h:div[@class="footnote"]', namespaces=ns):
-        notes = etree.Element(f"{{{XHTML_NS}}}section", {"class": "footnotes", "aria-label": "Notes"})
-        for item in block.xpath("./h:ol/h:li", namespaces=ns):
-            aside = etree.SubElement(notes, f"{{{XHTML_NS}}}aside", {"id": item.get("id", ""), "class": "footnote"})
-            aside.set(f"{{{EPUB_NS}}}type", "footnote")
-            aside.set("role", "doc-footnote")
-            for back in item.xpath('.//h:a[@class="footnote-backref"]', namespaces=ns):
-                back.set("role", "doc-backlink")
-                back.set("aria-label", "Back to the text")
-                back.attrib.pop("title", None)
-                back.text = "↩\ufe0e"
-            aside.text = item.text
-            for child in list(item):
-                aside.append(child)
-        block.getparent().replace(block, notes)
 
 
 def _title_page(rendered: RenderedBook) -> str:
@@ -109,85 +122,349 @@ def _title_page(rendered: RenderedBook) -> str:
     subtitle = f'<p class="subtitle">{escape(meta.subtitle)}</p>\n' if meta.subtitle else ""
     publisher = f'<p class="publisher">{escape(meta.publisher)}</p>\n' if meta.publisher else ""
     return (
-        '<section epub:type="titlepage" class="titlepage" aria-label="Title page">\n'
-        f'<h1 class="book-title">{escape(meta.title)}</h1>\n{subtitle}'
+        '<section epub:type="titlepage" class="titlepage" aria-labelledby="book-title">\n'
+        f'<h1 id="book-title" class="book-title">{escape(meta.title)}</h1>\n{subtitle}'
         f'<hr class="ornament"/>\n<p class="author">{escape(meta.author)}</p>\n{publisher}</section>'
     )
 
 
 def _copyright_page(rendered: RenderedBook, identifier: str) -> str:
     meta = rendered.book.meta
-    lines = []
+    lines = [f'<p class="copyright-title"><cite>{escape(meta.title)}</cite></p>']
     if meta.rights:
-        lines.append(escape(meta.rights))
+        lines.append(f"<p>{escape(meta.rights)}</p>")
     if meta.publisher:
-        lines.append(f"Published by {escape(meta.publisher)}")
+        lines.append(f"<p>Published by {escape(meta.publisher)}</p>")
     if meta.date:
-        lines.append(f"First published {escape(meta.date)}")
+        lines.append(f'<p>First published <time datetime="{escape(meta.date)}">{escape(meta.date)}</time></p>')
     if meta.series:
         position = f", number {meta.series.position}" if meta.series.position is not None else ""
-        lines.append(f"Part of the series {escape(meta.series.name)}{position}")
-    lines.append(f"Identifier: {escape(identifier)}")
-    paragraphs = "\n".join(f"<p>{line}</p>" for line in lines)
+        lines.append(f"<p>Part of the series <i>{escape(meta.series.name)}</i>{position}</p>")
+    lines.append(f'<p class="identifier">Identifier: {escape(identifier)}</p>')
     return (
         '<section epub:type="copyright-page" class="copyright" aria-label="Copyright">\n'
-        f"{paragraphs}\n</section>"
+        + "\n".join(lines)
+        + "\n</section>"
     )
 
 
 def _continue_reading(rendered: RenderedBook) -> str:
     items = []
     for piece in rendered.link_only:
+        lang = f" {_lang_attributes(piece.lang)}" if piece.lang and piece.lang != rendered.book.meta.language else ""
         title = escape(piece.title)
         if piece.url:
-            entry = f'<a href="{escape(piece.url)}">{title}</a><br/><span class="url">{escape(piece.url)}</span>'
+            url = escape(piece.url)
+            entry = f'<a href="{url}"{lang}>{title}</a><br/><span class="url">{url}</span>'
         else:
-            entry = title
-        items.append(f'<li id="{piece.slug}">{entry}</li>')
+            entry = f"<span{lang}>{title}</span>"
+        items.append(f'<li id="{escape(piece.slug)}">{entry}</li>')
     return (
-        '<section epub:type="backmatter" class="continue-reading" aria-labelledby="continue-reading">\n'
-        '<h1 id="continue-reading">Continue reading</h1>\n'
-        '<p>More articles in this series, not yet part of this book:</p>\n'
+        '<section class="continue-reading" aria-labelledby="continue-reading-title">\n'
+        '<h1 id="continue-reading-title">Continue reading</h1>\n'
+        "<p>More articles in this series, not yet part of this book:</p>\n"
         f'<ul class="further">\n{chr(10).join(items)}\n</ul>\n</section>'
     )
 
 
-def _nav(rendered: RenderedBook, has_cover: bool) -> str:
-    entries = []
-    for piece in rendered.pieces:
-        sections = []
-        for heading in [h for h in piece.headings if h.level == 2]:
-            sections.append(f'<li><a href="{piece.filename}#{escape(heading.id)}">{escape(heading.text)}</a></li>')
-        nested = f"\n<ol>\n{chr(10).join(sections)}\n</ol>" if sections else ""
-        entries.append(f'<li><a href="{piece.filename}">{escape(piece.title)}</a>{nested}</li>')
-    if rendered.link_only:
-        entries.append(f'<li><a href="{CONTINUE_READING_FILE}">Continue reading</a></li>')
-    landmarks = []
-    if has_cover:
-        landmarks.append('<li><a epub:type="cover" href="cover.xhtml">Cover</a></li>')
-    landmarks.append('<li><a epub:type="titlepage" href="titlepage.xhtml">Title page</a></li>')
-    landmarks.append('<li><a epub:type="toc" href="nav.xhtml">Contents</a></li>')
-    if rendered.pieces:
-        landmarks.append(f'<li><a epub:type="bodymatter" href="{rendered.pieces[0].filename}">Start of content</a></li>')
+def _piece_body(piece: RenderedPiece) -> str:
+    """The piece's section: title, byline, hero image, text; footnotes as popups, reflections as asides."""
+    wrapper = etree.fromstring(f'<div xmlns="{XHTML_NS}" xmlns:epub="{EPUB_NS}">{piece.body}</div>')
+    _convert_footnotes(wrapper)
+    _convert_reflections(wrapper, piece.slug)
+    _mark_image_paragraphs(wrapper)
+    inner = etree.tostring(wrapper, encoding="unicode")
+    # Drop the wrapper's own tags; its namespace declarations are the ones the document root carries.
+    inner = inner[inner.index(">") + 1 : inner.rindex("</div>")] if not inner.endswith("/>") else ""
+    title_id = f"{piece.slug}-title"
+    hero = ""
+    if piece.hero is not None:
+        hero = f'<figure class="hero"><img src="{escape(piece.hero.name)}" alt="{escape(piece.hero.alt)}"/></figure>\n'
+    byline = f'<p class="byline">{escape(piece.piece.author)}</p>\n' if piece.piece.author else ""
     return (
-        '<nav epub:type="toc" role="doc-toc" id="toc" aria-labelledby="toc-title">\n'
-        f'<h1 id="toc-title">Contents</h1>\n<ol>\n{chr(10).join(entries)}\n</ol>\n</nav>\n'
-        '<nav epub:type="landmarks" id="landmarks" hidden="hidden" aria-label="Landmarks">\n'
-        f"<ol>\n{chr(10).join(landmarks)}\n</ol>\n</nav>"
+        f'<section epub:type="chapter" role="doc-chapter" aria-labelledby="{title_id}">\n'
+        f'<h1 id="{title_id}" class="piece-title">{escape(piece.title)}</h1>\n{byline}{hero}{inner}\n</section>'
     )
 
 
-def _meets_accessibility(rendered: RenderedBook) -> bool:
-    """True when every image has alt text, every document a language, and headings never skip a level."""
-    if not rendered.book.meta.language or any(not image.alt for image in rendered.images):
-        return False
+def _convert_footnotes(wrapper: etree._Element) -> None:
+    """Turn Python-Markdown's footnote list into EPUB 3 popup notes with a way back.
+
+    EPUB 3 Structural Semantics: a ``noteref`` link opens the ``aside epub:type="footnote"`` it points to
+    as a popup; readers without popups show the notes at the end of the piece, each with a back link.
+    """
+    ns = {"h": XHTML_NS}
+    for ref in wrapper.xpath('.//h:a[@class="footnote-ref"]', namespaces=ns):
+        ref.set(f"{{{EPUB_NS}}}type", "noteref")
+        ref.set("role", "doc-noteref")
+    for block in wrapper.xpath('.//h:div[@class="footnote"]', namespaces=ns):
+        notes = etree.Element(f"{{{XHTML_NS}}}section", {"class": "footnotes", "aria-label": "Notes"})
+        notes.set(f"{{{EPUB_NS}}}type", "footnotes")
+        for number, item in enumerate(block.xpath("./h:ol/h:li", namespaces=ns), 1):
+            aside = etree.SubElement(notes, f"{{{XHTML_NS}}}aside", {"id": item.get("id", ""), "class": "footnote"})
+            aside.set(f"{{{EPUB_NS}}}type", "footnote")
+            aside.set("role", "doc-footnote")
+            for back in item.xpath('.//h:a[@class="footnote-backref"]', namespaces=ns):
+                back.set("role", "doc-backlink")
+                back.set("aria-label", f"Back to the text of note {number}")
+                back.attrib.pop("title", None)
+                back.text = "↩\ufe0e"  # U+FE0E asks for the text arrow, not an emoji
+            aside.text = item.text
+            for child in list(item):
+                aside.append(child)
+        block.getparent().replace(block, notes)
+
+
+def _convert_reflections(wrapper: etree._Element, slug: str) -> None:
+    """Turn ``div.reflection`` (from ``::: reflection``) into an aside with a visible, real-text label.
+
+    Text generated by CSS ``::before`` is skipped by some screen readers and by Kindle, so the label
+    is part of the document and names the aside for assistive technology.
+    """
+    ns = {"h": XHTML_NS}
+    blocks = wrapper.xpath(
+        './/h:div[contains(concat(" ", normalize-space(@class), " "), " reflection ")]', namespaces=ns
+    )
+    for number, block in enumerate(blocks, 1):
+        label_id = f"{slug}-reflection-{number}"
+        block.tag = f"{{{XHTML_NS}}}aside"
+        block.set("aria-labelledby", label_id)
+        label = etree.Element(f"{{{XHTML_NS}}}p", {"class": "reflection-label", "id": label_id})
+        label.text = "Reflection"
+        label.tail = block.text
+        block.text = "\n"
+        block.insert(0, label)
+
+
+def _mark_image_paragraphs(wrapper: etree._Element) -> None:
+    """Class a paragraph holding nothing but an image as ``image``, so it is centred and not indented."""
+    for paragraph in wrapper.iter(f"{{{XHTML_NS}}}p"):
+        children = list(paragraph)
+        if (
+            len(children) == 1
+            and children[0].tag == f"{{{XHTML_NS}}}img"
+            and not (paragraph.text or "").strip()
+            and not (children[0].tail or "").strip()
+        ):
+            paragraph.set("class", " ".join(filter(None, (paragraph.get("class"), "image"))))
+
+
+# --- navigation ----------------------------------------------------------------
+
+
+def _section_entries(piece: RenderedPiece) -> tuple[TocEntry, ...]:
+    """The piece's h2 headings, each with the h3 headings that follow it nested under it."""
+    top: list[tuple[TocEntry, list[TocEntry]]] = []
+    for heading in piece.headings:
+        entry = TocEntry(heading.text, f"{piece.filename}#{heading.id}")
+        if heading.level == 2 or not top:
+            top.append((entry, []))  # an h3 before any h2 stays at the piece's level
+        else:
+            top[-1][1].append(entry)
+    return tuple(TocEntry(e.label, e.href, e.lang, tuple(children)) for e, children in top)
+
+
+def table_of_contents(rendered: RenderedBook) -> tuple[TocEntry, ...]:
+    """The book's contents: each piece, its sections nested under it, then "Continue reading"."""
+    book_lang = rendered.book.meta.language
+    entries = [
+        TocEntry(piece.title, piece.filename, piece.lang if piece.lang != book_lang else None, _section_entries(piece))
+        for piece in rendered.pieces
+    ]
+    if rendered.link_only:
+        entries.append(TocEntry("Continue reading", CONTINUE_READING_FILE))
+    return tuple(entries)
+
+
+def _nav_list(entries: tuple[TocEntry, ...]) -> str:
+    items = []
+    for entry in entries:
+        lang = f" {_lang_attributes(entry.lang)}" if entry.lang else ""
+        nested = f"\n{_nav_list(entry.children)}" if entry.children else ""
+        items.append(f'<li><a href="{escape(entry.href)}"{lang}>{escape(entry.label)}</a>{nested}</li>')
+    return "<ol>\n" + "\n".join(items) + "\n</ol>"
+
+
+def _nav(entries: tuple[TocEntry, ...], landmarks: list[tuple[str, str, str]]) -> str:
+    """The EPUB 3 navigation document's body: the table of contents and the (hidden) landmarks."""
+    marks = "\n".join(
+        f'<li><a epub:type="{kind}" href="{href}">{escape(label)}</a></li>' for kind, href, label in landmarks
+    )
+    return (
+        '<nav epub:type="toc" role="doc-toc" id="toc" aria-labelledby="toc-title">\n'
+        f'<h1 id="toc-title">Contents</h1>\n{_nav_list(entries)}\n</nav>\n'
+        '<nav epub:type="landmarks" id="landmarks" hidden="hidden" aria-label="Landmarks">\n'
+        f"<ol>\n{marks}\n</ol>\n</nav>"
+    )
+
+
+def _ncx(entries: tuple[TocEntry, ...], rendered: RenderedBook, identifier: str) -> bytes:
+    """The EPUB 2 NCX, for reading systems that predate the navigation document (nested like the nav)."""
+    meta = rendered.book.meta
+    root = etree.Element(f"{{{NCX_NS}}}ncx", {"version": "2005-1", XML_LANG: meta.language}, nsmap={None: NCX_NS})
+
+    def depth(items: tuple[TocEntry, ...]) -> int:
+        return 1 + max((depth(e.children) for e in items), default=0) if items else 0
+
+    head = etree.SubElement(root, f"{{{NCX_NS}}}head")
+    for name, content in (("dtb:uid", identifier), ("dtb:depth", str(depth(entries))),
+                          ("dtb:totalPageCount", "0"), ("dtb:maxPageNumber", "0")):  # fmt: skip
+        etree.SubElement(head, f"{{{NCX_NS}}}meta", {"name": name, "content": content})
+    for tag, text in (("docTitle", meta.title), ("docAuthor", meta.author)):
+        etree.SubElement(etree.SubElement(root, f"{{{NCX_NS}}}{tag}"), f"{{{NCX_NS}}}text").text = text
+    counter = 0
+
+    def add(parent: etree._Element, items: tuple[TocEntry, ...]) -> None:
+        nonlocal counter
+        for entry in items:
+            counter += 1  # playOrder follows the reading order; every entry has its own target
+            point = etree.SubElement(
+                parent, f"{{{NCX_NS}}}navPoint", {"id": f"navpoint-{counter}", "playOrder": str(counter)}
+            )
+            etree.SubElement(etree.SubElement(point, f"{{{NCX_NS}}}navLabel"), f"{{{NCX_NS}}}text").text = entry.label
+            etree.SubElement(point, f"{{{NCX_NS}}}content", {"src": entry.href})
+            add(point, entry.children)
+
+    add(etree.SubElement(root, f"{{{NCX_NS}}}navMap"), entries)
+    return etree.tostring(root, encoding="utf-8", xml_declaration=True, pretty_print=True)
+
+
+# --- accessibility -----------------------------------------------------------------
+
+
+def _undescribed_images(rendered: RenderedBook) -> list[str]:
+    """Every image of the pieces without a text alternative, as "piece: image"."""
+    missing = []
     for piece in rendered.pieces:
-        level = 1
-        for heading in piece.headings:
-            if heading.level > level + 1:
-                return False
-            level = heading.level
-    return True
+        body = etree.fromstring(f'<div xmlns="{XHTML_NS}">{piece.body}</div>')
+        images = [(image.get("src", ""), image.get("alt", "")) for image in body.iter(f"{{{XHTML_NS}}}img")]
+        if piece.hero is not None:
+            images.append((piece.hero.name, piece.hero.alt))
+        missing += [f"{piece.piece.name}: {src}" for src, alt in images if not alt.strip()]
+    return missing
+
+
+def _heading_skips(piece: RenderedPiece) -> list[str]:
+    """Headings that skip a level, counting the piece title as the h1."""
+    body = etree.fromstring(f'<div xmlns="{XHTML_NS}">{piece.body}</div>')
+    skips, level = [], 1
+    for element in body.iter(*(f"{{{XHTML_NS}}}{tag}" for tag in _HEADINGS)):
+        new = int(etree.QName(element).localname[1])
+        if new > level + 1:
+            skips.append(f"{piece.piece.name}: heading level {new} follows level {level}")
+        level = new
+    return skips
+
+
+def accessibility_problems(rendered: RenderedBook) -> list[str]:
+    """What keeps the book from meeting EPUB Accessibility 1.1 / WCAG 2.2 AA; empty when it does.
+
+    Checked: a language for the book and every piece (WCAG 3.1.1, 3.1.2), a text alternative for
+    every image (1.1.1), and headings that never skip a level (1.3.1; the piece title is the h1).
+    """
+    problems = [] if rendered.book.meta.language else ["the book has no language"]
+    problems += [f"{piece.piece.name} has no language" for piece in rendered.pieces if not piece.lang]
+    problems += [f"image without alt text: {image}" for image in _undescribed_images(rendered)]
+    for piece in rendered.pieces:
+        problems += _heading_skips(piece)
+    return problems
+
+
+def _add_accessibility_metadata(book: epub.EpubBook, rendered: RenderedBook) -> None:
+    """Schema.org accessibility metadata (EPUB Accessibility 1.1, section 2; values from the W3C vocabulary)."""
+    images = rendered.images
+    problems = accessibility_problems(rendered)
+    all_described = not _undescribed_images(rendered)
+    modes = ["textual"] + (["visual"] if images else [])
+    for mode in modes:
+        book.add_metadata(None, "meta", mode, {"property": "schema:accessMode"})
+    # Text alone carries everything only when every image has a text alternative.
+    sufficient = "textual" if all_described else ",".join(modes)
+    book.add_metadata(None, "meta", sufficient, {"property": "schema:accessModeSufficient"})
+    # structuralNavigation: headings mark the sections; tableOfContents: the nav document;
+    # readingOrder: the spine and the markup order agree, notes are marked as asides;
+    # ARIA: DPUB-ARIA roles (doc-chapter, doc-toc, doc-noteref, doc-footnote, doc-backlink);
+    # displayTransformability: the style sheet leaves font, size, colours and spacing to the reader.
+    # Not "annotations": the vocabulary means notes a reader or instructor can add, not an author's footnotes.
+    features = ["structuralNavigation", "tableOfContents", "readingOrder", "ARIA", "displayTransformability"]
+    if images and all_described:
+        features.append("alternativeText")
+    for feature in features:
+        book.add_metadata(None, "meta", feature, {"property": "schema:accessibilityFeature"})
+    book.add_metadata(None, "meta", "none", {"property": "schema:accessibilityHazard"})
+    summary = [
+        "This publication has a table of contents, headings that mark every section, and a single reading order.",
+        "Fonts, text size, spacing and colours can be changed in the reading system.",
+    ]
+    if any(piece.has_footnotes for piece in rendered.pieces):
+        summary.append("Footnotes are linked from the text and link back to it.")
+    if not images:
+        summary.append("It contains no images other than the cover, which has a text description.")
+    elif all_described:
+        summary.append("Every image has a text description.")
+    else:
+        summary.append("Some images have no text description.")
+    if problems:
+        log.info("not claiming EPUB Accessibility conformance: %s", "; ".join(problems))
+    else:
+        summary.append("It meets EPUB Accessibility 1.1 and WCAG 2.2 Level AA.")
+        book.add_metadata(None, "meta", CONFORMANCE, {"property": "dcterms:conformsTo"})
+    book.add_metadata(None, "meta", " ".join(summary), {"property": "schema:accessibilitySummary"})
+
+
+# --- package ---------------------------------------------------------------------------
+
+
+def _add_metadata(book: epub.EpubBook, rendered: RenderedBook, identifier: str) -> None:
+    """Dublin Core and EPUB 3 metadata from ``book.yaml`` (EPUB 3.3, section 5.5)."""
+    meta = rendered.book.meta
+    book.set_identifier(identifier)
+    book.set_language(meta.language)
+    book.add_metadata("DC", "title", meta.title, {"id": "title"})
+    book.add_metadata(None, "meta", "main", {"refines": "#title", "property": "title-type"})
+    if meta.subtitle:
+        book.add_metadata("DC", "title", meta.subtitle, {"id": "subtitle"})
+        book.add_metadata(None, "meta", "subtitle", {"refines": "#subtitle", "property": "title-type"})
+    book.add_metadata("DC", "creator", meta.author, {"id": "creator"})
+    book.add_metadata(None, "meta", "aut", {"refines": "#creator", "property": "role", "scheme": "marc:relators"})
+    for key in ("publisher", "rights", "description", "date"):
+        if value := getattr(meta, key):
+            book.add_metadata("DC", key, value)
+    for subject in meta.subjects:
+        book.add_metadata("DC", "subject", subject)
+    if meta.series:
+        book.add_metadata(None, "meta", meta.series.name, {"property": "belongs-to-collection", "id": "series"})
+        book.add_metadata(None, "meta", "series", {"refines": "#series", "property": "collection-type"})
+        if meta.series.position is not None:
+            book.add_metadata(
+                None, "meta", str(meta.series.position), {"refines": "#series", "property": "group-position"}
+            )
+    _add_accessibility_metadata(book, rendered)
+
+
+def _embedded_fonts() -> list[Font]:
+    return [font for font in book_fonts() if (font.family, font.weight, font.style) in EMBEDDED_FACES]
+
+
+def _font_css(fonts: list[Font]) -> str:
+    """``@font-face`` rules for the embedded fonts, and the text face as the book's preference."""
+    rules = [
+        f'@font-face {{ font-family: "{font.family}"; font-weight: {font.weight}; font-style: {font.style}; '
+        f'src: url("../fonts/{font.path.name}"); }}\n'
+        for font in fonts
+    ]
+    # Only a preference: reading systems still let the reader choose another font.
+    rules.append('body { font-family: "Source Serif Pro", serif; }\n\n')
+    return "".join(rules)
+
+
+def _cover_image(rendered: RenderedBook) -> tuple[str, bytes, str]:
+    """The cover image: ``book.yaml``'s, else one generated from title, subtitle and author."""
+    if rendered.cover is not None:
+        return rendered.cover.name, rendered.cover.path.read_bytes(), rendered.cover.media_type
+    from publish.cover import generate_cover
+
+    return GENERATED_COVER, generate_cover(rendered.book.meta), "image/png"
 
 
 class _Document(epub.EpubItem):
@@ -199,164 +476,107 @@ class _Document(epub.EpubItem):
         self.is_linear = True
 
 
+def reading_order(rendered: RenderedBook) -> list[str]:
+    """The spine: cover, title page, copyright, contents, the pieces in reading order, "Continue reading"."""
+    order = [COVER_FILE, TITLEPAGE_FILE, COPYRIGHT_FILE, NAV_FILE, *(piece.filename for piece in rendered.pieces)]
+    return order + ([CONTINUE_READING_FILE] if rendered.link_only else [])
+
+
 def write_epub(rendered: RenderedBook, target: Path, options: EpubOptions = EpubOptions()) -> Path:
     """Write ``rendered`` as an EPUB 3 at ``target`` (atomically)."""
     meta = rendered.book.meta
     identifier = book_identifier(rendered)
     modified = build_time()
+    lang = meta.language
     book = epub.EpubBook()
     book.FOLDER_NAME = "EPUB"
-    book.set_identifier(identifier)
-    book.set_language(meta.language)
-    book.add_metadata("DC", "title", meta.title, {"id": "title"})
-    book.add_metadata(None, "meta", "main", {"refines": "#title", "property": "title-type"})
-    if meta.subtitle:
-        book.add_metadata("DC", "title", meta.subtitle, {"id": "subtitle"})
-        book.add_metadata(None, "meta", "subtitle", {"refines": "#subtitle", "property": "title-type"})
-    book.add_metadata("DC", "creator", meta.author, {"id": "creator"})
-    book.add_metadata(None, "meta", "aut", {"refines": "#creator", "property": "role", "scheme": "marc:relators"})
-    for key in ("publisher", "rights", "description"):
-        if value := getattr(meta, key):
-            book.add_metadata("DC", key, value)
-    if meta.date:
-        book.add_metadata("DC", "date", meta.date)
-    for subject in meta.subjects:
-        book.add_metadata("DC", "subject", subject)
-    if meta.series:
-        book.add_metadata(None, "meta", meta.series.name, {"property": "belongs-to-collection", "id": "series"})
-        book.add_metadata(None, "meta", "series", {"refines": "#series", "property": "collection-type"})
-        if meta.series.position is not None:
-            book.add_metadata(None, "meta", str(meta.series.position), {"refines": "#series", "property": "group-position"})
-    has_images = bool(rendered.images)
-    _add_accessibility_metadata(book, rendered, has_images)
+    _add_metadata(book, rendered, identifier)
 
     css = read_style("epub.css", options.styles)
     if options.embed_fonts:
-        css = _font_faces() + css
-        for font in book_fonts():
+        fonts = _embedded_fonts()
+        css = _font_css(fonts) + css
+        for font in fonts:
+            # Embedded as they are, not obfuscated: the fonts are OFL, and obfuscation only hinders readers.
             book.add_item(epub.EpubItem(uid=f"font-{font.path.stem}", file_name=f"fonts/{font.path.name}",
                                         media_type="font/otf", content=font.path.read_bytes()))  # fmt: skip
     book.add_item(epub.EpubItem(uid="style", file_name=STYLESHEET, media_type="text/css", content=css.encode()))
 
-    for image in rendered.images:
-        book.add_item(epub.EpubItem(uid=f"img-{len(book.items)}", file_name=image.name,
-                                    media_type=image.media_type, content=image.path.read_bytes()))  # fmt: skip
-
-    spine: list[epub.EpubItem] = []
-    lang = meta.language
-    cover_name, cover_bytes, cover_type = _cover(rendered)
+    cover_name, cover_bytes, cover_type = _cover_image(rendered)
     cover_item = epub.EpubItem(uid="cover-image", file_name=cover_name, media_type=cover_type, content=cover_bytes)
     cover_item.properties = ["cover-image"]
     book.add_item(cover_item)
+    # EPUB 2 cover declaration, still what Kindle conversion looks for.
     book.add_metadata(None, "meta", "", {"name": "cover", "content": "cover-image"})
-    cover_alt = f"Cover: {meta.title}" + (f", {meta.subtitle}" if meta.subtitle else "") + f", by {meta.author}"
-    cover_body = (
-        '<section epub:type="cover" class="cover" aria-label="Cover">\n'
-        f'<img src="{cover_name}" alt="{escape(cover_alt)}"/>\n</section>'
-    )
-    spine.append(_Document("cover", "cover.xhtml", _document("Cover", lang, cover_body)))
-    spine.append(_Document("titlepage", "titlepage.xhtml", _document(meta.title, lang, _title_page(rendered), "frontmatter")))
-    spine.append(_Document("copyright", "copyright.xhtml", _document("Copyright", lang, _copyright_page(rendered, identifier), "frontmatter")))
-    spine.append(_Document("nav", "nav.xhtml", _document("Contents", lang, _nav(rendered, True), "frontmatter"), ["nav"]))
+    images: list[ImageRef] = [image for image in rendered.images if image.name != cover_name]
+    for number, image in enumerate(images, 1):
+        book.add_item(epub.EpubItem(uid=f"image-{number}", file_name=image.name,
+                                    media_type=image.media_type, content=image.path.read_bytes()))  # fmt: skip
+
+    contents = table_of_contents(rendered)
+    landmarks = [
+        ("cover", COVER_FILE, "Cover"),
+        ("titlepage", TITLEPAGE_FILE, "Title page"),
+        ("toc", NAV_FILE, "Contents"),
+    ]
+    if rendered.pieces:
+        landmarks.append(("bodymatter", rendered.pieces[0].filename, "Start of content"))
+    documents = {
+        COVER_FILE: _Document("cover", COVER_FILE, _document("Cover", lang, _cover_page(cover_name, cover_alt(rendered)), body_class="cover")),
+        TITLEPAGE_FILE: _Document("titlepage", TITLEPAGE_FILE, _document(meta.title, lang, _title_page(rendered), "frontmatter")),
+        COPYRIGHT_FILE: _Document("copyright", COPYRIGHT_FILE, _document("Copyright", lang, _copyright_page(rendered, identifier), "frontmatter")),
+        NAV_FILE: _Document("nav", NAV_FILE, _document("Contents", lang, _nav(contents, landmarks), "frontmatter"), ["nav"]),
+        CONTINUE_READING_FILE: _Document("continue-reading", CONTINUE_READING_FILE,
+                                         _document("Continue reading", lang, _continue_reading(rendered), "backmatter")),
+    }  # fmt: skip
     for piece in rendered.pieces:
         document = _document(piece.title, piece.lang, _piece_body(piece), "bodymatter")
-        spine.append(_Document(f"piece-{piece.slug}", piece.filename, document))
-    if rendered.link_only:
-        spine.append(_Document("continue-reading", CONTINUE_READING_FILE,
-                               _document("Continue reading", lang, _continue_reading(rendered), "backmatter")))  # fmt: skip
-    for item in spine:
+        documents[piece.filename] = _Document(f"piece-{piece.slug}", piece.filename, document)
+    book.spine = [documents[name] for name in reading_order(rendered)]
+    for item in book.spine:
         book.add_item(item)
-    book.spine = spine
-
-    book.toc = [
-        (epub.Section(piece.title, piece.filename),
-         [epub.Link(f"{piece.filename}#{h.id}", h.text, f"{piece.slug}-{h.id}") for h in piece.headings if h.level == 2])
-        if any(h.level == 2 for h in piece.headings) else epub.Link(piece.filename, piece.title, piece.slug)
-        for piece in rendered.pieces
-    ]  # fmt: skip
-    if rendered.link_only:
-        book.toc.append(epub.Link(CONTINUE_READING_FILE, "Continue reading", "continue-reading"))
-    book.add_item(epub.EpubNcx())
-    book.guide = [{"type": "cover", "href": "cover.xhtml", "title": "Cover"},
-                  {"type": "toc", "href": "nav.xhtml", "title": "Contents"}]  # fmt: skip
+    book.add_item(epub.EpubItem(uid="ncx", file_name=NCX_FILE, media_type="application/x-dtbncx+xml",
+                                content=_ncx(contents, rendered, identifier)))  # fmt: skip
+    # EPUB 2 guide: deprecated in EPUB 3 but still read by Kindle ("go to beginning").
+    book.guide = [{"type": "cover", "href": COVER_FILE, "title": "Cover"},
+                  {"type": "title-page", "href": TITLEPAGE_FILE, "title": "Title page"},
+                  {"type": "toc", "href": NAV_FILE, "title": "Contents"}]  # fmt: skip
     if rendered.pieces:
-        book.guide.append({"type": "text", "href": rendered.pieces[0].filename, "title": "Start"})
+        book.guide.append({"type": "text", "href": rendered.pieces[0].filename, "title": "Start of content"})
 
     buffer = io.BytesIO()
     writer = epub.EpubWriter(buffer, book, {"mtime": modified, "epub3_landmark": False, "raise_exceptions": True})
     writer.process()
     writer.write()
     with atomic_output(target) as temporary:
-        temporary.write_bytes(_repack(buffer.getvalue(), modified, meta.language))
+        temporary.write_bytes(_repack(buffer.getvalue(), modified, lang))
     return target
-
-
-def _add_accessibility_metadata(book: epub.EpubBook, rendered: RenderedBook, has_images: bool) -> None:
-    """Schema.org accessibility metadata (EPUB Accessibility 1.1, section 2)."""
-    modes = ["textual"] + (["visual"] if has_images else [])
-    for mode in modes:
-        book.add_metadata(None, "meta", mode, {"property": "schema:accessMode"})
-    book.add_metadata(None, "meta", "textual", {"property": "schema:accessModeSufficient"})
-    features = ["structuralNavigation", "tableOfContents", "readingOrder"]
-    if has_images:
-        features.append("alternativeText")
-    if any(p.has_footnotes for p in rendered.pieces):
-        features.append("pageBreakMarkers" if False else "annotations")
-    for feature in features:
-        book.add_metadata(None, "meta", feature, {"property": "schema:accessibilityFeature"})
-    book.add_metadata(None, "meta", "none", {"property": "schema:accessibilityHazard"})
-    conforms = _meets_accessibility(rendered)
-    summary = (
-        "This publication has a table of contents, structured headings, and a logical reading order. "
-        + ("Every image has a text description. " if has_images else "It contains no images. ")
-        + ("It meets the EPUB Accessibility 1.1 and WCAG 2.2 Level AA requirements." if conforms else "")
-    ).strip()
-    book.add_metadata(None, "meta", summary, {"property": "schema:accessibilitySummary"})
-    if conforms:
-        book.add_metadata(None, "meta", CONFORMANCE, {"property": "dcterms:conformsTo"})
-
-
-def _font_faces() -> str:
-    rules = []
-    for font in book_fonts():
-        rules.append(
-            f'@font-face {{ font-family: "{font.family}"; font-weight: {font.weight}; font-style: {font.style}; '
-            f'src: url("../fonts/{font.path.name}"); }}\n'
-        )
-    return "".join(rules)
-
-
-def _cover(rendered: RenderedBook) -> tuple[str, bytes, str]:
-    """The cover image: ``book.yaml``'s, else one generated from title and author."""
-    if rendered.cover is not None:
-        return rendered.cover.name, rendered.cover.path.read_bytes(), rendered.cover.media_type
-    from publish.cover import generate_cover
-
-    return "images/cover.png", generate_cover(rendered.book.meta), "image/png"
 
 
 def _repack(data: bytes, modified: dt.datetime, language: str) -> bytes:
     """Rewrite ebooklib's ZIP reproducibly (fixed timestamps, sorted order, mimetype first and stored) and fix its OPF."""
     source = zipfile.ZipFile(io.BytesIO(data))
-    stamp = max(modified, dt.datetime(1980, 1, 1, tzinfo=dt.timezone.utc)).timetuple()[:6]
+    # ZIP times have no zone: write the UTC wall time, so TZ does not change the bytes.
+    stamp = max(modified, dt.datetime(1980, 1, 1, tzinfo=dt.UTC)).timetuple()[:6]
     output = io.BytesIO()
+    first = ["mimetype", "META-INF/container.xml"]
     with zipfile.ZipFile(output, "w") as target:
-        names = source.namelist()
-        ordered = ["mimetype", "META-INF/container.xml"] + sorted(n for n in names if n not in ("mimetype", "META-INF/container.xml"))
-        for name in ordered:
+        for name in first + sorted(n for n in source.namelist() if n not in first):
             content = source.read(name)
             if name.endswith(".opf"):
                 content = _fix_opf(content, language)
             info = zipfile.ZipInfo(name, date_time=stamp)
             info.external_attr = 0o644 << 16
-            # OCF 3.3 section 4.3: the mimetype file must be first and stored uncompressed.
-            info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
-            target.writestr(info, content, compresslevel=9 if name != "mimetype" else None)
+            info.create_system = 3  # Unix, whatever system builds it
+            # OCF 3.3, section 4.3: the mimetype file must be the first entry, stored uncompressed.
+            stored = name == "mimetype"
+            info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+            target.writestr(info, content, compresslevel=None if stored else 9)
     return output.getvalue()
 
 
 def _fix_opf(content: bytes, language: str) -> bytes:
-    """Add what ebooklib leaves out: ``xml:lang`` on the package element."""
+    """Add what ebooklib leaves out: ``xml:lang`` on the package element (Ace: epub-lang)."""
     root = etree.fromstring(content)
-    root.set("{http://www.w3.org/XML/1998/namespace}lang", language)
+    root.set(XML_LANG, language)
     return etree.tostring(root, encoding="utf-8", xml_declaration=True, pretty_print=True)
