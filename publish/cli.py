@@ -241,7 +241,7 @@ def check(manuscript: Path, styles: Path | None, strict: bool, allow_remote: boo
         click.echo(f"{len(errors)} error(s), {len(problems) - len(errors)} warning(s)", err=True)
         sys.exit(1)
     pieces = len(book.pieces) if book else 0
-    click.echo(f"OK: {pieces} pieces, {len(problems)} warning(s)")
+    click.echo(f"OK: {pieces} piece{'' if pieces == 1 else 's'}, {len(problems)} warning(s)")
 
 
 @main.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +22,9 @@ class Problem:
             return ""
         shown = self.path
         if base is not None:
+            # abspath, not resolve(): a symbolic link is named as the author sees it, not as its target.
             try:
-                shown = self.path.resolve().relative_to(base.resolve())
+                shown = Path(os.path.abspath(self.path)).relative_to(os.path.abspath(base))
             except ValueError:
                 shown = self.path
         return f"{shown}:{self.line}" if self.line else f"{shown}"

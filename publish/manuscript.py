@@ -124,12 +124,28 @@ class Manuscript:
 # --- YAML with line numbers -------------------------------------------------
 
 
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, but dates stay text: the date check reports a bad one with its line.
+
+    (PyYAML turns ``2024-13-45`` into a ValueError from ``datetime.date`` with no line at all.)
+    """
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+
+
 def _load_yaml(text: str, path: Path, problems: Problems, first_line: int = 1) -> tuple[Any, dict[str, int]] | None:
     """Parse YAML; return the value and the line of each top-level key, or None on a syntax error."""
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
+    node = None
     try:
         node = loader.get_single_node()
         value = loader.construct_document(node) if node is not None else None
+    except (ValueError, TypeError, OverflowError) as exc:
+        # An explicit tag with a value it cannot hold (``!!int abc``): the constructor raises without a mark.
+        line = first_line + node.start_mark.line if node is not None else None
+        problems.error(path, line, f"invalid YAML value: {exc}")
+        return None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = first_line + mark.line if mark else None
@@ -254,7 +270,8 @@ class _Fields:
             try:
                 return dt.date.fromisoformat(value.strip()).isoformat()
             except ValueError:
-                pass
+                self.problems.error(self.path, self.line(key), f"'{self.prefix}{key}' is not a day of the calendar: {value.strip()}")
+                return None
         self.problems.error(self.path, self.line(key), f"'{self.prefix}{key}' must be a date written YYYY-MM-DD, not {value!r}")
         return None
 
@@ -311,7 +328,7 @@ def _load_book_meta(root: Path, problems: Problems) -> BookMeta | None:
         problems.error(path, None, f"{BOOK_FILE} is a link to a file outside the manuscript folder: copy the file in instead")
         return None
     if not path.is_file():
-        problems.error(path, None, f"no {BOOK_FILE}: a manuscript folder needs one (with title, author, language, start)")
+        problems.error(path, None, "not found: a manuscript folder needs a book.yaml with title, author, language and start")
         return None
     text = read_text(path, problems)
     if text is None:

@@ -249,6 +249,7 @@ class _PieceRenderer:
             if isinstance(element.tag, str):
                 for attribute in list(element.attrib):
                     element.attrib[attribute] = _CONTROL_CHARS.sub("", element.attrib[attribute])
+        self._drop_husks(root)
         self._demote_headings(root)
         headings = self._collect_headings(root)
         self._check_images(root)
@@ -276,6 +277,16 @@ class _PieceRenderer:
             for reference, what in dict.fromkeys(references):
                 line = self.lines.line(reference, image=False)
                 report_remote(self.problems, self.piece.path, line, what, reference, self.allow_remote)
+
+    @staticmethod
+    def _drop_husks(root: etree._Element) -> None:
+        """Unwrap what the sanitizer emptied: a link whose URL was removed, a paragraph with nothing left."""
+        for link in list(root.iter("a")):
+            if link.get("href") is None and link.get("id") is None:
+                _unwrap(link)
+        for paragraph in list(root.iter("p")):
+            if len(paragraph) == 0 and not (paragraph.text or "").strip():
+                _unwrap(paragraph)
 
     def _demote_headings(self, root: etree._Element) -> None:
         """The piece title is the only level-1 heading: push body headings down when an author used #."""
