@@ -87,7 +87,7 @@ def run(cwd: Path, *args: str) -> Result:
     """Run the CLI in ``cwd`` (so messages show paths relative to it)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(cwd)
-        return CliRunner().invoke(main, list(args))
+        return CliRunner().invoke(main, list(args), prog_name="publish")
 
 
 def error_lines(result: Result) -> list[str]:

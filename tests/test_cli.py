@@ -1,0 +1,262 @@
+"""The command line: help, version, quiet, toc, usage errors; and nothing lost or touched by any command."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner, Result
+from conftest import DEMO, FIXTURES, ROOT, copy_manuscript
+
+from publish import __version__
+from publish.cli import main
+from publish.errors import OutputError
+from publish.output import atomic_output, temporary_files
+
+
+def run(cwd: Path, *args: str) -> Result:
+    """Run the CLI in ``cwd``."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(cwd)
+        return CliRunner().invoke(main, list(args), prog_name="publish")
+
+
+# --- help, version, quiet, toc, usage errors ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [None, *sorted(main.commands)])  # type: ignore[attr-defined]
+def test_every_command_has_help_with_an_example(command: str | None) -> None:
+    args = [command, "--help"] if command else ["--help"]
+    result = CliRunner().invoke(main, args, prog_name="publish")
+    assert result.exit_code == 0
+    match = re.search(r"\n  Examples?:\n    (.*)\n", result.output)
+    assert match, result.output
+    assert match[1].startswith(f"publish {command or ''}".strip())
+    # -h is the short form everywhere.
+    assert CliRunner().invoke(main, [*args[:-1], "-h"], prog_name="publish").output == result.output
+
+
+def test_version() -> None:
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0
+    assert result.output == f"publish, version {__version__}\n"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--no-such-option"],
+        ["no-such-command"],
+        ["epub", "--no-such-option"],
+        ["pdf", "--paper", "tabloid"],
+        ["check", "unexpected-argument"],
+        ["epub", "--styles", "/no/such/folder"],
+    ],
+)
+def test_usage_errors_exit_2(tmp_path: Path, args: list[str]) -> None:
+    result = run(tmp_path, *args)
+    assert result.exit_code == 2
+    assert "Usage: publish" in result.stderr
+    assert "Error: " in result.stderr
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", ["epub", "pdf"])
+def test_quiet_silences_the_wrote_line(tmp_path: Path, command: str) -> None:
+    copy_manuscript(FIXTURES / "minimal", tmp_path / "m")
+    loud = run(tmp_path, command, "-m", "m", "-o", f"loud.{command}")
+    assert loud.exit_code == 0
+    assert loud.stdout == f"Wrote loud.{command}\n"
+    quiet = run(tmp_path, "-q", command, "-m", "m", "-o", f"quiet.{command}")
+    assert quiet.exit_code == 0
+    assert quiet.stdout == ""
+    assert quiet.stderr == ""
+    assert (tmp_path / f"quiet.{command}").stat().st_size > 0
+
+
+def test_default_output_is_dist_slug(tmp_path: Path) -> None:
+    copy_manuscript(FIXTURES / "minimal", tmp_path / "m")
+    result = run(tmp_path, "epub", "-m", "m")
+    assert result.stdout == "Wrote dist/minimal-book.epub\n"
+    assert (tmp_path / "dist" / "minimal-book.epub").is_file()
+
+
+def test_toc_on_the_demo_prints_the_sections_and_the_linked_pieces() -> None:
+    result = CliRunner().invoke(main, ["toc", "-m", str(DEMO)])
+    assert result.exit_code == 0, result.output
+    lines = [line.strip() for line in result.output.splitlines()]
+    sections = [
+        "You Don’t Have to Fix It—Just Be With Them",
+        "When Reassurance Doesn’t Work the Way You Hoped",
+        "Modeling Self-Compassion in Real Life",
+        "What to Do When They Push You Away",
+        "Encouraging Therapy Without Making It a “Fix”",
+        "Why Your Support Matters (Even If They Can’t Say It Yet)",
+    ]
+    linked = [
+        "Forest Bathing in Barton Creek Greenbelt: What to Notice, How to Breathe",
+        "Why Do Compliments Make Me Uncomfortable?",
+    ]
+    # The six headings in order, right after the article's title; then the two linked pieces.
+    start = lines.index("Supporting Your Partner in Developing Self-Compassion", 2)
+    assert lines[start + 1 : start + 7] == sections
+    assert lines[start + 7] == "Continue reading"
+    assert lines[start + 8 : start + 10] == linked
+    assert lines[2:6] == [
+        "Reading order:",
+        "1. forest-bathing-in-barton-creek-greenbelt.md  (link only)",
+        "2. supporting-your-partner-in-developing-self-compassion.md",
+        "3. why-do-compliments-make-me-uncomfortable.md  (link only)",
+    ]
+
+
+def test_check_on_a_good_manuscript(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["check", "-m", str(DEMO)])
+    assert result.exit_code == 0
+    assert result.stdout == "OK: 3 pieces, 0 warning(s)\n"
+    assert result.stderr == ""
+
+
+def test_missing_manuscript_folder_is_a_user_error(tmp_path: Path) -> None:
+    result = run(tmp_path, "toc", "-m", "nowhere")
+    assert result.exit_code == 1
+    assert result.stderr == "Error: nowhere: manuscript folder not found\n"
+
+
+# --- nothing lost ----------------------------------------------------------------------------------------
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[int, int, bytes]]:
+    """Every file and folder under ``folder`` (hidden ones too): size, mtime and content."""
+    snapshot = {}
+    for path in sorted(folder.rglob("*")):
+        stat = path.lstat()
+        content = path.read_bytes() if path.is_file() else b""
+        snapshot[path.relative_to(folder).as_posix()] = (stat.st_size, stat.st_mtime_ns, content)
+    return snapshot
+
+
+def test_no_command_writes_into_the_manuscript_folder(tmp_path: Path) -> None:
+    manuscript = copy_manuscript(FIXTURES / "linked", tmp_path / "m")
+    before = _snapshot(manuscript)
+    for args in (
+        ["epub", "-m", "m"],
+        ["epub", "--embed-fonts", "-m", "m", "-o", "out/fonts.epub"],
+        ["pdf", "-m", "m"],
+        ["pdf", "--paper", "a5", "--duplex", "--large-print", "-m", "m", "-o", "out/large.pdf"],
+        ["build", "-m", "m", "-o", "built"],
+        ["check", "-m", "m"],
+        ["toc", "-m", "m"],
+    ):
+        result = run(tmp_path, *args)
+        assert result.exit_code == 0, (args, result.output)
+    assert _snapshot(manuscript) == before
+    # The outputs went where they were asked to, and nowhere else.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["built", "dist", "m", "out"]
+
+
+def test_failing_build_leaves_the_previous_output_untouched(tmp_path: Path) -> None:
+    manuscript = copy_manuscript(FIXTURES / "minimal", tmp_path / "m")
+    for command in ("epub", "pdf"):
+        assert run(tmp_path, command, "-m", "m", "-o", f"out/book.{command}").exit_code == 0
+    previous = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}
+    (manuscript / "only.md").write_text("---\ntitle: Broken\n---\n\n![gone](gone.png)\n", encoding="utf-8")
+    for command in ("epub", "pdf"):
+        result = run(tmp_path, command, "-m", "m", "-o", f"out/book.{command}")
+        assert result.stderr == "Error: m/only.md:5: image gone.png not found\n"
+    assert {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()} == previous
+
+
+def test_atomic_output_replaces_only_when_complete(tmp_path: Path) -> None:
+    target = tmp_path / "book.epub"
+    target.write_bytes(b"previous")
+    with pytest.raises(RuntimeError), atomic_output(target) as temporary:
+        temporary.write_bytes(b"half")
+        assert temporary.parent == target.parent  # same file system, so the rename is atomic
+        assert target.read_bytes() == b"previous"
+        raise RuntimeError("the writer failed half-way")
+    assert target.read_bytes() == b"previous"
+    assert temporary_files(target) == []
+    with atomic_output(target) as temporary:
+        temporary.write_bytes(b"new")
+    assert target.read_bytes() == b"new"
+    assert oct(target.stat().st_mode & 0o777) == oct(0o644)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["book.epub"]
+
+
+def test_atomic_output_refuses_a_folder(tmp_path: Path) -> None:
+    (tmp_path / "book.epub").mkdir()
+    with pytest.raises(OutputError, match="output path is a folder"), atomic_output(tmp_path / "book.epub"):
+        pass
+
+
+def test_leftovers_of_a_killed_build_are_removed_by_the_next(tmp_path: Path) -> None:
+    copy_manuscript(FIXTURES / "minimal", tmp_path / "m")
+    out = tmp_path / "out"
+    out.mkdir()
+    # What a build killed between creating its temporary file and renaming it leaves behind.
+    stale = out / ".book.epub.k1ll3d.partial"
+    stale.write_bytes(b"half an epub")
+    other = out / ".other.epub.x.partial"  # another target's: not this build's to remove
+    other.write_bytes(b"")
+    assert run(tmp_path, "epub", "-m", "m", "-o", "out/book.epub").exit_code == 0
+    assert sorted(p.name for p in out.iterdir()) == [".other.epub.x.partial", "book.epub"]
+
+
+def _large_manuscript(folder: Path, pieces: int = 12) -> Path:
+    """A manuscript that takes WeasyPrint several seconds to typeset."""
+    folder.mkdir()
+    (folder / "book.yaml").write_text("title: A Long Book\nauthor: Someone\nlanguage: en\nstart: p00.md\n", encoding="utf-8")
+    paragraph = "This sentence goes on for a while so that the line breaker has some work to do. " * 6
+    for i in range(pieces):
+        links = (f"previous: p{i - 1:02}.md\n" if i else "") + (f"next: p{i + 1:02}.md\n" if i + 1 < pieces else "")
+        body = "\n\n".join(f"## Section {j}\n\n{paragraph}\n\n{paragraph}" for j in range(15))
+        (folder / f"p{i:02}.md").write_text(f"---\ntitle: Piece {i}\n{links}---\n\n{body}\n", encoding="utf-8")
+    return folder
+
+
+def test_sigkill_half_way_leaves_the_previous_output(tmp_path: Path) -> None:
+    copy_manuscript(FIXTURES / "minimal", tmp_path / "small")
+    _large_manuscript(tmp_path / "large")
+    target = tmp_path / "out" / "book.pdf"
+    command = [sys.executable, "-m", "publish", "pdf", "-o", str(target), "-m"]
+    subprocess.run([*command, str(tmp_path / "small")], check=True, cwd=ROOT, capture_output=True)
+    previous = target.read_bytes()
+
+    process = subprocess.Popen([*command, str(tmp_path / "large")], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.8)
+    # The large book takes several seconds: this kill lands half-way through the build.
+    assert process.poll() is None, "the build finished before it could be killed: make the manuscript larger"
+    os.kill(process.pid, signal.SIGKILL)
+    assert process.wait() == -signal.SIGKILL
+    assert target.read_bytes() == previous
+
+    subprocess.run([*command, str(tmp_path / "small")], check=True, cwd=ROOT, capture_output=True)
+    assert target.read_bytes()[:5] == b"%PDF-"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["book.pdf"]
+
+
+def test_unexpected_os_errors_are_reported_without_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    copy_manuscript(FIXTURES / "minimal", tmp_path / "m")
+
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device", "out/book.epub")
+
+    monkeypatch.setattr("publish.epub.write_epub", full_disk)
+    result = run(tmp_path, "epub", "-m", "m", "-o", "out/book.epub")
+    assert result.exit_code == 1
+    assert result.stderr == "Error: out/book.epub: No space left on device\n"
+
+
+def test_cli_is_the_only_module_importing_click() -> None:
+    for path in (ROOT / "publish").glob("*.py"):
+        if path.name != "cli.py":
+            assert "import click" not in path.read_text(encoding="utf-8"), path.name
+    assert click  # the CLI's own dependency is importable
