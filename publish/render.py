@@ -42,6 +42,23 @@ _ALLOWED_ATTRIBUTES = {
 }
 _DROPPED_WITH_CONTENT = {"script", "style", "iframe", "object", "embed", "form", "noscript", "template",
                          "svg", "math", "textarea", "select", "button", "audio", "video", "canvas"}  # fmt: skip
+# Every element name of HTML (the living standard, with obsolete ones): a tag with any other name, such as
+# "Replace <name> with yours", is text the author meant to show, so it is escaped rather than dropped.
+_HTML_ELEMENTS = {
+    "a", "abbr", "acronym", "address", "applet", "area", "article", "aside", "audio", "b", "base", "basefont",
+    "bdi", "bdo", "bgsound", "big", "blink", "blockquote", "body", "br", "button", "canvas", "caption", "center",
+    "cite", "code", "col", "colgroup", "data", "datalist", "dd", "del", "details", "dfn", "dialog", "dir", "div",
+    "dl", "dt", "em", "embed", "fieldset", "figcaption", "figure", "font", "footer", "form", "frame", "frameset",
+    "h1", "h2", "h3", "h4", "h5", "h6", "head", "header", "hgroup", "hr", "html", "i", "iframe", "image", "img",
+    "input", "ins", "isindex", "kbd", "keygen", "label", "legend", "li", "link", "listing", "main", "map", "mark",
+    "marquee", "math", "menu", "menuitem", "meta", "meter", "multicol", "nav", "nextid", "nobr", "noembed",
+    "noframes", "noscript", "object", "ol", "optgroup", "option", "output", "p", "param", "picture", "plaintext",
+    "portal", "pre", "progress", "q", "rb", "rp", "rt", "rtc", "ruby", "s", "samp", "script", "search", "section",
+    "select", "slot", "small", "source", "spacer", "span", "strike", "strong", "style", "sub", "summary", "sup",
+    "svg", "table", "tbody", "td", "template", "textarea", "tfoot", "th", "thead", "time", "title", "tr", "track",
+    "tt", "u", "ul", "var", "video", "wbr", "xmp",
+}  # fmt: skip
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)((?:\s[^<>]*)?)>")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 # nh3 keeps URLs with these schemes so that the link and image checks below can name a file: or data:
 # reference before refusing it; every other scheme (javascript:, vbscript:, ...) is removed by nh3.
@@ -159,6 +176,17 @@ def sanitize_html(fragment: str) -> str:
     )
 
 
+def escape_unknown_tags(fragment: str) -> str:
+    """Escape tags that are no HTML element (``<name>``), so the sanitizer does not drop them as markup."""
+
+    def escape_if_unknown(match: re.Match[str]) -> str:
+        if match.group(2).lower() in _HTML_ELEMENTS:
+            return match.group(0)
+        return escape(match.group(0), quote=False)
+
+    return _TAG.sub(escape_if_unknown, fragment)
+
+
 def line_in_piece(piece: Piece, needle: str) -> int | None:
     """The line of the piece's file where ``needle`` first appears in the body."""
     if not needle:
@@ -244,7 +272,7 @@ class _PieceRenderer:
         source = _CONTROL_CHARS.sub("", self.piece.body)
         converted = new_markdown().convert(source)
         self._check_raw_stylesheets(converted)
-        root = html.fragment_fromstring(sanitize_html(converted), create_parent="div")
+        root = html.fragment_fromstring(sanitize_html(escape_unknown_tags(converted)), create_parent="div")
         for element in root.iter():
             if isinstance(element.tag, str):
                 for attribute in list(element.attrib):
@@ -312,7 +340,7 @@ class _PieceRenderer:
             identifier = element.get("id")
             if not identifier:
                 base = slugify(text) or "section"
-                identifier, n = base, 1
+                identifier, n = base, 0  # "intro", "intro_1", ...: Python-Markdown toc's own numbering
                 while identifier in used:
                     n += 1
                     identifier = f"{base}_{n}"
@@ -328,12 +356,15 @@ class _PieceRenderer:
             if not src:
                 line = self.lines.line(alt, image=False) if alt else None
                 self.problems.error(self.piece.path, line, f"image {alt or ''!r} has no usable source: use a file in the manuscript folder")
+                image.tail = (alt or "") + (image.tail or "")
                 _unwrap(image)
                 continue
             reference = resolve_image(
                 self.book, self.piece, src, alt or "", self.problems, self.lines.line(src, image=True), self.allow_remote
             )
             if reference is None:
+                # Left out, but its description stays for the reader.
+                image.tail = (alt or "") + (image.tail or "")
                 _unwrap(image)
                 continue
             if alt is None:
