@@ -31,12 +31,14 @@ EPUB_NS = "http://www.idpf.org/2007/ops"
 NCX_NS = "http://www.daisy.org/z3986/2005/ncx/"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 STYLESHEET = "style/book.css"
-NAV_FILE = "nav.xhtml"
+# The documents this module adds to the pieces. A piece's document is named for its slug, and a slug
+# never holds a dot, so these names can never be taken by a piece.
+COVER_FILE = "front.cover.xhtml"
+TITLEPAGE_FILE = "front.titlepage.xhtml"
+COPYRIGHT_FILE = "front.copyright.xhtml"
+NAV_FILE = "front.contents.xhtml"
 NCX_FILE = "toc.ncx"
-COVER_FILE = "cover.xhtml"
-TITLEPAGE_FILE = "titlepage.xhtml"
-COPYRIGHT_FILE = "copyright.xhtml"
-GENERATED_COVER = "images/cover.png"
+GENERATED_COVER = "images/front.cover.png"
 # EPUB Accessibility 1.1, section 2.1: the conformance identifier for EPUB content meeting WCAG 2.2 AA.
 CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
 # The faces styles/epub.css asks for: Source Serif regular, italic, bold and bold italic for the text,
@@ -120,7 +122,9 @@ def _cover_page(image_name: str, alt: str) -> str:
 def _title_page(rendered: RenderedBook) -> str:
     meta = rendered.book.meta
     subtitle = f'<p class="subtitle">{escape(meta.subtitle)}</p>\n' if meta.subtitle else ""
-    publisher = f'<p class="publisher">{escape(meta.publisher)}</p>\n' if meta.publisher else ""
+    # A practice publishing its own articles is often both author and publisher: name it once.
+    show_publisher = meta.publisher and meta.publisher != meta.author
+    publisher = f'<p class="publisher">{escape(meta.publisher)}</p>\n' if show_publisher else ""
     return (
         '<section epub:type="titlepage" class="titlepage" aria-labelledby="book-title">\n'
         f'<h1 id="book-title" class="book-title">{escape(meta.title)}</h1>\n{subtitle}'
@@ -464,7 +468,11 @@ def _cover_image(rendered: RenderedBook) -> tuple[str, bytes, str]:
         return rendered.cover.name, rendered.cover.path.read_bytes(), rendered.cover.media_type
     from publish.cover import generate_cover
 
-    return GENERATED_COVER, generate_cover(rendered.book.meta), "image/png"
+    name, taken, number = GENERATED_COVER, {image.name for image in rendered.images}, 1
+    while name in taken:  # the manuscript has an image of that name: step aside
+        number += 1
+        name = GENERATED_COVER.replace(".png", f"-{number}.png")
+    return name, generate_cover(rendered.book.meta), "image/png"
 
 
 class _Document(epub.EpubItem):

@@ -28,7 +28,17 @@ from PIL import Image
 
 from publish.build import prepare
 from publish.cover import ACCENT, BAND, HEIGHT, MARGIN, WIDTH, generate_cover, wrap_text
-from publish.epub import CONFORMANCE, EpubOptions, book_identifier, write_epub
+from publish.epub import (
+    CONFORMANCE,
+    COPYRIGHT_FILE,
+    COVER_FILE,
+    GENERATED_COVER,
+    NAV_FILE,
+    TITLEPAGE_FILE,
+    EpubOptions,
+    book_identifier,
+    write_epub,
+)
 from publish.render import RenderedBook, piece_filename
 from publish.resources import book_fonts
 
@@ -52,7 +62,7 @@ FEATURES = {"annotations", "ARIA", "index", "pageBreakMarkers", "pageNavigation"
             "tactileGraphic", "tactileObject"}  # fmt: skip
 HAZARDS = {"flashing", "noFlashingHazard", "motionSimulation", "noMotionSimulationHazard", "sound", "noSoundHazard",
            "none"}  # fmt: skip
-FRONT_MATTER = ["cover.xhtml", "titlepage.xhtml", "copyright.xhtml", "nav.xhtml"]
+FRONT_MATTER = [COVER_FILE, TITLEPAGE_FILE, COPYRIGHT_FILE, NAV_FILE]
 
 
 class Epub:
@@ -274,9 +284,9 @@ def test_landmarks(any_book: BuiltBook) -> None:
     marks = {a.get(EPUB_TYPE): a.get("href") for a in landmarks.iterfind(".//h:a", NS)}
     first_piece = piece_filename(any_book.rendered.book.chapters[0])
     assert marks == {
-        "cover": "cover.xhtml",
-        "titlepage": "titlepage.xhtml",
-        "toc": "nav.xhtml",
+        "cover": COVER_FILE,
+        "titlepage": TITLEPAGE_FILE,
+        "toc": NAV_FILE,
         "bodymatter": first_piece,
     }
     assert all(epub.resolves(nav, href) for href in marks.values())
@@ -352,7 +362,7 @@ def test_generated_cover_is_declared_and_described(linked_epub: Epub) -> None:
     assert kindle.get("content") == cover.get("id")
     with Image.open(io.BytesIO(epub.read(cover.get("href")))) as image:
         assert image.size == (1600, 2560)
-    (img,) = epub.xhtml("cover.xhtml").iter(f"{{{XHTML}}}img")
+    (img,) = epub.xhtml(COVER_FILE).iter(f"{{{XHTML}}}img")
     assert img.get("src") == cover.get("href")
     assert img.get("role") == "doc-cover"
     assert "Small Steps Together" in img.get("alt") and "Test Author" in img.get("alt")
@@ -368,8 +378,8 @@ def test_cover_from_book_yaml(tmp_path: Path) -> None:
     cover = epub.item_with("cover-image")
     assert (cover.get("href"), cover.get("media-type")) == ("art/front.jpg", "image/jpeg")
     assert epub.read("art/front.jpg") == (tmp_path / "minimal" / "art" / "front.jpg").read_bytes()
-    assert not epub.exists("images/cover.png")
-    (img,) = epub.xhtml("cover.xhtml").iter(f"{{{XHTML}}}img")
+    assert not epub.exists(GENERATED_COVER)
+    (img,) = epub.xhtml(COVER_FILE).iter(f"{{{XHTML}}}img")
     assert img.get("src") == "art/front.jpg" and img.get("alt")
 
 
@@ -381,13 +391,32 @@ def text_of(epub: Epub, href: str) -> str:
 
 
 def test_title_page(linked_epub: Epub) -> None:
-    text = text_of(linked_epub, "titlepage.xhtml")
+    text = text_of(linked_epub, TITLEPAGE_FILE)
     for part in ("Small Steps Together", "Everyday Skills for Couples", "Test Author", "Test Press"):
         assert part in text
 
 
+def test_title_page_names_a_practice_that_is_author_and_publisher_once(build_book) -> None:
+    assert text_of(Epub(build_book("demo").epub), TITLEPAGE_FILE).count("Your Practice Name") == 1
+
+
+def test_generated_cover_steps_aside_for_a_manuscript_image_of_its_name(tmp_path: Path) -> None:
+    def add_image(root: Path) -> None:
+        (root / posixpath.dirname(GENERATED_COVER)).mkdir()
+        Image.new("RGB", (40, 40), (0, 0, 255)).save(root / GENERATED_COVER)
+        append(root / "only.md", f"\n![A blue square]({GENERATED_COVER})\n")
+
+    epub = build_changed(tmp_path, "minimal", add_image)
+    cover = epub.item_with("cover-image").get("href")
+    assert cover != GENERATED_COVER
+    assert GENERATED_COVER in epub.manifest
+    assert epub.read(GENERATED_COVER) == (tmp_path / "minimal" / GENERATED_COVER).read_bytes()
+    with Image.open(io.BytesIO(epub.read(cover))) as image:
+        assert image.size == (1600, 2560)
+
+
 def test_copyright_page(linked_epub: Epub) -> None:
-    text = text_of(linked_epub, "copyright.xhtml")
+    text = text_of(linked_epub, COPYRIGHT_FILE)
     for part in ("© 2024 Test Author. All rights reserved.", "Published by Test Press", "2024-03-01",
                  "urn:uuid:5a0d1f1e-6a5b-4c1e-9d3c-0b8f3a6e2c11", "Couples Notes"):  # fmt: skip
         assert part in text
@@ -425,7 +454,7 @@ def test_a_piece_in_another_language_says_so(tmp_path: Path) -> None:
     assert epub.xhtml("repair-after-a-disagreement.xhtml").get("lang") == "fr"
     assert epub.xhtml("repair-after-a-disagreement.xhtml").get(XML_LANG) == "fr"
     assert epub.xhtml("first-steps.xhtml").get("lang") == "en-US"
-    (entry,) = epub.xhtml("nav.xhtml").xpath("//h:a[@href='repair-after-a-disagreement.xhtml']", namespaces=NS)
+    (entry,) = epub.xhtml(NAV_FILE).xpath("//h:a[@href='repair-after-a-disagreement.xhtml']", namespaces=NS)
     assert entry.get("lang") == entry.get(XML_LANG) == "fr"
 
 
@@ -440,10 +469,10 @@ def test_structural_semantics_and_roles(linked_epub: Epub) -> None:
                 found.setdefault(element.get(EPUB_TYPE), element.get("role"))
         return found
 
-    assert epub.xhtml("cover.xhtml").xpath("//h:section[@epub:type='cover']/h:img[@role='doc-cover']", namespaces=NS)
-    assert "titlepage" in types("titlepage.xhtml")
-    assert "copyright-page" in types("copyright.xhtml")
-    assert types("nav.xhtml")["toc"] == "doc-toc"
+    assert epub.xhtml(COVER_FILE).xpath("//h:section[@epub:type='cover']/h:img[@role='doc-cover']", namespaces=NS)
+    assert "titlepage" in types(TITLEPAGE_FILE)
+    assert "copyright-page" in types(COPYRIGHT_FILE)
+    assert types(NAV_FILE)["toc"] == "doc-toc"
     piece = types("making-room-to-talk.xhtml")
     assert piece["bodymatter"] is None  # on body
     assert piece["chapter"] == "doc-chapter"
