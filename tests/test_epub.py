@@ -611,6 +611,8 @@ def test_stylesheet_leaves_the_reader_in_control(linked_epub: Epub) -> None:
                             "content"), where  # fmt: skip
         if selector == "body":
             assert name in ("line-height", "widows", "orphans"), where
+        # The landmarks nav is hidden="hidden"; a display rule on nav would show it.
+        assert not (name == "display" and re.search(r"\bnav\b", selector)), where
         if name == "font-family":
             assert tinycss2.serialize(value).strip().endswith(("serif", "sans-serif", "monospace")), where
         # Rules and borders must show on light and dark pages alike.
