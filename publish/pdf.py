@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -10,13 +13,36 @@ from typing import Any
 
 from lxml import etree, html
 
-from publish.epub import book_identifier, build_time
 from publish.errors import PublishError, RenderError
 from publish.output import atomic_output
 from publish.render import CONTINUE_READING_FILE, RenderedBook, RenderedPiece
 from publish.resources import book_fonts, read_style, styles_dir
 
-PAPER_SIZES = {"letter": "letter", "a4": "A4", "a5": "A5", "half-letter": "5.5in 8.5in"}
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Paper:
+    """A paper size and the book margins that suit it."""
+
+    size: str  # a CSS ``size`` value
+    top: str
+    bottom: str
+    inner: str
+    outer: str
+    small: bool = False  # smaller body type and tighter furniture
+
+
+# The text block gives a measure of 62-70 characters (DESIGN.md): 4.9 in of 11.5 pt Source
+# Serif on letter and A4 (the 5.5 in the brief first suggested set 77), 4.3-4.45 in of 10.5 pt on
+# the small sizes. The outer margin is the wider one, as in a book.
+PAPERS = {
+    "letter": Paper("letter", "0.9in", "1in", "1.55in", "2.05in"),
+    "a4": Paper("A4", "1in", "1.2in", "1.5in", "1.87in"),
+    "a5": Paper("A5", "0.6in", "0.75in", "0.62in", "0.76in", small=True),
+    "half-letter": Paper("5.5in 8.5in", "0.6in", "0.75in", "0.55in", "0.65in", small=True),
+}
+PAPER_SIZES = tuple(PAPERS)
 
 
 @dataclass(frozen=True)
@@ -28,144 +54,291 @@ class PdfOptions:
     bleed: str | None = None
     crop_marks: bool = False
     large_print: bool = False
+    booklet: bool = False
     styles: Path | None = None
+    strict: bool = False  # WeasyPrint's warnings stop the build instead of being reported
 
 
-def _prefix_ids(piece: RenderedPiece, root: etree._Element) -> None:
-    """Make the piece's ids unique in the one-document PDF and point its links at them."""
-    for element in root.iter():
+DEFAULT_OPTIONS = PdfOptions()
+
+
+# --- The pieces as print HTML -------------------------------------------------
+
+
+def format_date(value: str, lang: str) -> str:
+    """A ``YYYY-MM-DD`` date as readers write it ("January 10, 2024" in US English); others unchanged."""
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        return value
+    if lang.lower() in ("en", "en-us"):
+        return f"{day:%B} {day.day}, {day.year}"
+    if lang.lower().startswith("en"):
+        return f"{day.day} {day:%B} {day.year}"
+    return day.isoformat()
+
+
+LinkResolver = Callable[[str, str], "str | None"]
+
+
+def _rewrite_ids_and_links(root: etree._Element, slug: str, resolve_document: LinkResolver) -> None:
+    """Prefix ids with the piece's slug (unique in a one-document PDF) and point links at them.
+
+    ``resolve_document(document, anchor)`` gives the target of a link to another
+    XHTML document of the book, or None to keep the link's text only.
+    """
+    for element in list(root.iter()):
         if not isinstance(element.tag, str):
             continue
         if identifier := element.get("id"):
-            element.set("id", f"{piece.slug}--{identifier}")
+            element.set("id", f"{slug}--{identifier}")
         href = element.get("href") if element.tag == "a" else None
         if href is None or "://" in href or href.startswith(("mailto:", "tel:")):
             continue
         document, _, anchor = href.partition("#")
-        if not document:
-            element.set("href", f"#{piece.slug}--{anchor}")
+        target = (
+            (f"#{slug}--{anchor}" if anchor else f"#{slug}") if not document else resolve_document(document, anchor)
+        )
+        if target is None:
+            _unwrap(element)
         else:
-            slug = document.removesuffix(".xhtml")
-            element.set("href", f"#{slug}--{anchor}" if anchor else f"#{slug}")
+            element.set("href", target)
+
+
+def _unwrap(element: etree._Element) -> None:
+    """Keep a link's text, without the link."""
+    element.tag = "span"
+    for attribute in list(element.attrib):
+        del element.attrib[attribute]
 
 
 def _inline_footnotes(root: etree._Element) -> None:
-    """Move each footnote's text to its call site as ``float: footnote`` content."""
+    """Move each footnote's text to its call site as ``float: footnote`` content (CSS GCPM 3)."""
     notes: dict[str, etree._Element] = {}
     for block in root.xpath('//div[@class="footnote"]'):
         for item in block.xpath("./ol/li"):
             notes[item.get("id", "")] = item
         block.getparent().remove(block)
     for ref in root.xpath('//a[@class="footnote-ref"]'):
-        note = notes.get(ref.get("href", "").split("--", 1)[-1].lstrip("#")) or notes.get(ref.get("href", "").lstrip("#"))
-        sup = ref.getparent()
-        if note is None or sup is None:
+        note = notes.get(ref.get("href", "").lstrip("#"))
+        call = ref.getparent() if ref.getparent() is not None and ref.getparent().tag == "sup" else ref
+        if note is None or call.getparent() is None:
             continue
-        span = etree.Element("span", {"class": "footnote"})
         for back in note.xpath('.//a[@class="footnote-backref"]'):
-            back.getparent().remove(back)
+            _drop_keeping_tail(back)
+        span = etree.Element("span", {"class": "footnote"})
         paragraphs = note.findall("p") or [note]
         for index, paragraph in enumerate(paragraphs):
             if index:
                 etree.SubElement(span, "br")
-            if paragraph.text:
-                if len(span):
-                    span[-1].tail = (span[-1].tail or "") + paragraph.text
-                else:
-                    span.text = (span.text or "") + paragraph.text
+            _append_text(span, paragraph.text)
             for child in list(paragraph):
                 span.append(child)
-        span.tail = sup.tail
-        sup.getparent().replace(sup, span)
+        if len(span):
+            span[-1].tail = (span[-1].tail or "").rstrip() or None
+        else:
+            span.text = (span.text or "").rstrip()
+        span.tail = call.tail
+        call.getparent().replace(call, span)
 
 
-def _piece_html(piece: RenderedPiece) -> str:
+def _append_text(parent: etree._Element, text: str | None) -> None:
+    if not text:
+        return
+    if len(parent):
+        parent[-1].tail = (parent[-1].tail or "") + text
+    else:
+        parent.text = (parent.text or "") + text
+
+
+def _drop_keeping_tail(element: etree._Element) -> None:
+    parent = element.getparent()
+    if parent is None:
+        return
+    previous = element.getprevious()
+    if previous is not None:
+        previous.tail = (previous.tail or "") + (element.tail or "")
+    else:
+        parent.text = (parent.text or "") + (element.tail or "")
+    parent.remove(element)
+
+
+def _figures(root: etree._Element) -> None:
+    """A paragraph holding only an image becomes a figure; the image's title, if any, its caption."""
+    for paragraph in root.xpath("//p[count(*)=1 and img]"):
+        image = paragraph[0]
+        if (paragraph.text or "").strip() or (image.tail or "").strip():
+            continue
+        paragraph.tag = "figure"
+        image.tail = None
+        if caption := image.get("title"):
+            etree.SubElement(paragraph, "figcaption").text = caption
+
+
+def _table_scopes(root: etree._Element) -> None:
+    """Header cells name what they head, so assistive technology can read the table (PDF/UA-1 7.5)."""
+    for cell in root.xpath("//thead//th[not(@scope)]"):
+        cell.set("scope", "col")
+    for cell in root.xpath("//tbody//th[not(@scope)]"):
+        cell.set("scope", "row")
+
+
+def piece_body_html(piece: RenderedPiece, resolve_document: LinkResolver) -> str:
+    """The piece's body prepared for print: unique ids, footnotes in place, figures."""
     wrapper = html.fragment_fromstring(piece.body, create_parent="div")
-    for element in wrapper.iter():
-        if isinstance(element.tag, str) and element.get("id", "").startswith("fn"):
-            pass
-    _prefix_ids(piece, wrapper)
+    _rewrite_ids_and_links(wrapper, piece.slug, resolve_document)
     _inline_footnotes(wrapper)
+    _figures(wrapper)
+    _table_scopes(wrapper)
     body = "".join(etree.tostring(child, encoding="unicode", method="html") for child in wrapper)
-    body = (escape(wrapper.text, quote=False) if wrapper.text else "") + body
-    hero = ""
-    if piece.hero is not None:
-        hero = f'<figure class="hero"><img src="{escape(piece.hero.name)}" alt="{escape(piece.hero.alt)}"></figure>'
-    date = f'<p class="piece-date">{escape(piece.piece.date)}</p>' if piece.piece.date else ""
+    return (escape(wrapper.text, quote=False) if wrapper.text else "") + body
+
+
+def hero_html(piece: RenderedPiece) -> str:
+    """The piece's lead image as a figure, or nothing."""
+    if piece.hero is None:
+        return ""
+    return f'<figure class="hero"><img src="{escape(piece.hero.name)}" alt="{escape(piece.hero.alt)}"></figure>'
+
+
+def qr_data_uri(url: str) -> str:
+    """A QR code for ``url`` as an SVG data URI (vector, so it prints sharp at any size)."""
+    import segno
+
+    return str(segno.make(url, error="m").svg_data_uri(scale=4, border=0, dark="#000"))
+
+
+# --- The book -------------------------------------------------------------------
+
+
+def _book_links(rendered: RenderedBook) -> LinkResolver:
+    """Links between the book's documents become links inside the one PDF document."""
+    continue_reading = CONTINUE_READING_FILE.removesuffix(".xhtml")
+
+    def resolve(document: str, anchor: str) -> str:
+        slug = document.removesuffix(".xhtml")
+        if slug == continue_reading:
+            return f"#{continue_reading}--{anchor}" if anchor else f"#{continue_reading}"
+        return f"#{slug}--{anchor}" if anchor else f"#{slug}"
+
+    return resolve
+
+
+def _piece_html(piece: RenderedPiece, resolve: LinkResolver, opening: bool) -> str:
+    date = ""
+    if piece.piece.date:
+        date = f'<p class="piece-date">{escape(format_date(piece.piece.date, piece.lang))}</p>'
+    classes = "piece opening" if opening else "piece"
     return (
-        f'<section class="piece" id="{piece.slug}" lang="{escape(piece.lang)}">'
-        f'<h1 class="piece-title">{escape(piece.title)}</h1>{date}{hero}{body}</section>'
+        f'<section class="{classes}" id="{escape(piece.slug)}" lang="{escape(piece.lang)}" data-title="{escape(piece.title)}">'
+        f'<h1 class="piece-title">{escape(piece.title)}</h1>{date}{hero_html(piece)}'
+        f"{piece_body_html(piece, resolve)}</section>"
     )
 
 
 def _toc_html(rendered: RenderedBook) -> str:
+    """The contents: pieces and their sections, numbered by WeasyPrint (``target-counter``)."""
     items = []
     for piece in rendered.pieces:
         sections = "".join(
-            f'<li class="toc-section"><a href="#{piece.slug}--{escape(h.id)}">{escape(h.text)}</a></li>'
+            f'<li class="toc-section"><a href="#{escape(piece.slug)}--{escape(h.id)}">{escape(h.text)}</a></li>'
             for h in piece.headings
             if h.level == 2
         )
         nested = f"<ol>{sections}</ol>" if sections else ""
-        items.append(f'<li class="toc-piece"><a href="#{piece.slug}">{escape(piece.title)}</a>{nested}</li>')
+        items.append(f'<li class="toc-piece"><a href="#{escape(piece.slug)}">{escape(piece.title)}</a>{nested}</li>')
     if rendered.link_only:
         items.append('<li class="toc-piece"><a href="#continue-reading">Continue reading</a></li>')
     return f'<nav class="toc" id="contents"><h1>Contents</h1><ol>{"".join(items)}</ol></nav>'
 
 
-def _qr_svg(url: str) -> str:
-    import segno
-
-    qr = segno.make(url, error="m")
-    return qr.svg_data_uri(scale=4, border=0, dark="#000")
-
-
 def _continue_html(rendered: RenderedBook) -> str:
     items = []
+    prefix = CONTINUE_READING_FILE.removesuffix(".xhtml")
+    with_urls = any(piece.url for piece in rendered.link_only)
     for piece in rendered.link_only:
-        qr = ""
-        url = ""
+        qr = url = ""
         if piece.url:
-            qr = f'<img class="qr" src="{_qr_svg(piece.url)}" alt="QR code for {escape(piece.url)}">'
+            qr = f'<img class="qr" src="{qr_data_uri(piece.url)}" alt="QR code linking to {escape(piece.url)}">'
             url = f'<a class="url" href="{escape(piece.url)}">{escape(piece.url)}</a>'
-        items.append(f'<li id="{CONTINUE_READING_FILE.removesuffix(".xhtml")}--{piece.slug}">{qr}<span class="title">{escape(piece.title)}</span>{url}</li>')
+        summary = f'<span class="summary">{escape(piece.summary)}</span>' if piece.summary else ""
+        items.append(
+            f'<li id="{prefix}--{escape(piece.slug)}">{qr}<div class="entry">'
+            f'<span class="title">{escape(piece.title)}</span>{summary}{url}</div></li>'
+        )
+    intro = "More articles in this series, not yet part of this book"
+    intro += ". Scan a code with a phone camera, or type the address, to read them online." if with_urls else "."
     return (
-        '<section class="continue-reading" id="continue-reading"><h1>Continue reading</h1>'
-        "<p>More articles in this series, not yet part of this book:</p>"
-        f'<ul class="further">{"".join(items)}</ul></section>'
+        f'<section class="continue-reading" id="{prefix}" data-title="Continue reading"><h1>Continue reading</h1>'
+        f'<p class="intro">{intro}</p><ul class="further">{"".join(items)}</ul></section>'
     )
 
 
-def book_html(rendered: RenderedBook) -> str:
+def document_head(title: str, author: str, description: str | None, subjects: tuple[str, ...]) -> str:
+    """The document head: WeasyPrint takes the PDF's metadata from these ``meta`` elements."""
+    from publish.epub import build_time
+
+    head_meta = [f'<meta name="author" content="{escape(author)}">']
+    if description:
+        head_meta.append(f'<meta name="description" content="{escape(description)}">')
+    if subjects:
+        head_meta.append(f'<meta name="keywords" content="{escape(", ".join(subjects))}">')
+    stamp = build_time().strftime("%Y-%m-%dT%H:%M:%SZ")
+    head_meta.append(f'<meta name="dcterms.created" content="{stamp}">')
+    head_meta.append(f'<meta name="dcterms.modified" content="{stamp}">')
+    return f'<head><meta charset="utf-8"><title>{escape(title)}</title>{"".join(head_meta)}</head>'
+
+
+def book_html(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS) -> str:
     """The whole book as one HTML document for WeasyPrint."""
+    from publish.epub import book_identifier
+
     meta = rendered.book.meta
-    identifier = book_identifier(rendered)
+    resolve = _book_links(rendered)
     subtitle = f'<p class="subtitle">{escape(meta.subtitle)}</p>' if meta.subtitle else ""
-    publisher = f'<p class="publisher">{escape(meta.publisher)}</p>' if meta.publisher else ""
-    copyright_lines = [x for x in (meta.rights, f"Published by {meta.publisher}" if meta.publisher else None,
-                                   f"First published {meta.date}" if meta.date else None,
-                                   f"Identifier: {identifier}") if x]  # fmt: skip
-    head_meta = [f'<meta name="author" content="{escape(meta.author)}">']
-    if meta.description:
-        head_meta.append(f'<meta name="description" content="{escape(meta.description)}">')
-    if meta.subjects:
-        head_meta.append(f'<meta name="keywords" content="{escape(", ".join(meta.subjects))}">')
-    modified = build_time().strftime("%Y-%m-%dT%H:%M:%SZ")
-    head_meta.append(f'<meta name="dcterms.created" content="{modified}">')
-    head_meta.append(f'<meta name="dcterms.modified" content="{modified}">')
-    pieces = "".join(_piece_html(piece) for piece in rendered.pieces)
+    series = ""
+    if meta.series:
+        series = meta.series.name + (f", book {meta.series.position}" if meta.series.position else "")
+    copyright_lines = [
+        meta.title + (f": {meta.subtitle}" if meta.subtitle else ""),
+        f"by {meta.author}",
+        series,
+        meta.rights,
+        f"Published by {meta.publisher}" if meta.publisher else None,
+        f"First published {format_date(meta.date, meta.language)}" if meta.date else None,
+        f"Identifier: {book_identifier(rendered)}",
+        "Set in Source Serif and Source Sans.",
+    ]
+    copyright_html = "".join(f"<p>{escape(line)}</p>" for line in copyright_lines if line)
+    pieces = "".join(_piece_html(piece, resolve, index == 0) for index, piece in enumerate(rendered.pieces))
     further = _continue_html(rendered) if rendered.link_only else ""
+    classes = " ".join(
+        name for name, on in (("small-paper", _paper_of(options).small), ("large-print", options.large_print)) if on
+    )
     return (
-        f'<!DOCTYPE html><html lang="{escape(meta.language)}"><head><meta charset="utf-8">'
-        f"<title>{escape(meta.title)}</title>{''.join(head_meta)}</head><body>"
+        f'<!DOCTYPE html><html lang="{escape(meta.language)}" class="{classes}">'
+        f"{document_head(meta.title, meta.author, meta.description, meta.subjects)}<body>"
         f'<section class="titlepage"><h1 class="book-title">{escape(meta.title)}</h1>{subtitle}'
-        f'<hr class="ornament"><p class="author">{escape(meta.author)}</p>{publisher}</section>'
-        f'<section class="copyright">{"".join(f"<p>{escape(line)}</p>" for line in copyright_lines)}</section>'
+        f'<hr class="ornament"><p class="author">{escape(meta.author)}</p></section>'
+        f'<section class="copyright">{copyright_html}</section>'
         f"{_toc_html(rendered)}<main>{pieces}{further}</main></body></html>"
     )
 
 
-def _font_faces() -> str:
+# --- Typesetting ------------------------------------------------------------------
+
+
+def _paper_of(options: PdfOptions) -> Paper:
+    if options.paper not in PAPERS:
+        raise PublishError(f"unknown paper size {options.paper!r}: use one of {', '.join(PAPERS)}")
+    if options.booklet:
+        # Two pages side by side on a landscape sheet: half-letter on letter, A5 on A4.
+        return PAPERS["a5" if options.paper in ("a4", "a5") else "half-letter"]
+    return PAPERS[options.paper]
+
+
+def font_faces() -> str:
+    """``@font-face`` rules for the book's OFL fonts, so WeasyPrint embeds exactly these."""
     return "".join(
         f'@font-face {{ font-family: "{f.family}"; font-weight: {f.weight}; font-style: {f.style}; '
         f'src: url("{f.path.as_uri()}"); }}\n'
@@ -173,22 +346,141 @@ def _font_faces() -> str:
     )
 
 
-def _page_css(options: PdfOptions) -> str:
-    size = PAPER_SIZES[options.paper]
-    rules = [f"@page {{ size: {size}; }}"]
-    if options.bleed:
-        rules.append(f"@page {{ bleed: {options.bleed}; }}")
-    if options.crop_marks:
-        rules.append("@page { marks: crop cross; }")
-        if not options.bleed:
-            rules.append("@page { bleed: 0.125in; }")
-    if options.duplex:
-        rules.append("section.piece, section.continue-reading { break-before: right; }")
+def page_css(options: PdfOptions) -> str:
+    """The page size and margins for the chosen paper, bleed and marks (before print.css, which may override)."""
+    paper = _paper_of(options)
+    rules = [
+        f"@page {{ size: {paper.size}; margin: {paper.top} {paper.outer} {paper.bottom} {paper.inner}; }}",
+        f"@page :left {{ margin-left: {paper.outer}; margin-right: {paper.inner}; }}",
+        f"@page :right {{ margin-left: {paper.inner}; margin-right: {paper.outer}; }}",
+    ]
     return "\n".join(rules)
 
 
-def _url_fetcher(allowed: list[Path]) -> Any:
-    """A WeasyPrint URL fetcher that reads local files under ``allowed`` and nothing else."""
+_UNITS = {"in": 72.0, "cm": 72 / 2.54, "mm": 72 / 25.4, "pt": 1.0, "pc": 12.0, "px": 0.75}
+DEFAULT_BLEED = "0.125in"
+
+
+def parse_length(text: str) -> float:
+    """A CSS length with a unit (``0.125in``, ``3mm``, ``9pt``) in PostScript points."""
+    value = text.strip().lower()
+    for unit, points in _UNITS.items():
+        number = value.removesuffix(unit)
+        if number != value:
+            try:
+                length = float(number)
+            except ValueError:
+                break
+            if length >= 0:
+                return length * points
+            break
+    raise PublishError(f"bleed {text!r} is not a length: give a number and a unit, e.g. 0.125in or 3mm")
+
+
+def bleed_points(options: PdfOptions) -> float | None:
+    """The bleed in points, when the print shop gets one (``--bleed``, or ``--crop-marks``' default)."""
+    if options.bleed is None and not options.crop_marks:
+        return None
+    return parse_length(options.bleed or DEFAULT_BLEED)
+
+
+def finishing_css(options: PdfOptions) -> str:
+    """Rules the command's options impose over every stylesheet: bleed, crop marks, duplex breaks."""
+    rules = []
+    bleed = bleed_points(options)
+    if bleed is not None:
+        # WeasyPrint draws crop marks inside the CSS bleed area, half its width long; three
+        # times the bleed keeps them clear of the printed bleed. The PDF's BleedBox is set
+        # to the real bleed afterwards (_finish_pdf).
+        area = 3 * bleed if options.crop_marks else bleed
+        rules.append(f"@page {{ bleed: {area:.3f}pt; }}")
+    if options.crop_marks:
+        rules.append("@page { marks: crop cross; }")
+    if options.duplex or options.booklet:
+        # Each piece opens on a right-hand page; WeasyPrint leaves the verso before it blank.
+        rules.append("nav.toc, section.piece, section.continue-reading { break-before: right; }")
+    return "\n".join(rules)
+
+
+def _finish_pdf(bleed: float | None = None, arabic_from: str | None = None) -> Callable[[Any, Any], None]:
+    """A WeasyPrint finisher: amends the PDF objects after layout, before they are written.
+
+    - Running heads, folios and letterheads (margin boxes) become pagination artifacts.
+      WeasyPrint marks them as content but leaves them out of the structure tree; PDF/UA-1
+      (ISO 14289-1, 7.8) wants page headers and footers marked as artifacts.
+    - Table header cells get a /Scope.
+    - Link annotations get the Print flag, so print and screen agree.
+    - ``/PageLabels`` (ISO 32000-1, 12.4.2): viewers show the roman front matter as i, ii, iii
+      and number from 1 on the page holding the element with id ``arabic_from``.
+    - The BleedBox is the real bleed (WeasyPrint caps it at 10 pt, and the crop marks widen the CSS bleed).
+    """
+
+    def finish(document: Any, pdf: Any) -> None:
+        import pydyf
+
+        def get(reference: bytes) -> Any:
+            return pdf.objects[int(reference.split()[0])]
+
+        _margin_boxes_as_artifacts(pdf, get, pydyf)
+        for page_reference in pdf.page_references:
+            page = get(page_reference)
+            for annotation in page.get("Annots", []):
+                annotation = get(annotation) if isinstance(annotation, bytes) else annotation
+                if annotation.get("Subtype") == "/Link":
+                    annotation["F"] = 4  # Print
+            if bleed is not None:
+                left, bottom, right, top = (float(v) for v in page["TrimBox"])
+                page["BleedBox"] = pydyf.Array([left - bleed, bottom - bleed, right + bleed, top + bleed])
+        if arabic_from is not None:
+            first = next((i for i, page in enumerate(document.pages) if arabic_from in page.anchors), None)
+            if first:
+                labels = [0, pydyf.Dictionary({"S": "/r"}), first, pydyf.Dictionary({"S": "/D"})]
+                pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": pydyf.Array(labels)})
+
+    return finish
+
+
+def _margin_boxes_as_artifacts(pdf: Any, get: Callable[[bytes], Any], pydyf: Any) -> None:
+    """Re-mark the content that no structure element reaches (the margin boxes) as pagination artifacts.
+
+    On the way through the structure tree, give table header cells their scope.
+    """
+    if "StructTreeRoot" not in pdf.catalog:
+        return
+    root = get(pdf.catalog["StructTreeRoot"])
+    reachable: set[bytes] = set()
+    stack: list[tuple[Any, str]] = [(kid, "") for kid in root["K"]]
+    while stack:
+        reference, grandparent = stack.pop()
+        if not isinstance(reference, bytes) or reference in reachable:
+            continue
+        reachable.add(reference)
+        element = get(reference)
+        if element.get("S") == "/TH" and isinstance(element.get("A"), dict):
+            # Say what a header cell heads (PDF/UA-1 7.5; ISO 32000-1 table 349), which WeasyPrint leaves out.
+            element["A"]["Scope"] = "/Column" if grandparent == "/THead" else "/Row"
+        kids = element.get("K")
+        if isinstance(kids, list):
+            parent = get(element["P"]).get("S", "") if isinstance(element.get("P"), bytes) else ""
+            stack.extend((kid, parent) for kid in kids)
+    numbers = get(root["ParentTree"])["Nums"]
+    for key, mapping in zip(numbers[::2], numbers[1::2], strict=True):
+        if not isinstance(mapping, list) or key >= len(pdf.page_references):
+            continue  # an annotation's entry, not a page's
+        orphans = {mcid for mcid, reference in enumerate(mapping) if reference not in reachable}
+        if not orphans:
+            continue
+        content = get(get(pdf.page_references[key])["Contents"]).stream
+        for index in range(2, len(content)):
+            properties = content[index - 1]
+            if content[index] == b"BDC" and isinstance(properties, dict) and properties.get("MCID") in orphans:
+                content[index - 2] = "/Artifact"
+                content[index - 1] = pydyf.Dictionary({"Type": "/Pagination"})
+                mapping[properties["MCID"]] = "null"
+
+
+def url_fetcher(allowed: list[Path]) -> Any:
+    """A WeasyPrint URL fetcher that reads local files under ``allowed`` and data: URIs, nothing else."""
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     roots = [folder.resolve() for folder in allowed]
@@ -210,6 +502,8 @@ def _url_fetcher(allowed: list[Path]) -> Any:
 
 
 class _WarningCollector(logging.Handler):
+    """Keeps what WeasyPrint logs at warning level and above (bad CSS, missing images, missing alt)."""
+
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.messages: list[str] = []
@@ -218,33 +512,86 @@ class _WarningCollector(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def write_pdf(rendered: RenderedBook, target: Path, options: PdfOptions = PdfOptions()) -> Path:
-    """Typeset ``rendered`` with WeasyPrint and write the PDF at ``target`` (atomically)."""
-    if options.paper not in PAPER_SIZES:
-        raise PublishError(f"unknown paper size {options.paper!r}: use one of {', '.join(PAPER_SIZES)}")
-    from weasyprint import CSS, HTML
-    from weasyprint.text.fonts import FontConfiguration
-
-    styles = [_font_faces(), read_style("print.css", options.styles)]
-    if options.large_print:
-        styles.append(read_style("large-print.css", options.styles))
-    styles.append(_page_css(options))
-    allowed = [rendered.book.root, styles_dir(), *(f.path.parent for f in book_fonts())]
-    if options.styles:
-        allowed.append(options.styles)
-    fetcher = _url_fetcher(allowed)
+@contextmanager
+def _weasyprint_warnings() -> Iterator[list[str]]:
     collector = _WarningCollector()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(collector)
     try:
-        document = HTML(string=book_html(rendered), base_url=str(rendered.book.root.resolve()) + "/", url_fetcher=fetcher)
-        fonts = FontConfiguration()  # @font-face rules load only through a font configuration
-        stylesheets = [CSS(string=css, url_fetcher=fetcher, font_config=fonts) for css in styles]
-        pdf = document.write_pdf(stylesheets=stylesheets, font_config=fonts, pdf_variant="pdf/ua-1", pdf_identifier=True)
+        yield collector.messages
     finally:
         logger.removeHandler(collector)
+
+
+def typeset(
+    document_html: str,
+    stylesheets: list[str],
+    base: Path,
+    allowed: list[Path],
+    bleed: float | None = None,
+    arabic_from: str | None = None,
+) -> tuple[bytes, list[str]]:
+    """Render an HTML document to PDF/UA-1 bytes with the book's fonts; return them with WeasyPrint's warnings.
+
+    ``bleed`` (points) sets the PDF's BleedBox; ``arabic_from`` is the id of the element whose
+    page is labelled 1 (the pages before it get roman labels).
+    """
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    fetcher = url_fetcher([base, styles_dir(), *(f.path.parent for f in book_fonts()), *allowed])
+    with _weasyprint_warnings() as warnings:
+        document = HTML(string=document_html, base_url=base.resolve().as_uri() + "/", url_fetcher=fetcher)
+        fonts = FontConfiguration()  # @font-face rules load only through a font configuration
+        sheets = [CSS(string=css, url_fetcher=fetcher, font_config=fonts) for css in stylesheets]
+        pdf = document.write_pdf(
+            stylesheets=sheets,
+            font_config=fonts,
+            pdf_variant="pdf/ua-1",
+            pdf_identifier=True,
+            finisher=_finish_pdf(bleed, arabic_from),
+        )
     if pdf is None:
         raise RenderError("WeasyPrint produced no PDF")
+    return bytes(pdf), list(dict.fromkeys(warnings))
+
+
+def report_warnings(warnings: list[str], strict: bool, what: str) -> None:
+    """Log WeasyPrint's warnings on the ``publish.pdf`` logger; with ``strict`` raise them as an error."""
+    if warnings and strict:
+        raise RenderError(f"{what}: WeasyPrint: " + "; ".join(warnings))
+    for message in warnings:
+        log.warning("%s: WeasyPrint: %s", what, message)
+
+
+def book_styles(options: PdfOptions) -> list[str]:
+    """The stylesheets of the book, in cascade order."""
+    styles = [font_faces(), page_css(options), read_style("print.css", options.styles)]
+    if options.large_print:
+        styles.append(read_style("large-print.css", options.styles))
+    styles.append(finishing_css(options))
+    return styles
+
+
+def render_book_pdf(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS) -> bytes:
+    """Typeset the book and return the PDF's bytes (imposed as a booklet with ``options.booklet``)."""
+    if options.booklet and (options.bleed or options.crop_marks):
+        raise PublishError("--booklet imposes pages for an office printer: leave out --bleed and --crop-marks")
+    allowed = [options.styles] if options.styles else []
+    opening = rendered.pieces[0].slug if rendered.pieces else None
+    document = book_html(rendered, options)
+    pdf, warnings = typeset(document, book_styles(options), rendered.book.root, allowed, bleed_points(options), opening)
+    report_warnings(warnings, options.strict, rendered.book.meta.title)
+    if options.booklet:
+        from publish.booklet import impose_booklet
+
+        pdf = impose_booklet(pdf, "A4" if options.paper in ("a4", "a5") else "letter")
+    return pdf
+
+
+def write_pdf(rendered: RenderedBook, target: Path, options: PdfOptions = DEFAULT_OPTIONS) -> Path:
+    """Typeset ``rendered`` with WeasyPrint and write the PDF at ``target`` (atomically)."""
+    pdf = render_book_pdf(rendered, options)
     with atomic_output(target) as temporary:
         temporary.write_bytes(pdf)
     return target

@@ -1,0 +1,560 @@
+"""The typeset book: structure, contents and outline, page furniture, typography, PDF/UA, options."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import statistics
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pikepdf
+import pytest
+from click.testing import CliRunner
+from conftest import BOOKS, FIXTURES, ROOT, copy_manuscript
+from pdf_helpers import (
+    SOFT_HYPHEN_BREAK,
+    folio,
+    full_line_lengths,
+    link_targets,
+    normalise,
+    outline,
+    page_texts,
+    publish_warnings,
+    text_runs,
+)
+
+from publish.build import prepare
+from publish.cli import main
+from publish.pdf import PdfOptions, write_pdf
+from publish.render import RenderedBook
+
+
+@dataclass(frozen=True)
+class BuiltPdf:
+    """A book typeset once with some options, with what WeasyPrint warned about."""
+
+    rendered: RenderedBook
+    path: Path
+    warnings: tuple[str, ...]
+    texts: tuple[str, ...]
+
+
+@pytest.fixture(scope="session")
+def book_pdf(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., BuiltPdf]:
+    """Typeset a fixture book with the given options, once per session."""
+    cache: dict[tuple[str, PdfOptions], BuiltPdf] = {}
+    rendered: dict[str, RenderedBook] = {}
+
+    def build(name: str, **options: object) -> BuiltPdf:
+        key = (name, PdfOptions(**options))  # type: ignore[arg-type]
+        if key not in cache:
+            if name not in rendered:
+                rendered[name] = prepare(BOOKS[name])
+            folder = tmp_path_factory.mktemp(f"pdf-{name}")
+            with publish_warnings() as warnings:
+                path = write_pdf(rendered[name], folder / f"{name}.pdf", key[1])
+            cache[key] = BuiltPdf(rendered[name], path, tuple(warnings), tuple(page_texts(path)))
+        return cache[key]
+
+    return build
+
+
+def expected_contents(rendered: RenderedBook) -> list[tuple[int, str]]:
+    """The entries the contents and the outline must have: pieces, their sections, Continue reading."""
+    entries: list[tuple[int, str]] = []
+    for piece in rendered.pieces:
+        entries.append((1, piece.title))
+        entries += [(2, heading.text) for heading in piece.headings if heading.level == 2]
+    if rendered.link_only:
+        entries.append((1, "Continue reading"))
+    return entries
+
+
+def contents_numbers(built: BuiltPdf) -> list[tuple[str, int]]:
+    """Read the contents pages: each expected entry with the page number printed after its leader."""
+    start = next(i for i, text in enumerate(built.texts) if text.lstrip().startswith("Contents"))
+    text = normalise(" ".join(built.texts[start : start + 3]))
+    numbers = []
+    position = 0
+    for _, title in expected_contents(built.rendered):
+        match = re.compile(re.escape(normalise(title)) + r"[\s.]*?(\d+)").search(text, position)
+        assert match, f"{title!r} not found in the contents after position {position}"
+        numbers.append((title, int(match.group(1))))
+        position = match.end()
+    return numbers
+
+
+def physical_page(built: BuiltPdf, number: int) -> int:
+    """The index of the page whose folio reads ``number``."""
+    pages = [i for i, text in enumerate(built.texts) if folio(text) == str(number)]
+    assert len(pages) == 1, f"folio {number} printed on pages {pages}"
+    return pages[0]
+
+
+# --- Every book --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(BOOKS))
+def test_no_weasyprint_warnings(book_pdf: Callable[..., BuiltPdf], name: str) -> None:
+    assert book_pdf(name).warnings == ()
+
+
+@pytest.mark.parametrize("name", sorted(BOOKS))
+def test_outline_equals_the_contents(book_pdf: Callable[..., BuiltPdf], name: str) -> None:
+    built = book_pdf(name)
+    assert [(level, title) for level, title, _ in outline(built.path)] == expected_contents(built.rendered)
+    assert [title for title, _ in contents_numbers(built)] == [title for _, title in expected_contents(built.rendered)]
+
+
+@pytest.mark.parametrize("name", sorted(BOOKS))
+def test_contents_numbers_are_the_pages_the_headings_are_on(book_pdf: Callable[..., BuiltPdf], name: str) -> None:
+    built = book_pdf(name)
+    marks = outline(built.path)
+    for (title, number), (_, _, bookmarked) in zip(contents_numbers(built), marks, strict=True):
+        page = physical_page(built, number)
+        assert normalise(title) in normalise(built.texts[page]), f"{title!r} is not on the page numbered {number}"
+        assert bookmarked == page, f"the bookmark for {title!r} goes to page index {bookmarked}, not {page}"
+
+
+@pytest.mark.parametrize("name", sorted(BOOKS))
+def test_page_sequence_and_folios(book_pdf: Callable[..., BuiltPdf], name: str) -> None:
+    built = book_pdf(name)
+    meta = built.rendered.book.meta
+    texts = built.texts
+    assert meta.title in normalise(texts[0]) and folio(texts[0]) is None  # title page, no folio
+    assert f"by {meta.author}" in texts[1] and folio(texts[1]) is None  # copyright page
+    assert texts[2].lstrip().startswith("Contents") and folio(texts[2]) == "iii"  # roman front matter
+    first = outline(built.path)[0][2]
+    assert first % 2 == 0, "page 1 is a right-hand page"
+    assert folio(texts[first]) == "1"
+    assert all(not text.strip() for text in texts[3:first]), "only blank pages between the contents and page 1"
+    # Arabic folios count on from 1 and odd numbers fall on right-hand (even-index) pages.
+    for index in range(first, len(texts)):
+        if texts[index].strip():
+            assert folio(texts[index]) == str(index - first + 1)
+
+
+@pytest.mark.parametrize("name", sorted(BOOKS))
+def test_running_heads(book_pdf: Callable[..., BuiltPdf], name: str) -> None:
+    built = book_pdf(name)
+    book_head = built.rendered.book.meta.title.upper()
+    piece_heads = {piece.title.upper() for piece in built.rendered.pieces} | {"CONTINUE READING"}
+    openings = {page for level, _, page in outline(built.path) if level == 1}
+    first = min(openings)
+    for index, text in enumerate(built.texts):
+        lines = {line.strip() for line in text.splitlines()}
+        if index < first or index in openings:
+            assert book_head not in lines and not lines & piece_heads, f"a running head on page index {index}"
+        elif text.strip() and index % 2 == 1:  # a left-hand page: the book's title
+            assert book_head in lines, f"no book title over left-hand page index {index}"
+        elif text.strip():  # a right-hand page: the piece's title
+            assert lines & piece_heads, f"no piece title over right-hand page index {index}"
+
+
+def test_the_demo_has_right_hand_running_heads_too(book_pdf: Callable[..., BuiltPdf]) -> None:
+    built = book_pdf("demo")
+    title = built.rendered.pieces[0].title.upper()
+    right_pages = [i for i in range(5, len(built.texts), 2) if title in built.texts[i].splitlines()]
+    assert right_pages, "the demo's piece runs over a right-hand page with its running head"
+
+
+@pytest.mark.parametrize("name", sorted(BOOKS))
+def test_pdf_ua_essentials(book_pdf: Callable[..., BuiltPdf], name: str) -> None:
+    built = book_pdf(name)
+    meta = built.rendered.book.meta
+    with pikepdf.open(built.path) as pdf:
+        root = pdf.Root
+        assert "/StructTreeRoot" in root and len(root.StructTreeRoot.K) > 0
+        assert bool(root.MarkInfo.Marked)
+        assert str(root.Lang) == meta.language
+        assert bool(root.ViewerPreferences.DisplayDocTitle)
+        info = pdf.docinfo
+        assert str(info["/Title"]) == meta.title
+        assert str(info["/Author"]) == meta.author
+        if meta.description:
+            assert str(info["/Subject"]) == " ".join(meta.description.split())
+        if meta.subjects:
+            assert str(info["/Keywords"]) == ", ".join(meta.subjects)
+        with pdf.open_metadata() as xmp:
+            assert xmp.get("pdfuaid:part") == "1"
+            assert xmp.get("dc:title") == meta.title
+        for page in pdf.pages:
+            for font in _fonts(page):
+                assert _embedded(font), f"font {font.get('/BaseFont')} is not embedded"
+
+
+def _fonts(page: pikepdf.Page) -> list[pikepdf.Dictionary]:
+    fonts = []
+    resources = page.obj.get("/Resources", {})
+    for font in resources.get("/Font", {}).values():
+        fonts.append(font)
+    for xobject in resources.get("/XObject", {}).values():
+        for font in xobject.get("/Resources", {}).get("/Font", {}).values():
+            fonts.append(font)
+    return fonts
+
+
+def _embedded(font: pikepdf.Dictionary) -> bool:
+    descendants = font.get("/DescendantFonts")
+    descriptor = (descendants[0] if descendants else font).get("/FontDescriptor")
+    return descriptor is not None and any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3"))
+
+
+def test_fonts_are_the_books_own(book_pdf: Callable[..., BuiltPdf]) -> None:
+    with pikepdf.open(book_pdf("linked").path) as pdf:
+        names = {str(font.BaseFont).split("+")[-1] for page in pdf.pages for font in _fonts(page)}
+    assert names and all(name.startswith(("Source-Serif-Pro", "Source-Sans-Pro")) for name in names), names
+
+
+# --- Links, notes, figures ------------------------------------------------------------
+
+
+def test_cross_links_go_to_the_right_pages(book_pdf: Callable[..., BuiltPdf]) -> None:
+    built = book_pdf("linked")
+    marks = {title: page for _, title, page in outline(built.path)}
+    second = marks["Making Room to Talk"]
+    # second.md links to first.md (twice: a file link and the first piece's URL) and to third.md#a-simple-repair-plan.
+    targets = set(link_targets(built.path, second)) | set(link_targets(built.path, second + 1))
+    assert marks["First Steps: Noticing the Small Moments"] in targets
+    assert marks["A simple repair plan"] in targets
+    # The contents link every entry to its page.
+    contents = next(i for i, text in enumerate(built.texts) if text.lstrip().startswith("Contents"))
+    assert set(link_targets(built.path, contents)) == set(marks.values())
+
+
+def test_footnotes_sit_at_the_foot_of_their_page(book_pdf: Callable[..., BuiltPdf]) -> None:
+    built = book_pdf("linked")
+    page = next(i for i, text in enumerate(built.texts) if "ambushed" in text)
+    runs = text_runs(built.path, page)
+    note = next(run for run in runs if "weekly check-in" in run.text)
+    marker = next(run for run in runs if run.text == "1." and run.y == note.y)
+    body = [run for run in runs if run.size == 11.5]
+    assert note.size == marker.size == 9
+    assert note.y < min(run.y for run in body), "the note is below the text"
+    assert "Many couples find that a regular weekly check-in" in normalise(built.texts[page])
+    assert "Back to note" not in built.texts[page]
+    # Numbered from 1 again in each piece: the third piece has none, the second has 1 and 2.
+    second_note = next(i for i, text in enumerate(built.texts) if "A simple way to check is to repeat back" in text)
+    assert "2. A simple way to check" in normalise(built.texts[second_note])
+
+
+def test_images_and_table_are_typeset(book_pdf: Callable[..., BuiltPdf]) -> None:
+    with pikepdf.open(book_pdf("linked").path) as pdf:
+        figures = []
+
+        def walk(element: pikepdf.Object) -> None:
+            if isinstance(element, pikepdf.Dictionary):
+                if element.get("/S") == "/Figure":
+                    figures.append(str(element.get("/Alt", "")))
+                for kid in element.get("/K", []) if isinstance(element.get("/K"), pikepdf.Array) else []:
+                    walk(kid)
+
+        walk(pdf.Root.StructTreeRoot.K[0])
+    assert "A small blue square on white" in figures
+    assert "A wide flat field of soft green under a pale yellow band" in figures
+    assert any(
+        alt.startswith("QR code linking to https://example.com/blog/listening-without-fixing") for alt in figures
+    )
+    text = normalise(" ".join(book_pdf("linked").texts))
+    assert "Name the need “I think we both wanted to feel listened to.”" in text
+
+
+def test_continue_reading_prints_urls_with_qr_codes(book_pdf: Callable[..., BuiltPdf]) -> None:
+    built = book_pdf("linked")
+    page = next(page for _, title, page in outline(built.path) if title == "Continue reading")
+    assert "Listening Without Fixing" in built.texts[page]
+    assert "https://example.com/blog/listening-without-fixing" in built.texts[page]
+    with pikepdf.open(built.path) as pdf:
+        assert pdf.pages[page].obj.Resources.get("/XObject"), "the QR code is drawn"
+
+
+def test_smart_quotes_and_dashes(book_pdf: Callable[..., BuiltPdf]) -> None:
+    text = " ".join(book_pdf("demo").texts)
+    assert "“I know this is hard. I’m here.”" in normalise(text)
+    assert "—" in text and '"' not in text and " -- " not in text
+
+
+def test_reflection_prompts_get_writing_lines(book_pdf: Callable[..., BuiltPdf]) -> None:
+    built = book_pdf("linked")
+    page = next(i for i, text in enumerate(built.texts) if "What did you notice today?" in text)
+    with pikepdf.open(built.path) as pdf:
+        instructions = pikepdf.parse_content_stream(pdf.pages[page])
+    # WeasyPrint draws each border as a closed path (m, l, l, l): a ruled line is a path
+    # under a point high and several inches wide (in its px-scaled coordinates).
+    paths: list[list[tuple[float, float]]] = []
+    for instruction in instructions:
+        operator = str(instruction.operator)
+        if operator == "m":
+            paths.append([])
+        if operator in ("m", "l"):
+            paths[-1].append((float(instruction.operands[0]), float(instruction.operands[1])))
+    rules = [
+        points
+        for points in paths
+        if max(y for _, y in points) - min(y for _, y in points) < 1.5
+        and max(x for x, _ in points) - min(x for x, _ in points) > 200
+    ]
+    assert len(rules) >= 6, f"three lines for each of the two prompts, found {len(rules)}"
+
+
+# --- Typography ---------------------------------------------------------------------
+
+
+def _body_pages(built: BuiltPdf) -> list[int]:
+    openings = {page for level, _, page in outline(built.path) if level == 1}
+    first = min(openings)
+    return [i for i in range(first, len(built.texts)) if i not in openings and len(built.texts[i]) > 800]
+
+
+@pytest.mark.parametrize("paper", ["letter", "a4", "a5", "half-letter"])
+def test_measure_is_62_to_70_characters(book_pdf: Callable[..., BuiltPdf], paper: str) -> None:
+    built = book_pdf("demo", paper=paper)
+    lengths = [n for page in _body_pages(built)[:2] for n in full_line_lengths(built.texts[page])]
+    assert len(lengths) > 40
+    assert 62 <= statistics.median(lengths) <= 70, statistics.median(lengths)
+
+
+@pytest.mark.parametrize(
+    ("paper", "size"),
+    [("letter", (612, 792)), ("a4", (595.28, 841.89)), ("a5", (419.53, 595.28)), ("half-letter", (396, 612))],
+)
+def test_paper_sizes(book_pdf: Callable[..., BuiltPdf], paper: str, size: tuple[float, float]) -> None:
+    built = book_pdf("demo", paper=paper)
+    with pikepdf.open(built.path) as pdf:
+        for page in pdf.pages:
+            box = [float(v) for v in page.trimbox]
+            assert box[2] - box[0] == pytest.approx(size[0], abs=0.5) and box[3] - box[1] == pytest.approx(
+                size[1], abs=0.5
+            )
+    assert built.warnings == ()
+
+
+def test_body_type_is_source_serif_11_5_on_1_45(book_pdf: Callable[..., BuiltPdf]) -> None:
+    built = book_pdf("demo")
+    page = _body_pages(built)[0]
+    runs = [run for run in text_runs(built.path, page) if run.font == "Source-Serif-Pro"]
+    assert Counter(run.size for run in runs).most_common(1)[0][0] == 11.5
+    lines = sorted({round(run.y, 1) for run in runs if run.size == 11.5}, reverse=True)
+    gaps = Counter(round(a - b, 2) for a, b in itertools.pairwise(lines))
+    assert gaps.most_common(1)[0][0] == pytest.approx(11.5 * 1.45, abs=0.05)
+
+
+def test_hyphenation_follows_the_language(book_pdf: Callable[..., BuiltPdf]) -> None:
+    texts = book_pdf("demo").texts
+    ends = [
+        line.rstrip()
+        for text in texts
+        for line in text.splitlines()
+        if line.rstrip().endswith(("-", SOFT_HYPHEN_BREAK))
+    ]
+    # Words broken by the English hyphenation patterns, not only at compounds' own hyphens.
+    broken = [line.split()[-1] for line in ends]
+    assert any(word[:-1].isalpha() for word in broken), broken
+
+
+def test_headings_never_end_a_page(book_pdf: Callable[..., BuiltPdf]) -> None:
+    for name in ("demo", "linked"):
+        built = book_pdf(name)
+        headings = {normalise(h.text) for piece in built.rendered.pieces for h in piece.headings}
+        for text in built.texts:
+            lines = [line.strip() for line in text.splitlines() if line.strip()]
+            body = [line for line in lines if line != folio(text) and not line.isupper()]
+            if body:
+                assert normalise(body[-1]) not in headings, f"heading {body[-1]!r} alone at the foot of a page"
+
+
+@pytest.mark.parametrize("name", ["contents", "linked"])
+def test_duplex_starts_pieces_on_right_hand_pages(book_pdf: Callable[..., BuiltPdf], name: str) -> None:
+    built = book_pdf(name, duplex=True)
+    assert built.warnings == ()
+    openings = [page for level, _, page in outline(built.path) if level == 1]
+    assert all(page % 2 == 0 for page in openings), openings
+    simplex = [page for level, _, page in outline(book_pdf(name).path) if level == 1]
+    if name == "contents":  # one-page pieces: a blank verso after each, carrying nothing, not even a folio
+        assert simplex == [4, 5] and openings == [4, 6]
+        assert not built.texts[5].strip()
+    for (title, number), (_, _, page) in zip(contents_numbers(built), outline(built.path), strict=True):
+        assert physical_page(built, number) == page, title
+
+
+def test_bleed_and_crop_marks(book_pdf: Callable[..., BuiltPdf]) -> None:
+    built = book_pdf("minimal", bleed="3mm", crop_marks=True)
+    assert built.warnings == ()
+    bleed = 3 / 25.4 * 72
+    with pikepdf.open(built.path) as pdf:
+        page = pdf.pages[0]
+        trim = [float(v) for v in page.trimbox]
+        bleed_box = [float(v) for v in page.bleedbox]
+        media = [float(v) for v in page.mediabox]
+    assert trim[2] - trim[0] == pytest.approx(612, abs=0.5) and trim[3] - trim[1] == pytest.approx(792, abs=0.5)
+    assert bleed_box[2] - bleed_box[0] == pytest.approx(612 + 2 * bleed, abs=0.5)
+    assert media[2] - media[0] == pytest.approx(612 + 6 * bleed, abs=0.5), "room for the crop marks outside the bleed"
+    with pikepdf.open(built.path) as pdf:
+        drawn = [str(op.operator) for op in pikepdf.parse_content_stream(pdf.pages[0])]
+    assert drawn.count("re") > 0 and ("l" in drawn or "Do" in drawn), "marks are drawn"
+
+
+def test_bleed_must_be_a_length(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["pdf", "-m", str(FIXTURES / "minimal"), "--bleed", "wide", "-o", str(tmp_path / "a.pdf")]
+    )
+    assert result.exit_code == 1
+    assert result.output == "Error: bleed 'wide' is not a length: give a number and a unit, e.g. 0.125in or 3mm\n"
+
+
+# --- Large print --------------------------------------------------------------------
+
+
+def test_large_print(book_pdf: Callable[..., BuiltPdf]) -> None:
+    built = book_pdf("demo", large_print=True)
+    assert built.warnings == ()
+    for page in _body_pages(built)[:3]:
+        runs = text_runs(built.path, page)
+        body = [run for run in runs if len(run.text) > 30 and not run.text.isupper()]
+        assert body and min(run.size for run in body) >= 18, sorted({run.size for run in body})
+        assert all(run.font.startswith("Source-Sans-Pro") for run in body)
+        assert not any(run.font.endswith("It") or "Italic" in run.font for run in body)
+    lines = [line.rstrip() for text in built.texts for line in text.splitlines()]
+    assert not [line for line in lines if line.endswith(SOFT_HYPHEN_BREAK) or re.search(r"[a-z]-$", line)]
+    lengths = [n for page in _body_pages(built)[:2] for n in full_line_lengths(built.texts[page])]
+    assert 50 <= statistics.median(lengths) <= 70  # 18 pt sans on a 6.85 in line still reads comfortably
+
+
+def test_large_print_keeps_contents_and_outline(book_pdf: Callable[..., BuiltPdf]) -> None:
+    built = book_pdf("linked", large_print=True)
+    assert [(level, title) for level, title, _ in outline(built.path)] == expected_contents(built.rendered)
+    for (title, number), (_, _, page) in zip(contents_numbers(built), outline(built.path), strict=True):
+        assert physical_page(built, number) == page, title
+
+
+# --- Warnings, reproducibility, command line ----------------------------------------------
+
+
+def test_weasyprint_warnings_are_reported_and_strict_makes_them_errors(tmp_path: Path) -> None:
+    styles = tmp_path / "styles"
+    styles.mkdir()
+    (styles / "print.css").write_text("p { colour: red; }\n", encoding="utf-8")
+    book = copy_manuscript(FIXTURES / "minimal", tmp_path / "book")
+    runner = CliRunner()
+    result = runner.invoke(main, ["pdf", "-m", str(book), "--styles", str(styles), "-o", str(tmp_path / "a.pdf")])
+    assert result.exit_code == 0, result.output
+    assert "Warning: Minimal Book: WeasyPrint: Ignored `colour: red` at 1:5, unknown property." in result.output
+    result = runner.invoke(
+        main, ["pdf", "-m", str(book), "--styles", str(styles), "--strict", "-o", str(tmp_path / "b.pdf")]
+    )
+    assert result.exit_code == 1
+    assert "Error: Minimal Book: WeasyPrint: Ignored `colour: red`" in result.output
+    assert not (tmp_path / "b.pdf").exists()
+
+
+def _build_in_subprocess(target: Path, timezone: str, *extra: str) -> bytes:
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000", "TZ": timezone}
+    command = [sys.executable, "-m", "publish", "-q", "pdf", "-m", str(FIXTURES / "linked"), "-o", str(target), *extra]
+    subprocess.run(command, check=True, env=env, cwd=ROOT)
+    return target.read_bytes()
+
+
+@pytest.mark.parametrize("extra", [(), ("--booklet",)], ids=["book", "booklet"])
+def test_reproducible_across_builds_and_time_zones(tmp_path: Path, extra: tuple[str, ...]) -> None:
+    first = _build_in_subprocess(tmp_path / "utc.pdf", "UTC", *extra)
+    second = _build_in_subprocess(tmp_path / "chicago.pdf", "America/Chicago", *extra)
+    assert first == second
+    with pikepdf.open(tmp_path / "utc.pdf") as pdf:
+        assert str(pdf.docinfo["/CreationDate"]).startswith("D:20231114221320")  # SOURCE_DATE_EPOCH, in UTC
+
+
+def test_default_output_and_paper_choice_on_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["pdf", "-m", str(FIXTURES / "minimal"), "--paper", "a5"])
+    assert result.exit_code == 0, result.output
+    target = tmp_path / "dist" / "minimal-book.pdf"
+    assert result.output.strip() == f"Wrote {Path('dist') / 'minimal-book.pdf'}"
+    with pikepdf.open(target) as pdf:
+        assert float(pdf.pages[0].trimbox[2]) == pytest.approx(419.53, abs=0.5)
+
+
+def test_styles_folder_replaces_print_css(tmp_path: Path) -> None:
+    styles = tmp_path / "styles"
+    styles.mkdir()
+    css = (ROOT / "styles" / "print.css").read_text(encoding="utf-8")
+    (styles / "print.css").write_text(css + "\nhtml { font-size: 14pt; }\n", encoding="utf-8")
+    rendered = prepare(FIXTURES / "minimal")
+    with publish_warnings() as warnings:
+        path = write_pdf(rendered, tmp_path / "custom.pdf", PdfOptions(styles=styles))
+    assert warnings == []
+    page = outline(path)[0][2]
+    assert Counter(run.size for run in text_runs(path, page)).most_common(1)[0][0] == 14
+
+
+# --- What the finishing pass amends ----------------------------------------------------
+
+
+def _reachable_elements(pdf: pikepdf.Pdf) -> set[tuple[int, int]]:
+    seen: set[tuple[int, int]] = set()
+    stack = list(pdf.Root.StructTreeRoot.K)
+    while stack:
+        element = stack.pop()
+        if not isinstance(element, pikepdf.Dictionary) or element.objgen in seen:
+            continue
+        seen.add(element.objgen)
+        kids = element.get("/K")
+        if isinstance(kids, pikepdf.Array):
+            stack.extend(kids)
+    return seen
+
+
+@pytest.mark.parametrize("name", ["demo", "linked"])
+def test_running_heads_and_folios_are_artifacts_and_all_else_is_tagged(
+    book_pdf: Callable[..., BuiltPdf], name: str
+) -> None:
+    built = book_pdf(name)
+    with pikepdf.open(built.path) as pdf:
+        reachable = _reachable_elements(pdf)
+        parents = dict(
+            zip(
+                pdf.Root.StructTreeRoot.ParentTree.Nums[::2], pdf.Root.StructTreeRoot.ParentTree.Nums[1::2], strict=True
+            )
+        )
+        for index, page in enumerate(pdf.pages):
+            marked = [op.operands for op in pikepdf.parse_content_stream(page) if str(op.operator) == "BDC"]
+            artifacts = [operands for operands in marked if operands[0] == "/Artifact"]
+            mcids = [int(operands[1].MCID) for operands in marked if "/MCID" in operands[1]]
+            mapping = parents[int(page.obj.StructParents)]
+            for mcid in mcids:
+                assert mapping[mcid].objgen in reachable, f"page {index}: MCID {mcid} is outside the structure tree"
+            if folio(built.texts[index]):
+                assert artifacts, f"page {index}: its folio is not an artifact"
+
+
+def test_page_labels_are_roman_then_arabic(book_pdf: Callable[..., BuiltPdf]) -> None:
+    built = book_pdf("linked")
+    from pypdf import PdfReader
+
+    labels = PdfReader(built.path).page_labels
+    first = outline(built.path)[0][2]
+    assert labels[:first] == ["i", "ii", "iii", "iv"][:first]
+    assert labels[first:] == [str(n) for n in range(1, len(labels) - first + 1)]
+    assert all(folio(text) in (None, label) for text, label in zip(built.texts, labels, strict=True))
+
+
+def test_links_print_and_tables_say_what_their_headers_head(book_pdf: Callable[..., BuiltPdf]) -> None:
+    with pikepdf.open(book_pdf("linked").path) as pdf:
+        for page in pdf.pages:
+            for annotation in page.obj.get("/Annots", []):
+                assert int(annotation.F) & 4, "a link without the Print flag"
+        scopes = []
+        stack = list(pdf.Root.StructTreeRoot.K)
+        while stack:
+            element = stack.pop()
+            if isinstance(element, pikepdf.Dictionary):
+                if element.get("/S") == "/TH":
+                    scopes.append(str(element.A.Scope))
+                if isinstance(element.get("/K"), pikepdf.Array):
+                    stack.extend(element.K)
+    assert scopes == ["/Column", "/Column"]
