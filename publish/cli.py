@@ -303,6 +303,8 @@ def import_(sources: tuple[Path, ...], manuscript: Path, only: tuple[str, ...], 
     from publish.importer import ImportOptions, import_articles
 
     options = ImportOptions(only=only, drafts=drafts, author=author, language=language, force=force)
-    for line in import_articles(sources, manuscript, options).lines():
-        click.echo(line)
+    report = import_articles(sources, manuscript, options)
+    if log.isEnabledFor(logging.WARNING):  # not with --quiet
+        for line in report.lines():
+            click.echo(line)
 
