@@ -120,10 +120,12 @@ def epub(manuscript: Path, output: Path | None, embed_fonts: bool, styles: Path 
     _report_written(target)
 
 
-def _pdf_options(paper: str, duplex: bool, bleed: str | None, crop_marks: bool, large_print: bool, styles: Path | None) -> Any:
+def _pdf_options(paper: str, duplex: bool, bleed: str | None, crop_marks: bool, large_print: bool, styles: Path | None,
+                 booklet: bool = False, strict: bool = False) -> Any:  # fmt: skip
     from publish.pdf import PdfOptions
 
-    return PdfOptions(paper=paper, duplex=duplex, bleed=bleed, crop_marks=crop_marks, large_print=large_print, styles=styles)
+    return PdfOptions(paper=paper, duplex=duplex, bleed=bleed, crop_marks=crop_marks, large_print=large_print,
+                      booklet=booklet, styles=styles, strict=strict)  # fmt: skip
 
 
 pdf_options = [
@@ -146,26 +148,49 @@ def _with(options: list[Callable[[Any], Any]]) -> Callable[[Any], Any]:
 
 @main.command()
 @manuscript_option
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="The PDF to write [default: dist/<slug>.pdf].")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="The PDF to write [default: dist/<slug>.pdf, with --handout dist/handouts/<slug>.pdf]; "
+                   "with --all-handouts the folder [default: dist/handouts].")  # fmt: skip
 @_with(pdf_options)
+@click.option("--booklet", is_flag=True, help="Impose for saddle-stitch printing: half-letter pages two to a landscape letter sheet (A5 on A4 with --paper a4).")
+@click.option("--handout", metavar="PIECE", default=None, help="Write one piece (file name or slug) as a client handout instead of the book.")
+@click.option("--all-handouts", is_flag=True, help="Write a handout for every piece with text into the -o folder.")
 @styles_option
 @strict_option
 @allow_remote_option
 @_reports_errors
 def pdf(manuscript: Path, output: Path | None, paper: str, duplex: bool, bleed: str | None, crop_marks: bool,
-        large_print: bool, styles: Path | None, strict: bool, allow_remote: bool) -> None:  # fmt: skip
-    """Write the book as a print-ready PDF.
+        large_print: bool, booklet: bool, handout: str | None, all_handouts: bool, styles: Path | None, strict: bool,
+        allow_remote: bool) -> None:  # fmt: skip
+    """Write the book as a print-ready PDF, or client handouts.
 
     \b
-    Example:
+    Examples:
       publish pdf -m manuscript --paper a4 --duplex -o dist/book.pdf
+      publish pdf --booklet -o dist/booklet.pdf
+      publish pdf --handout supporting-your-partner-in-developing-self-compassion
+      publish pdf --all-handouts --large-print -o dist/large-print-handouts
     """
     from publish.build import prepare
     from publish.pdf import write_pdf
 
+    if handout and all_handouts:
+        raise click.UsageError("give either --handout PIECE or --all-handouts, not both")
+    if booklet and (handout or all_handouts):
+        raise click.UsageError("--booklet imposes the book; handouts are printed as they are")
     rendered = prepare(manuscript, strict, allow_remote, styles)
+    options = _pdf_options(paper, duplex, bleed, crop_marks, large_print, styles, booklet, strict)
+    if handout or all_handouts:
+        from publish.handout import write_all_handouts, write_handout
+
+        if handout:
+            _report_written(write_handout(rendered, handout, output, options))
+        else:
+            for target in write_all_handouts(rendered, output or Path("dist") / "handouts", options):
+                _report_written(target)
+        return
     target = output or Path("dist") / f"{rendered.book.slug}.pdf"
-    write_pdf(rendered, target, _pdf_options(paper, duplex, bleed, crop_marks, large_print, styles))
+    write_pdf(rendered, target, options)
     _report_written(target)
 
 

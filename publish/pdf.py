@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -194,6 +195,14 @@ def piece_body_html(piece: RenderedPiece, resolve_document: LinkResolver) -> str
     return (escape(wrapper.text, quote=False) if wrapper.text else "") + body
 
 
+_COMPOUND = re.compile(r"\S+-\S+")
+
+
+def title_html(title: str) -> str:
+    """A title, escaped, whose hyphenated compounds stay on one line ("Self-Compassion", not "Self-" then "Compassion")."""
+    return _COMPOUND.sub(lambda m: f'<span class="nobr">{m.group()}</span>', escape(title, quote=False))
+
+
 def hero_html(piece: RenderedPiece) -> str:
     """The piece's lead image as a figure, or nothing."""
     if piece.hero is None:
@@ -231,7 +240,7 @@ def _piece_html(piece: RenderedPiece, resolve: LinkResolver, opening: bool) -> s
     classes = "piece opening" if opening else "piece"
     return (
         f'<section class="{classes}" id="{escape(piece.slug)}" lang="{escape(piece.lang)}" data-title="{escape(piece.title)}">'
-        f'<h1 class="piece-title">{escape(piece.title)}</h1>{date}{hero_html(piece)}'
+        f'<h1 class="piece-title">{title_html(piece.title)}</h1>{date}{hero_html(piece)}'
         f"{piece_body_html(piece, resolve)}</section>"
     )
 
@@ -246,7 +255,7 @@ def _toc_html(rendered: RenderedBook) -> str:
             if h.level == 2
         )
         nested = f"<ol>{sections}</ol>" if sections else ""
-        items.append(f'<li class="toc-piece"><a href="#{escape(piece.slug)}">{escape(piece.title)}</a>{nested}</li>')
+        items.append(f'<li class="toc-piece"><a href="#{escape(piece.slug)}">{title_html(piece.title)}</a>{nested}</li>')
     if rendered.link_only:
         items.append('<li class="toc-piece"><a href="#continue-reading">Continue reading</a></li>')
     return f'<nav class="toc" id="contents"><h1>Contents</h1><ol>{"".join(items)}</ol></nav>'
@@ -318,7 +327,7 @@ def book_html(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS) -> 
     return (
         f'<!DOCTYPE html><html lang="{escape(meta.language)}" class="{classes}">'
         f"{document_head(meta.title, meta.author, meta.description, meta.subjects)}<body>"
-        f'<section class="titlepage"><h1 class="book-title">{escape(meta.title)}</h1>{subtitle}'
+        f'<section class="titlepage"><h1 class="book-title">{title_html(meta.title)}</h1>{subtitle}'
         f'<hr class="ornament"><p class="author">{escape(meta.author)}</p></section>'
         f'<section class="copyright">{copyright_html}</section>'
         f"{_toc_html(rendered)}<main>{pieces}{further}</main></body></html>"

@@ -1,0 +1,190 @@
+"""Client handouts: one article on its own, with the practice's letterhead, for printing at the office."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ProcessPoolExecutor
+from html import escape
+from multiprocessing import get_context
+from pathlib import Path
+
+from publish.errors import PublishError
+from publish.output import atomic_output
+from publish.pdf import (
+    DEFAULT_OPTIONS,
+    PdfOptions,
+    bleed_points,
+    document_head,
+    finishing_css,
+    font_faces,
+    format_date,
+    piece_body_html,
+    qr_data_uri,
+    report_warnings,
+    title_html,
+    typeset,
+)
+from publish.render import CONTINUE_READING_FILE, RenderedBook, RenderedPiece
+from publish.resources import read_style
+
+log = logging.getLogger(__name__)
+
+# Handout margins by paper (DESIGN.md: 0.8-1 in on letter). The sides are wider than that:
+# 12 pt type across a 6.7 in line sets about 90 characters; 1.3 in sides bring it to ~75.
+_HANDOUT_PAGES = {
+    "letter": ("letter", "1in 1.3in 1.05in"),
+    "a4": ("A4", "1in 1.2in 1.1in"),
+    "a5": ("A5", "0.75in 0.6in 0.8in"),
+    "half-letter": ("5.5in 8.5in", "0.75in 0.55in 0.8in"),
+}
+
+
+def find_piece(rendered: RenderedBook, reference: str) -> RenderedPiece:
+    """The piece named by file name, path or slug; it must have text."""
+    wanted = Path(reference)
+    for candidate in rendered.book.pieces:
+        named = reference in (candidate.name, candidate.slug, candidate.path.name)
+        if named or (wanted.exists() and wanted.resolve() == candidate.path.resolve()):
+            for piece in rendered.pieces:
+                if piece.piece is candidate:
+                    return piece
+            raise PublishError(
+                f"{candidate.name} has no text yet (it is listed under Continue reading), so it has no handout"
+            )
+    names = ", ".join(p.slug for p in rendered.pieces)
+    raise PublishError(f"no piece {reference!r} in the book: give a file name or one of these slugs: {names}")
+
+
+def _css_string(text: str) -> str:
+    """``text`` as a CSS string literal (CSS Syntax 3: escape quotes, backslashes and newlines)."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ")
+    return f'"{escaped}"'
+
+
+def contact_line(rendered: RenderedBook) -> str:
+    """The handout's contact line: book.yaml's ``handout.footer``, else the practice's phone, email and website."""
+    meta = rendered.book.meta
+    if meta.handout.footer:
+        return meta.handout.footer
+    practice = meta.practice
+    return " · ".join(x for x in (practice.name, practice.phone, practice.email, practice.website) if x)
+
+
+def handout_page_css(rendered: RenderedBook, options: PdfOptions) -> str:
+    """Page size and margins, and the footer: contact line · page X of Y, then the disclaimer."""
+    size, margin = _HANDOUT_PAGES.get(options.paper, _HANDOUT_PAGES["letter"])
+    if options.large_print:
+        margin = "1in 0.75in"  # large print needs no wide margins (DESIGN.md), the letterhead some room
+    footer = [_css_string(f"{line} · ") for line in (contact_line(rendered),) if line]
+    footer += ['"Page "', "counter(page)", '" of "', "counter(pages)"]
+    if disclaimer := rendered.book.meta.handout.disclaimer:
+        footer.append(_css_string("\n" + disclaimer))
+    return (
+        f"@page {{ size: {size}; margin: {margin}; }}\n@page {{ @bottom-center {{ content: {' '.join(footer)}; }} }}\n"
+    )
+
+
+def handout_html(rendered: RenderedBook, piece: RenderedPiece, options: PdfOptions = DEFAULT_OPTIONS) -> str:
+    """One piece as a handout: letterhead, title and date, the text, and a QR code to read it online."""
+    meta = rendered.book.meta
+    practice = meta.practice
+    by_file = {f"{p.slug}.xhtml": p for p in rendered.book.pieces}
+    by_slug = {p.slug: p for p in rendered.book.link_only}
+
+    def resolve(document: str, anchor: str) -> str | None:
+        # A handout travels alone: links to the book's other pieces go to their web pages,
+        # or stay plain text when a piece has none.
+        target = by_slug.get(anchor) if document == CONTINUE_READING_FILE else by_file.get(document)
+        if target is None or not target.url:
+            return None
+        return f"{target.url}#{anchor}" if anchor and document != CONTINUE_READING_FILE else target.url
+
+    name = practice.name or meta.publisher or meta.author
+    website = f'<span class="website">{escape(practice.website)}</span>' if practice.website else ""
+    date = (
+        f'<p class="handout-date">{escape(format_date(piece.piece.date, piece.lang))}</p>' if piece.piece.date else ""
+    )
+    online = ""
+    if piece.piece.url:
+        url = escape(piece.piece.url)
+        online = (
+            f'<aside class="read-online"><img class="qr" src="{qr_data_uri(piece.piece.url)}" alt="QR code linking to {url}">'
+            f'<p><span class="caption">Read this online</span><a href="{url}">{url}</a></p></aside>'
+        )
+    classes = "handout large-print" if options.large_print else "handout"
+    author = name or meta.author
+    return (
+        f'<!DOCTYPE html><html lang="{escape(piece.lang)}" class="{classes}">'
+        f"{document_head(piece.title, author, piece.piece.summary, meta.subjects)}<body>"
+        f'<header class="letterhead"><span class="practice">{escape(name)}</span>{website}</header>'
+        f'<article class="handout" id="{escape(piece.slug)}">'
+        f'<h1 class="handout-title">{title_html(piece.title)}</h1>{date}'
+        f"{piece_body_html(piece, resolve)}{online}</article></body></html>"
+    )
+
+
+def handout_styles(rendered: RenderedBook, options: PdfOptions) -> list[str]:
+    """The handout's stylesheets in cascade order: the book's print styles, then the handout's over them."""
+    styles = [font_faces(), read_style("print.css", options.styles)]
+    if options.large_print:
+        styles.append(read_style("large-print.css", options.styles))
+    styles += [handout_page_css(rendered, options), read_style("handout.css", options.styles)]
+    if options.large_print:
+        styles.append("@page { @bottom-center { font-size: 13pt; color: #000; } }")
+    styles.append(finishing_css(PdfOptions(bleed=options.bleed, crop_marks=options.crop_marks)))
+    return styles
+
+
+def render_handout(
+    rendered: RenderedBook, piece: RenderedPiece, options: PdfOptions = DEFAULT_OPTIONS
+) -> tuple[bytes, list[str]]:
+    """Typeset one handout; return the PDF's bytes and WeasyPrint's warnings."""
+    allowed = [options.styles] if options.styles else []
+    document = handout_html(rendered, piece, options)
+    return typeset(document, handout_styles(rendered, options), rendered.book.root, allowed, bleed_points(options))
+
+
+def handout_path(folder: Path, piece: RenderedPiece) -> Path:
+    """Where a piece's handout goes in ``folder``."""
+    return folder / f"{piece.slug}.pdf"
+
+
+def _write_one(rendered: RenderedBook, slug: str, target: Path, options: PdfOptions) -> tuple[Path, list[str]]:
+    """Render and write one handout (run in a worker process by write_all_handouts)."""
+    piece = find_piece(rendered, slug)
+    pdf, warnings = render_handout(rendered, piece, options)
+    if warnings and options.strict:
+        report_warnings(warnings, True, piece.piece.name)
+    with atomic_output(target) as temporary:
+        temporary.write_bytes(pdf)
+    return target, warnings
+
+
+def write_handout(rendered: RenderedBook, reference: str, target: Path | None = None,
+                  options: PdfOptions = DEFAULT_OPTIONS) -> Path:  # fmt: skip
+    """Write the handout of one piece (file name or slug); by default to dist/handouts/<slug>.pdf."""
+    piece = find_piece(rendered, reference)
+    target = target or handout_path(Path("dist") / "handouts", piece)
+    written, warnings = _write_one(rendered, piece.slug, target, options)
+    report_warnings(warnings, options.strict, piece.piece.name)
+    return written
+
+
+def write_all_handouts(
+    rendered: RenderedBook, folder: Path, options: PdfOptions = DEFAULT_OPTIONS, workers: int = 2
+) -> list[Path]:
+    """Write one handout per piece with text into ``folder``, two at a time in worker processes."""
+    if folder.exists() and not folder.is_dir():
+        raise PublishError("the handouts go into a folder: give a folder, not a file", folder)
+    jobs = [(piece.slug, handout_path(folder, piece)) for piece in rendered.pieces]
+    if len(jobs) == 1 or workers < 2:
+        results = [_write_one(rendered, slug, target, options) for slug, target in jobs]
+    else:
+        # "spawn": a fresh interpreter per worker is safe whatever threads the parent runs
+        # (forking a process that has loaded fontconfig and Pango is not).
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=get_context("spawn")) as pool:
+            futures = [pool.submit(_write_one, rendered, slug, target, options) for slug, target in jobs]
+            results = [future.result() for future in futures]
+    for (slug, _), (_, warnings) in zip(jobs, results, strict=True):
+        report_warnings(warnings, options.strict, f"handout {slug}")
+    return [target for target, _ in results]
