@@ -476,6 +476,57 @@ def test_the_kind_of_source_is_told_by_its_content(tmp_path: Path) -> None:
     assert "created manuscript/small-steps-toward-self-kindness.md" in result.stdout.splitlines()
 
 
+def test_language_comes_from_the_page_and_marks_a_piece_in_another_language(tmp_path: Path) -> None:
+    page = (PAGES / "small-steps.html").read_text(encoding="utf-8")
+    (tmp_path / "british.html").write_text(page.replace('lang="en-US"', 'lang="en-GB"'), encoding="utf-8")
+    assert run(tmp_path, "british.html", "-m", "new").exit_code == 0
+    assert "language: en-GB\n" in (tmp_path / "new" / "book.yaml").read_text(encoding="utf-8")
+    # Into the demo (en-US), a Spanish page is marked as such; a British one is not.
+    root = shutil.copytree(DEMO, tmp_path / "manuscript")
+    (tmp_path / "spanish.html").write_text(page.replace('lang="en-US"', 'lang="es"'), encoding="utf-8")
+    assert run(tmp_path, "spanish.html").exit_code == 0
+    piece = load_piece(root, root / "small-steps-toward-self-kindness.md", Problems())
+    assert piece is not None and piece.lang == "es"
+
+
+def test_a_page_without_article_markup_falls_back_to_its_largest_text_block(tmp_path: Path) -> None:
+    (tmp_path / "plain.html").write_text(
+        "<html><head><title>Quiet Mornings | Example Counseling</title>"
+        '<meta property="og:site_name" content="Example Counseling"></head><body>'
+        '<div class="menu"><p>Home</p><p>Contact us</p></div>'
+        '<div class="post"><p>The first paragraph of the post.</p><p>The second paragraph of the post.</p></div>'
+        '<div class="aside"><p>A short note.</p></div></body></html>',
+        encoding="utf-8",
+    )
+    result = run(tmp_path, "plain.html", "--author", "A. Author")
+    assert result.exit_code == 0, result.output
+    piece = load_piece(tmp_path / "manuscript", tmp_path / "manuscript" / "quiet-mornings.md", Problems())
+    assert piece is not None and piece.title == "Quiet Mornings"
+    assert piece.body.strip() == "The first paragraph of the post.\n\nThe second paragraph of the post."
+
+
+def test_an_export_declaring_entities_is_refused(tmp_path: Path) -> None:
+    export = EXPORT.read_text(encoding="utf-8").replace(
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE rss [<!ENTITY secret SYSTEM "file:///etc/passwd">]>',
+    )
+    (tmp_path / "export.xml").write_text(export, encoding="utf-8")
+    result = run(tmp_path, "export.xml")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: export.xml: the file declares XML entities, which a WordPress export never does: not read\n"
+    )
+
+
+def test_only_needs_an_export(tmp_path: Path) -> None:
+    result = run(tmp_path, SEED, "--only", "x")
+    assert (result.exit_code, result.stderr) == (
+        1,
+        "Error: --only names posts of a WordPress export, and no export was given\n",
+    )
+    assert not (tmp_path / "manuscript").exists()
+
+
 # --- HTML to Markdown ---------------------------------------------------------------------------------------
 
 

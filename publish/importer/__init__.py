@@ -71,7 +71,7 @@ def _read_sources(sources: Sequence[Path], root: Path, options: ImportOptions, p
     if options.only and not problems.errors:
         if not exports:
             problems.error(None, None, "--only names posts of a WordPress export, and no export was given")
-        for slug in options.only:
+        for slug in options.only if exports else ():
             if slug not in slugs:
                 known = ", ".join(sorted(slugs)) or "none"
                 problems.error(None, None, f"--only {slug}: no post with that slug in the export (its posts: {known})")

@@ -15,7 +15,7 @@ from publish.importer.text import read_text_page
 from publish.importer.wxr import read_export
 from publish.manuscript import read_text
 
-_PROLOGUE = r"^(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*|<!DOCTYPE[^>]*>\s*)*"
+_PROLOGUE = r"^(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>\s*)*"
 _HTML_START = re.compile(_PROLOGUE + r"<(?:!doctype\s+html|html|head|body)\b", re.IGNORECASE | re.DOTALL)
 _TAG_START = re.compile(_PROLOGUE + r"<[a-z][a-z0-9]*[\s>/]", re.IGNORECASE | re.DOTALL)
 _RSS_START = re.compile(_PROLOGUE + r"<rss\b", re.IGNORECASE | re.DOTALL)
