@@ -582,8 +582,8 @@ def book_styles(options: PdfOptions) -> list[str]:
     return styles
 
 
-def render_book_pdf(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS) -> bytes:
-    """Typeset the book and return the PDF's bytes (imposed as a booklet with ``options.booklet``)."""
+def typeset_book(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS) -> bytes:
+    """Typeset the book's pages (for a booklet, its half-size pages, not yet imposed); report warnings."""
     if options.booklet and (options.bleed or options.crop_marks):
         raise PublishError("--booklet imposes pages for an office printer: leave out --bleed and --crop-marks")
     allowed = [options.styles] if options.styles else []
@@ -591,10 +591,21 @@ def render_book_pdf(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTION
     document = book_html(rendered, options)
     pdf, warnings = typeset(document, book_styles(options), rendered.book.root, allowed, bleed_points(options), opening)
     report_warnings(warnings, options.strict, rendered.book.meta.title)
+    return pdf
+
+
+def booklet_sheet(options: PdfOptions) -> str:
+    """The sheet a booklet is printed on: A4 for the A sizes, letter otherwise."""
+    return "A4" if options.paper in ("a4", "a5") else "letter"
+
+
+def render_book_pdf(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS) -> bytes:
+    """Typeset the book and return the PDF's bytes (imposed as a booklet with ``options.booklet``)."""
+    pdf = typeset_book(rendered, options)
     if options.booklet:
         from publish.booklet import impose_booklet
 
-        pdf = impose_booklet(pdf, "A4" if options.paper in ("a4", "a5") else "letter")
+        pdf = impose_booklet(pdf, booklet_sheet(options))
     return pdf
 
 
