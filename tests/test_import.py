@@ -396,6 +396,29 @@ def test_a_link_only_piece_is_filled_in_place(tmp_path: Path) -> None:
     }
 
 
+def test_a_link_only_piece_in_a_folder_is_filled_in_place_with_links_relative_to_it(tmp_path: Path) -> None:
+    root = tmp_path / "manuscript"
+    (root / "essays").mkdir(parents=True)
+    (root / "book.yaml").write_text(
+        "title: Essays\nauthor: A. Author\nlanguage: en-US\nstart: essays/forest.md\n", encoding="utf-8"
+    )
+    (root / "essays" / "forest.md").write_text(f'---\ntitle: "{FOREST}"\n---\n', encoding="utf-8")
+    result = run(tmp_path, IMPORT / "forest-bathing.txt")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "updated manuscript/essays/forest.md",
+        "created manuscript/walking-meditation-for-busy-minds.md",
+        f"created manuscript/{DEMO_PIECE}",
+    ]
+    piece = load_piece(root, root / "essays" / "forest.md", Problems())
+    assert piece is not None
+    assert (piece.previous, piece.next) == ("../walking-meditation-for-busy-minds.md", f"../{DEMO_PIECE}")
+    assert "next: essays/forest.md\n" in (root / "walking-meditation-for-busy-minds.md").read_text(encoding="utf-8")
+    assert [p.name for p in prepare(root).book.pieces] == [
+        "walking-meditation-for-busy-minds.md", "essays/forest.md", DEMO_PIECE,
+    ]  # fmt: skip
+
+
 def test_a_piece_with_text_is_not_overwritten_without_force(tmp_path: Path) -> None:
     root = shutil.copytree(DEMO, tmp_path / "manuscript")
     result = run(tmp_path, SEED)

@@ -129,7 +129,8 @@ def _check(root: Path, plan: Plan, problems: Problems) -> None:
     with tempfile.TemporaryDirectory(prefix="publish-import-") as scratch:
         stage = Path(scratch) / "manuscript"
         if root.is_dir():
-            shutil.copytree(root, stage, symlinks=True)
+            # Hidden files are no part of a manuscript (load_manuscript skips them too).
+            shutil.copytree(root, stage, symlinks=True, ignore=shutil.ignore_patterns(".*"))
         stage.mkdir(exist_ok=True)
         for name, text in plan.texts.items():
             (stage / name).parent.mkdir(parents=True, exist_ok=True)

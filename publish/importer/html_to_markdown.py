@@ -385,6 +385,8 @@ class MarkdownWriter:
                 return f"[^{links[0].get(_FOOTNOTE)}]"
             before, core, after = _split_edges(self._children(element))
             return f"{before}<{tag}>{core}</{tag}>{after}" if core else before
+        if tag == "q":
+            return f"“{self._children(element)}”"  # what a browser shows around a quotation
         if tag in BLOCK_TAGS:
             # A block inside inline content (a <p> inside a link): keep its words apart from the next.
             return f" {self._children(element)} "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,6 +121,11 @@ def load_existing(root: Path) -> dict[str, Existing]:
     return existing
 
 
+def _reference(target: str, piece: str) -> str:
+    """How the piece ``piece`` names ``target`` in its front matter: relative to its own folder."""
+    return posixpath.relpath(target, posixpath.dirname(piece) or ".")
+
+
 def _primary(language: str | None) -> str:
     return (language or "").split("-")[0].lower()
 
@@ -195,7 +201,7 @@ class Planner:
             links = {"previous": article.previous, "next": article.next}
             for direction, link in links.items():
                 if link is not None:
-                    data[direction] = self._link_target(link, name, direction)
+                    data[direction] = _reference(self._link_target(link, name, direction), name)
             lang = (
                 article.language
                 if _primary(article.language) and _primary(article.language) != _primary(self.book_language)
@@ -237,7 +243,7 @@ class Planner:
             data["url"] = link.url
         back = "next" if direction == "previous" else "previous"
         if not data.get(back):
-            data[back] = linking
+            data[back] = _reference(linking, name)
         return name
 
     def _has_text(self, name: str) -> bool:
