@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -191,16 +190,30 @@ def piece_body_html(piece: RenderedPiece, resolve_document: LinkResolver) -> str
     _inline_footnotes(wrapper)
     _figures(wrapper)
     _table_scopes(wrapper)
+    _keep_heading_endings(wrapper)
     body = "".join(etree.tostring(child, encoding="unicode", method="html") for child in wrapper)
     return (escape(wrapper.text, quote=False) if wrapper.text else "") + body
 
 
-_COMPOUND = re.compile(r"\S+-\S+")
-
-
 def title_html(title: str) -> str:
-    """A title, escaped, whose hyphenated compounds stay on one line ("Self-Compassion", not "Self-" then "Compassion")."""
-    return _COMPOUND.sub(lambda m: f'<span class="nobr">{m.group()}</span>', escape(title, quote=False))
+    """A title, escaped, that wraps the way a typesetter would: hyphenated compounds stay whole
+    ("Self-Compassion", not "Self-" then "Compassion") and a short last word keeps its neighbour.
+    """
+    words = escape(title, quote=False).split(" ")
+    if len(words) >= 3 and len(words[-1]) <= 8:
+        words[-2:] = [f"{words[-2]} {words[-1]}"]
+    return " ".join(f'<span class="nobr">{word}</span>' if " " in word or "-" in word else word for word in words)
+
+
+def _keep_heading_endings(root: etree._Element) -> None:
+    """Body headings get the same line breaking as titles (plain-text headings only)."""
+    for heading in root.iter("h2", "h3", "h4", "h5", "h6"):
+        if len(heading) or not heading.text:
+            continue
+        fragment = html.fragment_fromstring(title_html(heading.text), create_parent="span")
+        heading.text = fragment.text
+        for child in fragment:
+            heading.append(child)
 
 
 def hero_html(piece: RenderedPiece) -> str:
@@ -255,7 +268,9 @@ def _toc_html(rendered: RenderedBook) -> str:
             if h.level == 2
         )
         nested = f"<ol>{sections}</ol>" if sections else ""
-        items.append(f'<li class="toc-piece"><a href="#{escape(piece.slug)}">{title_html(piece.title)}</a>{nested}</li>')
+        items.append(
+            f'<li class="toc-piece"><a href="#{escape(piece.slug)}">{title_html(piece.title)}</a>{nested}</li>'
+        )
     if rendered.link_only:
         items.append('<li class="toc-piece"><a href="#continue-reading">Continue reading</a></li>')
     return f'<nav class="toc" id="contents"><h1>Contents</h1><ol>{"".join(items)}</ol></nav>'
