@@ -558,3 +558,64 @@ def test_links_print_and_tables_say_what_their_headers_head(book_pdf: Callable[.
                 if isinstance(element.get("/K"), pikepdf.Array):
                     stack.extend(element.K)
     assert scopes == ["/Column", "/Column"]
+
+
+# --- The pieces' HTML prepared for print ------------------------------------------------
+
+
+def _prepared(body: str) -> str:
+    from types import SimpleNamespace
+
+    from publish.pdf import piece_body_html
+
+    def resolve(document: str, anchor: str) -> str | None:
+        return None if document == "gone.xhtml" else f"#{document.removesuffix('.xhtml')}--{anchor}"
+
+    return piece_body_html(SimpleNamespace(body=body, slug="p"), resolve)  # type: ignore[arg-type]
+
+
+def test_lone_image_becomes_a_figure_with_its_title_as_caption() -> None:
+    html = _prepared(
+        '<p><img src="a.png" alt="A thing" title="The thing, drawn"/></p><p>Text <img src="b.png" alt=""/></p>'
+    )
+    assert (
+        '<figure><img src="a.png" alt="A thing" title="The thing, drawn"><figcaption>The thing, drawn</figcaption></figure>'
+        in html
+    )
+    assert '<p>Text <img src="b.png" alt=""></p>' in html  # an image inside text stays inline
+
+
+def test_footnotes_move_to_their_calls() -> None:
+    body = (
+        '<p>Said.<sup id="fnref-1"><a class="footnote-ref" href="#fn-1">1</a></sup> More.</p>'
+        '<div class="footnote"><hr/><ol><li id="fn-1"><p>The note. '
+        '<a class="footnote-backref" href="#fnref-1" title="Back">&#8617;</a></p></li></ol></div>'
+    )
+    assert _prepared(body) == '<p>Said.<span class="footnote">The note.</span> More.</p>'
+
+
+def test_links_ids_and_headings() -> None:
+    html = _prepared(
+        '<h2 id="why">Why it is so</h2><p><a href="#why">here</a>, <a href="other.xhtml#x">there</a>, '
+        '<a href="gone.xhtml">gone</a>, <a href="https://example.com/">web</a></p>'
+    )
+    assert '<h2 id="p--why">Why it <span class="nobr">is so</span></h2>' in html
+    assert '<a href="#p--why">here</a>' in html and '<a href="#other--x">there</a>' in html
+    assert "<span>gone</span>" in html and '<a href="https://example.com/">web</a>' in html
+
+
+@pytest.mark.parametrize(
+    ("title", "html"),
+    [
+        ("Supporting Your Partner in Developing Self-Compassion",
+         'Supporting Your Partner in Developing <span class="nobr">Self-Compassion</span>'),
+        ("Why Your Support Matters (Even If They Can’t Say It Yet)",
+         'Why Your Support Matters (Even If They Can’t Say <span class="nobr">It Yet)</span>'),
+        ("Rock & Roll", 'Rock <span class="nobr">&amp; Roll</span>'),
+        ("Hello", "Hello"),
+    ],
+)  # fmt: skip
+def test_title_line_breaking(title: str, html: str) -> None:
+    from publish.pdf import title_html
+
+    assert title_html(title) == html
