@@ -277,6 +277,8 @@ def _toc_html(rendered: RenderedBook) -> str:
 
 
 def _continue_html(rendered: RenderedBook) -> str:
+    # In a book of titles only, this page is page 1.
+    classes = "continue-reading" if rendered.pieces else "continue-reading opening"
     items = []
     prefix = CONTINUE_READING_FILE.removesuffix(".xhtml")
     with_urls = any(piece.url for piece in rendered.link_only)
@@ -293,7 +295,7 @@ def _continue_html(rendered: RenderedBook) -> str:
     intro = "More articles in this series, not yet part of this book"
     intro += ". Scan a code with a phone camera, or type the address, to read them online." if with_urls else "."
     return (
-        f'<section class="continue-reading" id="{prefix}" data-title="Continue reading"><h1>Continue reading</h1>'
+        f'<section class="{classes}" id="{prefix}" data-title="Continue reading"><h1>Continue reading</h1>'
         f'<p class="intro">{intro}</p><ul class="further">{"".join(items)}</ul></section>'
     )
 
@@ -602,7 +604,7 @@ def typeset_book(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS) 
     if options.booklet and (options.bleed or options.crop_marks):
         raise PublishError("--booklet imposes pages for an office printer: leave out --bleed and --crop-marks")
     allowed = [options.styles] if options.styles else []
-    opening = rendered.pieces[0].slug if rendered.pieces else None
+    opening = rendered.pieces[0].slug if rendered.pieces else CONTINUE_READING_FILE.removesuffix(".xhtml")
     document = book_html(rendered, options)
     pdf, warnings = typeset(document, book_styles(options), rendered.book.root, allowed, bleed_points(options), opening)
     report_warnings(warnings, options.strict, rendered.book.meta.title)

@@ -619,3 +619,14 @@ def test_title_line_breaking(title: str, html: str) -> None:
     from publish.pdf import title_html
 
     assert title_html(title) == html
+
+
+def test_a_book_of_titles_only_numbers_continue_reading_as_page_1(tmp_path: Path) -> None:
+    (tmp_path / "book.yaml").write_text("title: Only Links\nauthor: A\nlanguage: en\nstart: a.md\n", encoding="utf-8")
+    (tmp_path / "a.md").write_text("---\ntitle: Coming Soon\nurl: https://example.com/soon\n---\n", encoding="utf-8")
+    with publish_warnings() as warnings:
+        path = write_pdf(prepare(tmp_path), tmp_path / "out.pdf")
+    assert warnings == []
+    texts = page_texts(path)
+    assert outline(path) == [(1, "Continue reading", len(texts) - 1)]
+    assert folio(texts[-1]) == "1" and "https://example.com/soon" in texts[-1]
