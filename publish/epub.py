@@ -389,7 +389,8 @@ def _add_accessibility_metadata(book: epub.EpubBook, rendered: RenderedBook) -> 
     # readingOrder: the spine and the markup order agree, notes are marked as asides;
     # ARIA: DPUB-ARIA roles (doc-chapter, doc-toc, doc-noteref, doc-footnote, doc-backlink);
     # displayTransformability: the style sheet leaves font, size, colours and spacing to the reader.
-    # Not "annotations": the vocabulary means notes a reader or instructor can add, not an author's footnotes.
+    # Not "annotations" for footnotes: the term ("annotations from the author, instructor and/or others")
+    # names no accessibility feature and its editors consider it deprecated (w3c-cg/a11y-discov-vocab#166).
     features = ["structuralNavigation", "tableOfContents", "readingOrder", "ARIA", "displayTransformability"]
     if images and all_described:
         features.append("alternativeText")
