@@ -435,6 +435,7 @@ def _finish_pdf(bleed: float | None = None, arabic_from: str | None = None) -> C
       WeasyPrint marks them as content but leaves them out of the structure tree; PDF/UA-1
       (ISO 14289-1, 7.8) wants page headers and footers marked as artifacts.
     - Table header cells get a /Scope.
+    - A link annotation belongs to its Link structure element.
     - Link annotations get the Print flag, so print and screen agree.
     - ``/PageLabels`` (ISO 32000-1, 12.4.2): viewers show the roman front matter as i, ii, iii
       and number from 1 on the page holding the element with id ``arabic_from``.
@@ -448,6 +449,7 @@ def _finish_pdf(bleed: float | None = None, arabic_from: str | None = None) -> C
             return pdf.objects[int(reference.split()[0])]
 
         _margin_boxes_as_artifacts(pdf, get, pydyf)
+        _links_own_their_annotations(pdf, get)
         for page_reference in pdf.page_references:
             page = get(page_reference)
             for annotation in page.get("Annots", []):
@@ -464,6 +466,31 @@ def _finish_pdf(bleed: float | None = None, arabic_from: str | None = None) -> C
                 pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": pydyf.Array(labels)})
 
     return finish
+
+
+def _links_own_their_annotations(pdf: Any, get: Callable[[bytes], Any]) -> None:
+    """Hand a link annotation that WeasyPrint gave to an element inside a link (a span, an
+    emphasis) to the enclosing Link structure element (PDF/UA-1 7.18.5: links are Link elements).
+    """
+    if "StructTreeRoot" not in pdf.catalog:
+        return
+    numbers = get(get(pdf.catalog["StructTreeRoot"])["ParentTree"])["Nums"]
+    for index in range(1, len(numbers), 2):
+        owner_reference = numbers[index]
+        if not isinstance(owner_reference, bytes):
+            continue  # a page's array of marked-content owners
+        owner = get(owner_reference)
+        if owner.get("S") == "/Link":
+            continue
+        link = owner
+        while link.get("S") != "/Link" and isinstance(link.get("P"), bytes):
+            link = get(link["P"])
+        if link.get("S") != "/Link":
+            continue
+        moved = [kid for kid in owner["K"] if isinstance(kid, bytes) and get(kid).get("Type") == "/OBJR"]
+        owner["K"][:] = [kid for kid in owner["K"] if kid not in moved]
+        link["K"].extend(moved)
+        numbers[index] = link.reference
 
 
 def _margin_boxes_as_artifacts(pdf: Any, get: Callable[[bytes], Any], pydyf: Any) -> None:

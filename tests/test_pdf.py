@@ -543,11 +543,25 @@ def test_page_labels_are_roman_then_arabic(book_pdf: Callable[..., BuiltPdf]) ->
     assert all(folio(text) in (None, label) for text, label in zip(built.texts, labels, strict=True))
 
 
-def test_links_print_and_tables_say_what_their_headers_head(book_pdf: Callable[..., BuiltPdf]) -> None:
-    with pikepdf.open(book_pdf("linked").path) as pdf:
+@pytest.mark.parametrize("name", ["demo", "linked"])
+def test_links_are_link_elements_and_print(book_pdf: Callable[..., BuiltPdf], name: str) -> None:
+    with pikepdf.open(book_pdf(name).path) as pdf:
+        numbers = pdf.Root.StructTreeRoot.ParentTree.Nums
+        owners = {int(key): value for key, value in zip(numbers[::2], numbers[1::2], strict=True)}
+        count = 0
         for page in pdf.pages:
             for annotation in page.obj.get("/Annots", []):
+                count += 1
                 assert int(annotation.F) & 4, "a link without the Print flag"
+                owner = owners[int(annotation.StructParent)]
+                assert owner.S == "/Link", f"the annotation belongs to a {owner.S} element"
+                kids = [kid for kid in owner.K if isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/OBJR"]
+                assert any(kid.Obj.objgen == annotation.objgen for kid in kids)
+        assert count > 10
+
+
+def test_tables_say_what_their_headers_head(book_pdf: Callable[..., BuiltPdf]) -> None:
+    with pikepdf.open(book_pdf("linked").path) as pdf:
         scopes = []
         stack = list(pdf.Root.StructTreeRoot.K)
         while stack:
