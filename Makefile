@@ -38,3 +38,7 @@ lint: $(STAMP)
 
 clean:
 	rm -rf dist .pytest_cache .ruff_cache
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[bench]'
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)

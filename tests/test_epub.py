@@ -22,7 +22,6 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 import tinycss2
-from conftest import BOOKS, ROOT, BuiltBook, copy_manuscript
 from lxml import etree
 from PIL import Image
 
@@ -41,6 +40,8 @@ from publish.epub import (
 )
 from publish.render import RenderedBook, piece_filename
 from publish.resources import book_fonts
+
+from conftest import BOOKS, ROOT, BuiltBook, copy_manuscript
 
 OPF = "http://www.idpf.org/2007/opf"
 DC = "http://purl.org/dc/elements/1.1/"

@@ -9,11 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import BOOKS, BuiltBook
-from validators import ace_violations, calibre_convert, epubcheck_messages
 
 from publish.build import prepare
 from publish.epub import EpubOptions, write_epub
+
+from conftest import BOOKS, BuiltBook
+from validators import ace_violations, calibre_convert, epubcheck_messages
 
 pytestmark = pytest.mark.slow
 

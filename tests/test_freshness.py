@@ -7,8 +7,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from conftest import FIXTURES, copy_manuscript
 from publish.cli import main
+
+from conftest import FIXTURES, copy_manuscript
 
 
 def _build(manuscript: Path, out: Path, *extra: str) -> str:

@@ -18,11 +18,9 @@ from pathlib import Path
 import lxml.html
 import pytest
 from click.testing import CliRunner, Result
-from conftest import DEMO, FIXTURES
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from lxml import etree
-from validators import epubcheck_messages
 
 from publish.build import prepare
 from publish.cli import main
@@ -31,6 +29,9 @@ from publish.errors import Problems
 from publish.importer.html_to_markdown import html_to_markdown
 from publish.manuscript import load_piece
 from publish.render import RenderedBook, RenderedPiece, new_markdown
+
+from conftest import DEMO, FIXTURES
+from validators import epubcheck_messages
 
 IMPORT = FIXTURES / "import"
 SEED = IMPORT / "supporting-your-partner.txt"

@@ -1,0 +1,143 @@
+"""Time `publish` against pandoc and against WeasyPrint alone; print one table.
+
+    python benchmarks/bench.py [--quick] [--runs N]
+
+Each figure is a whole process (start-up included): median and min–max of several runs,
+and the peak resident memory of the process tree's largest process. Ratios compare with
+pandoc and with the floor (WeasyPrint alone rendering publish's own HTML and CSS in one
+process), measured side by side in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(HERE))
+
+from generate import generate, pandoc_source  # noqa: E402
+
+# Runs one command and reports its wall time and peak memory (ru_maxrss of the waited child).
+_MEASURE = """
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE).returncode
+elapsed = time.perf_counter() - start
+print(json.dumps({"seconds": elapsed, "kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, "code": code}))
+"""
+
+# The floor: WeasyPrint alone, in one process, on the HTML and CSS that publish gives it.
+_FLOOR = """
+import sys
+from pathlib import Path
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+folder = Path(sys.argv[1])
+fonts = FontConfiguration()
+sheets = [CSS(filename=str(p), font_config=fonts) for p in sorted(folder.glob("*.css"))]
+HTML(filename=str(folder / "book.html"), base_url=sys.argv[2]).write_pdf(
+    sys.argv[3], stylesheets=sheets, font_config=fonts, pdf_variant="pdf/ua-1")
+"""
+
+
+@dataclass(frozen=True)
+class Timing:
+    seconds: list[float]
+    peak_mib: float
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+    def cell(self) -> str:
+        return f"{self.median:6.2f} s ({min(self.seconds):.2f}–{max(self.seconds):.2f}) {self.peak_mib:5.0f} MB"
+
+
+def measure(command: list[str], runs: int, env: dict[str, str]) -> Timing:
+    seconds, peaks = [], []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", _MEASURE, *command], capture_output=True, text=True, env=env, check=True)
+        result = json.loads(out.stdout)
+        if result["code"] != 0:
+            raise SystemExit(f"failed ({result['code']}): {' '.join(command)}")
+        seconds.append(result["seconds"])
+        peaks.append(result["kib"] / 1024)
+    return Timing(seconds, max(peaks))
+
+
+def dump_pdf_inputs(manuscript: Path, folder: Path) -> None:
+    """Write the HTML and CSS that `publish pdf` hands to WeasyPrint, for the floor measurement."""
+    from publish.build import prepare
+    from publish.pdf import PdfOptions, pdf_inputs
+
+    html, stylesheets = pdf_inputs(prepare(manuscript), PdfOptions())
+    (folder / "book.html").write_text(html, encoding="utf-8")
+    for index, css in enumerate(stylesheets):
+        (folder / f"{index:02d}.css").write_text(css, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="demo and medium book only")
+    parser.add_argument("--runs", type=int, default=3, help="runs per figure (default 3; the large book uses 2)")
+    args = parser.parse_args()
+
+    import pypandoc
+
+    pandoc = pypandoc.get_pandoc_path()
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ.get('PATH', '')}", "SOURCE_DATE_EPOCH": "1700000000"}
+    publish = str(BIN / "publish")
+    work = Path(tempfile.mkdtemp(prefix="publish-bench-"))
+    books = {"demo": ROOT / "manuscript"}
+    books["medium (30 pieces, ~60k words)"] = generate(work / "medium", 30, 60_000)
+    if not args.quick:
+        books["large (150 pieces, ~300k words)"] = generate(work / "large", 150, 300_000)
+
+    rows = []
+    for name, manuscript in books.items():
+        runs = 2 if name.startswith("large") else args.runs
+        out = work / "out"
+        out.mkdir(exist_ok=True)
+        source = pandoc_source(manuscript, work / "pandoc.md")
+        floor_inputs = work / "floor"
+        floor_inputs.mkdir(exist_ok=True)
+        dump_pdf_inputs(manuscript, floor_inputs)
+        timings = {
+            "publish epub": measure([publish, "-q", "epub", "-m", str(manuscript), "-o", str(out / "p.epub")], runs, env),
+            "pandoc → EPUB": measure([pandoc, str(source), "--toc", "-o", str(out / "pandoc.epub")], runs, env),
+            "publish pdf": measure([publish, "-q", "pdf", "-m", str(manuscript), "-o", str(out / "p.pdf")], runs, env),
+            "pandoc → PDF (WeasyPrint)": measure(
+                [pandoc, str(source), "--toc", "--pdf-engine=weasyprint", "-o", str(out / "pandoc.pdf")], runs, env
+            ),
+            "floor: WeasyPrint alone": measure(
+                [sys.executable, "-c", _FLOOR, str(floor_inputs), str(manuscript) + "/", str(out / "floor.pdf")], runs, env
+            ),
+        }
+        rows.append((name, timings))
+
+    print("\n| book | command | time: median (min–max), peak memory | × pandoc | × floor |")
+    print("| --- | --- | --- | --- | --- |")
+    for name, timings in rows:
+        for command, timing in timings.items():
+            versus_pandoc = versus_floor = ""
+            if command == "publish epub":
+                versus_pandoc = f"{timing.median / timings['pandoc → EPUB'].median:.2f}"
+            if command == "publish pdf":
+                versus_pandoc = f"{timing.median / timings['pandoc → PDF (WeasyPrint)'].median:.2f}"
+                versus_floor = f"{timing.median / timings['floor: WeasyPrint alone'].median:.2f}"
+            print(f"| {name} | {command} | {timing.cell()} | {versus_pandoc} | {versus_floor} |")
+    print(f"\n{os.cpu_count()} cores; pandoc {pypandoc.get_pandoc_version()}; files in {work}")
+
+
+if __name__ == "__main__":
+    main()
