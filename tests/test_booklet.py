@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from conftest import BOOKS
-from pdf_helpers import publish_warnings, text_runs
 from pypdf import PdfReader
 
 from publish.booklet import SHEETS, booklet_order, impose_booklet
 from publish.build import prepare
 from publish.pdf import PdfOptions, typeset_book, write_pdf
+
+from conftest import BOOKS
+from pdf_helpers import publish_warnings, text_runs
 
 
 def _reading_order(sides: list[tuple[int | None, int | None]]) -> list[int | None]:

@@ -11,8 +11,6 @@ from pathlib import Path
 import pikepdf
 import pytest
 from click.testing import CliRunner
-from conftest import BOOKS, FIXTURES
-from pdf_helpers import normalise, outline, page_texts, publish_warnings, text_runs
 
 import publish.handout
 from publish.build import prepare
@@ -20,6 +18,9 @@ from publish.cli import main
 from publish.handout import write_handout
 from publish.pdf import PdfOptions
 from publish.render import RenderedBook
+
+from conftest import BOOKS, FIXTURES
+from pdf_helpers import normalise, outline, page_texts, publish_warnings, text_runs
 
 
 @dataclass(frozen=True)

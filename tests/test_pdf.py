@@ -16,6 +16,12 @@ from pathlib import Path
 import pikepdf
 import pytest
 from click.testing import CliRunner
+
+from publish.build import prepare
+from publish.cli import main
+from publish.pdf import PdfOptions, write_pdf
+from publish.render import RenderedBook
+
 from conftest import BOOKS, FIXTURES, ROOT, copy_manuscript
 from pdf_helpers import (
     SOFT_HYPHEN_BREAK,
@@ -28,11 +34,6 @@ from pdf_helpers import (
     publish_warnings,
     text_runs,
 )
-
-from publish.build import prepare
-from publish.cli import main
-from publish.pdf import PdfOptions, write_pdf
-from publish.render import RenderedBook
 
 
 @dataclass(frozen=True)
@@ -644,3 +645,38 @@ def test_a_book_of_titles_only_numbers_continue_reading_as_page_1(tmp_path: Path
     texts = page_texts(path)
     assert outline(path) == [(1, "Continue reading", len(texts) - 1)]
     assert folio(texts[-1]) == "1" and "https://example.com/soon" in texts[-1]
+
+
+def _body_lines(built: BuiltPdf, page: int, size: float) -> list[tuple[float, str]]:
+    """The lines of body text on a page, top to bottom, as (x of the line start, text)."""
+    lines: dict[float, list] = {}
+    for run in text_runs(built.path, page):
+        if run.size == size and run.font.startswith("Source-Serif-Pro"):
+            lines.setdefault(round(run.y, 1), []).append(run)
+    return [
+        (min(run.x for run in runs), " ".join(run.text for run in runs))
+        for _, runs in sorted(lines.items(), reverse=True)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "paper", "size"),
+    [("demo", "letter", 11.5), ("demo", "a4", 11.5), ("demo", "a5", 10.5), ("demo", "half-letter", 10.5)],
+)
+def test_no_orphans_or_widows(book_pdf: Callable[..., BuiltPdf], name: str, paper: str, size: float) -> None:
+    built = book_pdf(name, paper=paper)
+    openings = {page for level, _, page in outline(built.path) if level == 1}
+    checked = 0
+    for page in _body_pages(built):
+        lines = _body_lines(built, page, size)
+        left = min(x for x, _ in lines)
+        indented = [abs(x - left - 1.2 * size) < 0.5 for x, _ in lines]
+        # Orphan: a paragraph's indented first line alone at the foot of the page (not where the piece ends).
+        if page + 1 < len(built.texts) and page + 1 not in openings:
+            assert not indented[-1], f"page {page} ends with the first line of a paragraph: {lines[-1][1]!r}"
+        # Widow: the last line of a paragraph alone at the head of the page.
+        assert not (not indented[0] and indented[1]), (
+            f"page {page} starts with a paragraph's last line: {lines[0][1]!r}"
+        )
+        checked += 1
+    assert checked >= 2
