@@ -28,6 +28,11 @@ _BCP47 = re.compile(
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+def is_language_tag(tag: str) -> bool:
+    """True for a well-formed BCP 47 (RFC 5646) language tag such as ``en-US``."""
+    return bool(_BCP47.fullmatch(tag))
+
+
 @dataclass(frozen=True)
 class Practice:
     """The practice's details, printed on handouts."""
@@ -307,7 +312,7 @@ class _Fields:
 
     def language(self, key: str) -> str | None:
         value = self.text(key)
-        if value is not None and not _BCP47.match(value):
+        if value is not None and not is_language_tag(value):
             self.problems.error(self.path, self.line(key), f"'{self.prefix}{key}' is not a BCP 47 language tag: {value!r} (for example en-US)")
             return None
         return value

@@ -11,58 +11,19 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 import markdown
-import nh3
 from lxml import etree, html
 
 from publish.assemble import Book, normalise_reference
 from publish.errors import Problems
 from publish.manuscript import Piece, slugify
 from publish.markdown_ext import FencedDivExtension
+from publish.sanitize import CONTROL_CHARS, repair_structure, sanitize_html, unwrap
 
 CONTINUE_READING_FILE = "continue-reading.xhtml"
 
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
                ".svg": "image/svg+xml", ".webp": "image/webp"}  # fmt: skip
 
-# What raw HTML in Markdown may keep: content elements only, nothing active.
-_ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd", "del", "dfn",
-    "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img",
-    "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp", "small", "span", "strong", "sub", "sup",
-    "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul", "var", "wbr", "aside", "section",
-}  # fmt: skip
-_ALLOWED_ATTRIBUTES = {
-    "*": {"id", "class", "title", "lang", "dir"},
-    "a": {"href"},
-    "img": {"src", "alt", "width", "height"},
-    "td": {"colspan", "rowspan", "style"},
-    "th": {"colspan", "rowspan", "style", "scope"},
-    "ol": {"start", "type"},
-    "li": {"value"},
-}
-_DROPPED_WITH_CONTENT = {"script", "style", "iframe", "object", "embed", "form", "noscript", "template",
-                         "svg", "math", "textarea", "select", "button", "audio", "video", "canvas"}  # fmt: skip
-# Every element name of HTML (the living standard, with obsolete ones): a tag with any other name, such as
-# "Replace <name> with yours", is text the author meant to show, so it is escaped rather than dropped.
-_HTML_ELEMENTS = {
-    "a", "abbr", "acronym", "address", "applet", "area", "article", "aside", "audio", "b", "base", "basefont",
-    "bdi", "bdo", "bgsound", "big", "blink", "blockquote", "body", "br", "button", "canvas", "caption", "center",
-    "cite", "code", "col", "colgroup", "data", "datalist", "dd", "del", "details", "dfn", "dialog", "dir", "div",
-    "dl", "dt", "em", "embed", "fieldset", "figcaption", "figure", "font", "footer", "form", "frame", "frameset",
-    "h1", "h2", "h3", "h4", "h5", "h6", "head", "header", "hgroup", "hr", "html", "i", "iframe", "image", "img",
-    "input", "ins", "isindex", "kbd", "keygen", "label", "legend", "li", "link", "listing", "main", "map", "mark",
-    "marquee", "math", "menu", "menuitem", "meta", "meter", "multicol", "nav", "nextid", "nobr", "noembed",
-    "noframes", "noscript", "object", "ol", "optgroup", "option", "output", "p", "param", "picture", "plaintext",
-    "portal", "pre", "progress", "q", "rb", "rp", "rt", "rtc", "ruby", "s", "samp", "script", "search", "section",
-    "select", "slot", "small", "source", "spacer", "span", "strike", "strong", "style", "sub", "summary", "sup",
-    "svg", "table", "tbody", "td", "template", "textarea", "tfoot", "th", "thead", "time", "title", "tr", "track",
-    "tt", "u", "ul", "var", "video", "wbr", "xmp",
-}  # fmt: skip
-_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)((?:\s[^<>]*)?)>")
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
-# nh3 keeps URLs with these schemes so that the link and image checks below can name a file: or data:
-# reference before refusing it; every other scheme (javascript:, vbscript:, ...) is removed by nh3.
-_SANITIZER_SCHEMES = {"http", "https", "mailto", "tel", "file", "data"}
 _LINK_SCHEMES = {"http", "https", "mailto", "tel"}
 # A remote reference in CSS: @import "http://..." / @import url(//...) / url(https://...).
 _CSS_REMOTE = re.compile(
@@ -159,34 +120,6 @@ def new_markdown() -> markdown.Markdown:
     )
 
 
-def sanitize_html(fragment: str) -> str:
-    """Remove everything active from HTML: scripts, handlers, javascript: URLs, frames, forms.
-
-    ``file:`` and ``data:`` URLs are kept for the link and image checks, which refuse them by name.
-    """
-    return nh3.clean(
-        fragment,
-        tags=_ALLOWED_TAGS,
-        clean_content_tags=_DROPPED_WITH_CONTENT,
-        attributes=_ALLOWED_ATTRIBUTES,
-        url_schemes=_SANITIZER_SCHEMES,
-        link_rel=None,
-        filter_style_properties={"text-align"},
-        strip_comments=True,
-    )
-
-
-def escape_unknown_tags(fragment: str) -> str:
-    """Escape tags that are no HTML element (``<name>``), so the sanitizer does not drop them as markup."""
-
-    def escape_if_unknown(match: re.Match[str]) -> str:
-        if match.group(2).lower() in _HTML_ELEMENTS:
-            return match.group(0)
-        return escape(match.group(0), quote=False)
-
-    return _TAG.sub(escape_if_unknown, fragment)
-
-
 def line_in_piece(piece: Piece, needle: str) -> int | None:
     """The line of the piece's file where ``needle`` first appears in the body."""
     if not needle:
@@ -269,18 +202,36 @@ class _PieceRenderer:
         self.lines = _LineFinder(piece)
 
     def render(self) -> tuple[etree._Element, tuple[Heading, ...], bool]:
-        source = _CONTROL_CHARS.sub("", self.piece.body)
+        source = CONTROL_CHARS.sub("", self.piece.body)
         converted = new_markdown().convert(source)
         self._check_raw_stylesheets(converted)
-        root = html.fragment_fromstring(sanitize_html(escape_unknown_tags(converted)), create_parent="div")
+        root = html.fragment_fromstring(sanitize_html(converted), create_parent="div")
         for element in root.iter():
             if isinstance(element.tag, str):
                 for attribute in list(element.attrib):
-                    element.attrib[attribute] = _CONTROL_CHARS.sub("", element.attrib[attribute])
-        self._drop_husks(root)
+                    element.attrib[attribute] = CONTROL_CHARS.sub("", element.attrib[attribute])
+        repair_structure(root)
         self._demote_headings(root)
         headings = self._collect_headings(root)
         self._check_images(root)
+        # An <li> that an author's raw HTML started inside a note belongs to that note: the writers make one
+        # note of each list item and need its id.
+        for notes in root.xpath('//div[@class="footnote"]/ol'):
+            for item in [li for li in notes if li.tag == "li" and li.get("id") is None]:
+                previous = item.getprevious()
+                if previous is not None and previous.tag == "li":
+                    if len(previous):
+                        previous[-1].tail = (previous[-1].tail or "") + (item.text or "")
+                    else:
+                        previous.text = (previous.text or "") + (item.text or "")
+                    previous.extend(list(item))
+                    notes.remove(item)
+                else:
+                    item.set("id", f"fn-{notes.index(item) + 1}-extra")
+        # A note that refers to a note (itself, even): its number stays as text, not a second way into the notes.
+        for reference in root.xpath('//div[@class="footnote"]//sup[a[@class="footnote-ref"]]'):
+            reference.attrib.pop("id", None)
+            unwrap(reference.find("a"))
         has_footnotes = bool(root.xpath('//div[@class="footnote"]'))
         return root, headings, has_footnotes
 
@@ -305,16 +256,6 @@ class _PieceRenderer:
             for reference, what in dict.fromkeys(references):
                 line = self.lines.line(reference, image=False)
                 report_remote(self.problems, self.piece.path, line, what, reference, self.allow_remote)
-
-    @staticmethod
-    def _drop_husks(root: etree._Element) -> None:
-        """Unwrap what the sanitizer emptied: a link whose URL was removed, a paragraph with nothing left."""
-        for link in list(root.iter("a")):
-            if link.get("href") is None and link.get("id") is None:
-                _unwrap(link)
-        for paragraph in list(root.iter("p")):
-            if len(paragraph) == 0 and not (paragraph.text or "").strip():
-                _unwrap(paragraph)
 
     def _demote_headings(self, root: etree._Element) -> None:
         """The piece title is the only level-1 heading: push body headings down when an author used #."""
@@ -346,7 +287,8 @@ class _PieceRenderer:
                     identifier = f"{base}_{n}"
                 element.set("id", identifier)
                 used.add(identifier)
-            headings.append(Heading(int(element.tag[1]), text, identifier))
+            if text:  # a heading of images only has nothing to show in a table of contents
+                headings.append(Heading(int(element.tag[1]), text, identifier))
         return tuple(headings)
 
     def _check_images(self, root: etree._Element) -> None:
@@ -357,7 +299,7 @@ class _PieceRenderer:
                 line = self.lines.line(alt, image=False) if alt else None
                 self.problems.error(self.piece.path, line, f"image {alt or ''!r} has no usable source: use a file in the manuscript folder")
                 image.tail = (alt or "") + (image.tail or "")
-                _unwrap(image)
+                unwrap(image)
                 continue
             reference = resolve_image(
                 self.book, self.piece, src, alt or "", self.problems, self.lines.line(src, image=True), self.allow_remote
@@ -365,7 +307,7 @@ class _PieceRenderer:
             if reference is None:
                 # Left out, but its description stays for the reader.
                 image.tail = (alt or "") + (image.tail or "")
-                _unwrap(image)
+                unwrap(image)
                 continue
             if alt is None:
                 self.problems.warning(self.piece.path, line_in_piece(self.piece, src), f"image {shorten(src)} has no alt text")
@@ -450,11 +392,17 @@ class _LinkResolver:
         lines = _LineFinder(piece)
         for link in list(root.iter("a")):
             href = link.get("href")
-            if href is None or ("footnote" in (link.get("class") or "") and href.startswith("#")):
+            if href is None:
+                continue
+            if "footnote" in (link.get("class") or "") and href.startswith("#"):
+                # Python-Markdown's own note links; one whose other end did not survive (a note referenced
+                # only inside HTML that was removed) is no link to report, just one to drop.
+                if href[1:] not in self.anchors.get(piece.name, set()):
+                    unwrap(link)
                 continue
             new = self._resolve_href(piece, href, lines.line(href, image=False))
             if new is None:
-                _unwrap(link)
+                unwrap(link)
             else:
                 link.set("href", new)
 
@@ -511,33 +459,6 @@ class _LinkResolver:
             return urljoin(piece.url, href)
         self.problems.warning(piece.path, line, f"link {href} does not lead to a piece of the book; kept as text")
         return None
-
-
-def _unwrap(element: etree._Element) -> None:
-    """Replace an element by its content (text, children and tail stay in place)."""
-    parent = element.getparent()
-    if parent is None:
-        return
-    index = parent.index(element)
-    children = list(element)
-    _append_text_before(parent, index, element.text)
-    for offset, child in enumerate(children):
-        parent.insert(index + offset, child)
-    if children:
-        children[-1].tail = (children[-1].tail or "") + (element.tail or "")
-    else:
-        _append_text_before(parent, index, element.tail)
-    parent.remove(element)
-
-
-def _append_text_before(parent: etree._Element, index: int, text: str | None) -> None:
-    if not text:
-        return
-    if index > 0:
-        previous = parent[index - 1]
-        previous.tail = (previous.tail or "") + text
-    else:
-        parent.text = (parent.text or "") + text
 
 
 def to_xhtml(root: etree._Element) -> str:

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import markdown
 import pytest
-from conftest import FIXTURES
 from lxml import etree
 
 from publish.assemble import assemble_book
 from publish.errors import Problem, Problems
 from publish.manuscript import load_manuscript, slugify
 from publish.render import RenderedBook, RenderedPiece, remote_css_references, render_book, strip_remote_css
+
+from conftest import FIXTURES
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
@@ -256,3 +257,42 @@ def test_remote_css_references_are_found_and_stripped() -> None:
     assert "body { background: none no-repeat; }" in stripped
     assert 'url("fonts/local.otf")' in stripped and "url('images/local.png')" in stripped
     assert remote_css_references(stripped) == []
+
+
+# --- raw HTML made valid ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        # An inline tag left open around blocks gives way to them (HTML parsing would repeat it into each).
+        ("Some <b>bold\n\n> a quote", "<p>Some <b>bold</b></p>\n<blockquote>\n<p>a quote</p>\n</blockquote>"),
+        # A paragraph that holds a block becomes a div; a block inside a heading becomes its text.
+        ("<p>text<blockquote>quoted</blockquote></p>", "<p>text</p><blockquote>quoted</blockquote>"),
+        ("<h2>Title <ul><li>one</li></ul></h2>", '<h2 id="title-one">Title one  </h2>'),
+        # List, definition list and table parts outside their parents keep their text.
+        ("<li>an item</li>", "<div>an item</div>"),
+        ("<dl>loose<dd>no term</dd></dl>", "<div>loose<div>no term</div></div>"),
+        ("<td>a cell</td>", "a cell"),
+        ("<table>text<tr><td>a</td></tr><caption>late</caption></table>",
+         "text<table><caption>late</caption><tbody><tr><td>a</td></tr></tbody></table>"),
+        # A void element that the HTML parser filled is emptied again; a link inside a link is unwrapped.
+        ("a <wbr> b <code>c</code>", "<p>a <wbr/> b <code>c</code></p>"),
+        ('<a href="#x">out <a href="#x">in</a></a> <span id="x"></span>', '<p><a href="#x">out </a><a href="#x">in</a> <span id="x"/></p>'),
+        # Attribute values HTML does not allow are dropped.
+        ('<ol start="x" type="q"><li value="v">item</li></ol>', "<ol><li>item</li></ol>"),
+        ('<p dir="sideways" lang="not a tag" id="has space">text</p>', "<p>text</p>"),
+        ('<p dir="rtl" lang="he">שלום</p>', '<p dir="rtl" lang="he">שלום</p>'),
+        # Empty headings are dropped (they would be empty table of contents entries).
+        ("## <b></b>\n\nText.", "<p>Text.</p>"),
+    ],
+)  # fmt: skip
+def test_raw_html_is_made_valid(source: str, expected: str) -> None:
+    assert_renders(source, expected)
+
+
+def test_note_started_inside_a_note_stays_one_note() -> None:
+    piece, _ = render_piece("Text.[^a]\n\n[^a]:\n    <li> part one\n\n    part two\n")
+    notes = parse_fragment(piece.body).findall(".//{http://www.w3.org/1999/xhtml}ol/{http://www.w3.org/1999/xhtml}li")
+    assert [li.get("id") for li in notes] == ["fn-a"]
+    assert "part one" in "".join(notes[0].itertext())
