@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import FIXTURES, copy_manuscript
 from lxml import etree
 
 from publish.cli import main
+
+from conftest import FIXTURES, copy_manuscript
 
 BROKEN = FIXTURES / "broken"
 

@@ -13,12 +13,13 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner, Result
-from conftest import DEMO, FIXTURES, ROOT, copy_manuscript
 
 from publish import __version__
 from publish.cli import main
 from publish.errors import OutputError
 from publish.output import atomic_output, temporary_files
+
+from conftest import DEMO, FIXTURES, ROOT, copy_manuscript
 
 
 def run(cwd: Path, *args: str) -> Result:
