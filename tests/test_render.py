@@ -296,3 +296,19 @@ def test_note_started_inside_a_note_stays_one_note() -> None:
     notes = parse_fragment(piece.body).findall(".//{http://www.w3.org/1999/xhtml}ol/{http://www.w3.org/1999/xhtml}li")
     assert [li.get("id") for li in notes] == ["fn-a"]
     assert "part one" in "".join(notes[0].itertext())
+
+
+def test_cross_links_are_internal_in_the_pdf_too(build_book) -> None:
+    from pypdf import PdfReader
+
+    destinations, uris = set(), set()
+    for page in PdfReader(build_book("linked").pdf).pages:
+        for annotation in page.get("/Annots") or []:
+            annotation = annotation.get_object()
+            if "/Dest" in annotation:
+                destinations.add(str(annotation["/Dest"]))
+            if "/A" in annotation and "/URI" in annotation["/A"]:
+                uris.add(str(annotation["/A"]["/URI"]))
+    # second.md links to first.md, to first.md's url and to third.md#a-simple-repair-plan.
+    assert {"first-steps", "repair-after-a-disagreement--a-simple-repair-plan"} <= destinations
+    assert not any(".xhtml" in uri or "blog/first-steps" in uri for uri in uris)
