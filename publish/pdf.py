@@ -593,6 +593,10 @@ def typeset(
     from weasyprint.text.fonts import FontConfiguration
 
     fetcher = url_fetcher([base, styles_dir(), *(f.path.parent for f in book_fonts()), *allowed])
+    # WeasyPrint's line breaking fails an assertion on U+2029 PARAGRAPH SEPARATOR inside a
+    # line; in flowing HTML text it means no more than a space.
+    document_html = document_html.replace("\u2029", " ")
+    stylesheets = [css.replace("\u2029", " ") for css in stylesheets]
     with _weasyprint_warnings() as warnings:
         document = HTML(string=document_html, base_url=base.resolve().as_uri() + "/", url_fetcher=fetcher)
         fonts = FontConfiguration()  # @font-face rules load only through a font configuration

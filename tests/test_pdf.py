@@ -680,3 +680,12 @@ def test_no_orphans_or_widows(book_pdf: Callable[..., BuiltPdf], name: str, pape
         )
         checked += 1
     assert checked >= 2
+
+
+def test_a_paragraph_separator_in_the_text_is_typeset(tmp_path: Path) -> None:
+    (tmp_path / "book.yaml").write_text("title: G\nauthor: H\nlanguage: en\nstart: a.md\n", encoding="utf-8")
+    (tmp_path / "a.md").write_text("---\ntitle: P\n---\n\nword \u2029 more\n\n- item \u2029\n", encoding="utf-8")
+    with publish_warnings() as warnings:
+        path = write_pdf(prepare(tmp_path), tmp_path / "out.pdf")
+    assert warnings == []
+    assert "word more" in normalise(page_texts(path)[-1])
