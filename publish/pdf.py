@@ -123,6 +123,7 @@ def _inline_footnotes(root: etree._Element) -> None:
         note = notes.get(ref.get("href", "").lstrip("#"))
         call = ref.getparent() if ref.getparent() is not None and ref.getparent().tag == "sup" else ref
         if note is None or call.getparent() is None:
+            _unwrap(ref)  # a call without its note (raw HTML): keep the number, drop the dead link
             continue
         for back in note.xpath('.//a[@class="footnote-backref"]'):
             _drop_keeping_tail(back)

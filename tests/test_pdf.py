@@ -689,3 +689,8 @@ def test_a_paragraph_separator_in_the_text_is_typeset(tmp_path: Path) -> None:
         path = write_pdf(prepare(tmp_path), tmp_path / "out.pdf")
     assert warnings == []
     assert "word more" in normalise(page_texts(path)[-1])
+
+
+def test_a_footnote_call_without_its_note_keeps_its_number_without_a_link() -> None:
+    html = _prepared('<p>Said.<sup id="fnref-x"><a class="footnote-ref" href="#fn-x">1</a></sup></p>')
+    assert html == '<p>Said.<sup id="p--fnref-x"><span>1</span></sup></p>'
