@@ -260,15 +260,29 @@ def _piece_html(piece: RenderedPiece, resolve: LinkResolver, opening: bool) -> s
 
 
 def _toc_html(rendered: RenderedBook) -> str:
-    """The contents: pieces and their sections, numbered by WeasyPrint (``target-counter``)."""
+    """The contents: pieces, their sections and subsections (as in the EPUB's navigation),
+    numbered by WeasyPrint (``target-counter``).
+    """
     items = []
     for piece in rendered.pieces:
-        sections = "".join(
-            f'<li class="toc-section"><a href="#{escape(piece.slug)}--{escape(h.id)}">{escape(h.text)}</a></li>'
-            for h in piece.headings
-            if h.level == 2
-        )
-        nested = f"<ol>{sections}</ol>" if sections else ""
+        sections: list[str] = []  # the h2 entries, each with its h3 entries nested
+        subsections: list[str] = []
+        for heading in (*piece.headings, None):
+            if heading is not None and heading.level == 3:
+                link = f'<a href="#{escape(piece.slug)}--{escape(heading.id)}">{escape(heading.text)}</a>'
+                subsections.append(f'<li class="toc-subsection">{link}</li>')
+                continue
+            if subsections:  # close the previous section's subsections (or keep them under the piece)
+                nested = f"<ol>{''.join(subsections)}</ol>"
+                if sections:
+                    sections[-1] = sections[-1].removesuffix("</li>") + nested + "</li>"
+                else:
+                    sections.append(f'<li class="toc-orphans">{nested}</li>')
+                subsections = []
+            if heading is not None and heading.level == 2:
+                link = f'<a href="#{escape(piece.slug)}--{escape(heading.id)}">{escape(heading.text)}</a>'
+                sections.append(f'<li class="toc-section">{link}</li>')
+        nested = f"<ol>{''.join(sections)}</ol>" if sections else ""
         items.append(
             f'<li class="toc-piece"><a href="#{escape(piece.slug)}">{title_html(piece.title)}</a>{nested}</li>'
         )

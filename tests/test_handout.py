@@ -93,6 +93,7 @@ def test_one_article_with_letterhead_and_footer(handout_pdf: Callable[..., Built
     assert [title for _, title, _ in outline(built.path)] == [
         "Making Room to Talk",
         "Choosing the right time",
+        "When it doesn’t go well",
         "Speaking so you can be heard",
     ]
 

@@ -67,11 +67,12 @@ def book_pdf(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., BuiltPdf
 
 
 def expected_contents(rendered: RenderedBook) -> list[tuple[int, str]]:
-    """The entries the contents and the outline must have: pieces, their sections, Continue reading."""
+    """The entries the contents and the outline must have, as the EPUB's navigation: pieces, their
+    sections and subsections, Continue reading."""
     entries: list[tuple[int, str]] = []
     for piece in rendered.pieces:
         entries.append((1, piece.title))
-        entries += [(2, heading.text) for heading in piece.headings if heading.level == 2]
+        entries += [(heading.level, heading.text) for heading in piece.headings if heading.level in (2, 3)]
     if rendered.link_only:
         entries.append((1, "Continue reading"))
     return entries
