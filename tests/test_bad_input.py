@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -583,3 +584,37 @@ def test_hostile_book_passes_epubcheck(hostile_book: tuple[Path, Path, Path]) ->
 
     _, epub, _ = hostile_book
     assert [m for m in epubcheck_messages(epub) if not m.startswith("WARNING")] == []
+
+
+def test_text_outside_the_book_fonts_falls_back_to_installed_fonts(tmp_path: Path) -> None:
+    """CJK, emoji and Hebrew print in fallback fonts (Noto CJK, Noto Color Emoji, DejaVu), not as empty boxes."""
+    import logging
+
+    from publish.build import prepare
+    from publish.pdf import write_pdf
+
+    if not shutil.which("fc-list") or "Noto Sans CJK" not in subprocess.run(["fc-list"], capture_output=True, text=True).stdout:
+        if os.environ.get("PUBLISH_REQUIRE_VALIDATORS") == "1":
+            pytest.fail("fonts-noto-cjk is not installed (run tests/install-validators.sh)")
+        pytest.skip("fonts-noto-cjk is not installed")
+    root = _manuscript(
+        tmp_path / "m",
+        "title: 心の本 🌿\nauthor: נור\nlanguage: en-US\nstart: a.md\n",
+        {"a.md": "---\ntitle: 日本語の章 🌿\n---\n\nText with 日本語, 中文, 한국어, emoji 🌿😊 and עברית.\n"},
+    )
+    records: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: records.append(record.getMessage())  # type: ignore[method-assign]
+    logger = logging.getLogger("publish")
+    logger.addHandler(handler)
+    try:
+        pdf = write_pdf(prepare(root), tmp_path / "unicode.pdf")
+    finally:
+        logger.removeHandler(handler)
+    assert records == []
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "Noto-Sans-CJK" in fonts or "Noto-Serif-CJK" in fonts
+    assert "Noto-Color-Emoji" in fonts
+    assert all(line.split()[-5] == "yes" for line in fonts.splitlines()[2:]), fonts  # every font embedded
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "日本語" in text and "한국어" in text
