@@ -72,4 +72,9 @@ def prepare(root: Path, strict: bool = False, allow_remote: bool = False, styles
     _finish(problems, strict)
     if rendered is None:
         raise _not_made(root, "rendered")
+    book = rendered.book
+    log.info(
+        "%s: %d pieces in reading order, %d with text, %d link-only",
+        root, len(book.pieces), len(book.chapters), len(book.link_only),
+    )  # fmt: skip
     return rendered
