@@ -8,6 +8,7 @@ from pathlib import Path
 from publish.assemble import Book, assemble_book
 from publish.errors import ManuscriptError, Problem, Problems
 from publish.manuscript import load_manuscript, read_text
+from publish.progress import report_progress
 from publish.render import RenderedBook, remote_css_references, render_book, report_remote
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,8 @@ def collect_problems(
     problems = Problems()
     manuscript = load_manuscript(root, problems)
     book = assemble_book(manuscript, problems) if manuscript is not None else None
+    if book is not None:
+        report_progress("rendering %d pieces", len(book.chapters))
     rendered = render_book(book, problems, allow_remote) if book is not None else None
     if styles is not None:
         check_stylesheets(styles, problems, allow_remote)

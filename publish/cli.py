@@ -21,18 +21,28 @@ class _MessageHandler(logging.Handler):
     """Print warnings as ``Warning: ...`` on stderr."""
 
     def emit(self, record: logging.LogRecord) -> None:
+        _clear_progress()
         prefix = "Warning: " if record.levelno >= logging.WARNING else ""
         click.echo(f"{prefix}{record.getMessage()}", err=True)
 
 
+_progress: Any = None  # the terminal status line, when there is one
+
+
 def _setup_logging(verbosity: int) -> None:
+    global _progress
     level = {-1: logging.ERROR, 0: logging.WARNING}.get(verbosity, logging.INFO)
-    handler = _MessageHandler()
-    for name in ("publish",):
-        logger = logging.getLogger(name)
-        logger.handlers[:] = [handler]
-        logger.setLevel(level)
-        logger.propagate = False
+    logger = logging.getLogger("publish")
+    logger.handlers[:] = [_MessageHandler()]
+    logger.setLevel(level)
+    logger.propagate = False
+    progress = logging.getLogger("publish.progress")
+    progress.propagate = False  # never mixed into the messages above
+    stream = sys.stderr
+    if verbosity >= 0 and stream.isatty():
+        from publish.progress import attach_terminal_progress
+
+        _progress = attach_terminal_progress(stream)
 
 
 def _reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -43,10 +53,12 @@ def _reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return command(*args, **kwargs)
         except PublishError as error:
+            _clear_progress()
             for problem in error.problems:
                 click.echo(f"Error: {problem.format(Path.cwd())}", err=True)
             sys.exit(1)
         except OSError as error:
+            _clear_progress()
             # A file the library did not expect to fail (permissions, a disk full): still the user's to fix.
             where = f"{error.filename}: " if error.filename else ""
             click.echo(f"Error: {where}{error.strerror or error}", err=True)
@@ -70,10 +82,30 @@ allow_remote_option = click.option(
 )  # fmt: skip
 
 
+def _clear_progress() -> None:
+    if _progress is not None:
+        _progress.clear()
+
+
 def _report_written(target: Path) -> None:
-    """Name the file written, unless --quiet."""
-    if log.isEnabledFor(logging.WARNING):
-        click.echo(f"Wrote {target}")
+    """Name the file written with its size and page count, unless --quiet."""
+    _clear_progress()
+    if not log.isEnabledFor(logging.WARNING):
+        return
+    size = target.stat().st_size
+    shown = f"{size / 1_048_576:.1f} MB" if size >= 1_048_576 else f"{max(1, round(size / 1024))} KB"
+    if target.suffix == ".pdf":
+        from pypdf import PdfReader
+
+        pages = len(PdfReader(target).pages)
+        shown += f", {pages} page{'' if pages == 1 else 's'}"
+    elif target.suffix == ".epub":
+        import zipfile
+
+        with zipfile.ZipFile(target) as archive:
+            documents = sum(1 for name in archive.namelist() if name.endswith(".xhtml"))
+        shown += f", {documents} documents"
+    click.echo(f"Wrote {target} ({shown})")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

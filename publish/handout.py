@@ -24,6 +24,7 @@ from publish.pdf import (
     title_html,
     typeset,
 )
+from publish.progress import report_progress
 from publish.render import CONTINUE_READING_FILE, RenderedBook, RenderedPiece
 from publish.resources import read_style
 
@@ -184,7 +185,10 @@ def write_all_handouts(
         # (forking a process that has loaded fontconfig and Pango is not).
         with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=get_context("spawn")) as pool:
             futures = [pool.submit(_write_one, rendered, slug, target, options) for slug, target in jobs]
-            results = [future.result() for future in futures]
+            results = []
+            for number, future in enumerate(futures, 1):
+                results.append(future.result())
+                report_progress("handouts: %d of %d written", number, len(futures))
     for (slug, _), (_, warnings) in zip(jobs, results, strict=True):
         report_warnings(warnings, options.strict, f"handout {slug}")
     return [target for target, _ in results]

@@ -476,7 +476,9 @@ def test_default_output_and_paper_choice_on_the_command_line(tmp_path: Path, mon
     result = CliRunner().invoke(main, ["pdf", "-m", str(FIXTURES / "minimal"), "--paper", "a5"])
     assert result.exit_code == 0, result.output
     target = tmp_path / "dist" / "minimal-book.pdf"
-    assert result.output.strip() == f"Wrote {Path('dist') / 'minimal-book.pdf'}"
+    assert result.output.startswith(f"Wrote {Path('dist') / 'minimal-book.pdf'} (")
+    with pikepdf.open(target) as pdf:
+        assert result.output.endswith(f" KB, {len(pdf.pages)} pages)\n")
     with pikepdf.open(target) as pdf:
         assert float(pdf.pages[0].trimbox[2]) == pytest.approx(419.53, abs=0.5)
 
