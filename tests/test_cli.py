@@ -263,3 +263,19 @@ def test_cli_is_the_only_module_importing_click() -> None:
         if path.name != "cli.py":
             assert "import click" not in path.read_text(encoding="utf-8"), path.name
     assert click  # the CLI's own dependency is importable
+
+
+def test_epub_never_imports_the_pdf_stack(tmp_path: Path) -> None:
+    """`publish epub` starts fast: WeasyPrint (about a second to import) and the PDF tools stay unloaded."""
+    code = (
+        "import sys\n"
+        "from publish.cli import main\n"
+        "try:\n"
+        f"    main(['-q', 'epub', '-m', {str(FIXTURES / 'linked')!r}, '-o', {str(tmp_path / 'b.epub')!r}])\n"
+        "except SystemExit as exit:\n"
+        "    assert exit.code in (0, None), exit.code\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'weasyprint', 'pypdf', 'pikepdf', 'segno', 'pydyf'}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]", result.stdout
+    assert (tmp_path / "b.epub").stat().st_size > 0
