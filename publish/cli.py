@@ -323,15 +323,15 @@ def toc(manuscript: Path) -> None:
         click.echo(f"  {number}. {piece.name}{note}")
     click.echo("")
     click.echo("Contents:")
-    for piece in rendered.pieces:
-        click.echo(f"  {piece.title}")
-        for heading in piece.headings:
+    for chapter in rendered.pieces:
+        click.echo(f"  {chapter.title}")
+        for heading in chapter.headings:
             indent = "    " * (heading.level - 1)
             click.echo(f"{indent}{heading.text}")
     if rendered.link_only:
         click.echo("  Continue reading")
-        for piece in rendered.link_only:
-            click.echo(f"      {piece.title}" + (f" <{piece.url}>" if piece.url else ""))
+        for linked in rendered.link_only:
+            click.echo(f"      {linked.title}" + (f" <{linked.url}>" if linked.url else ""))
 
 
 @main.command("import")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from publish import __version__
@@ -22,7 +23,7 @@ def _hash_tree(digest: hashlib._Hash, folder: Path) -> None:
             digest.update(hashlib.sha256(path.read_bytes()).digest())
 
 
-def input_fingerprint(manuscript: Path, styles: list[Path], options: dict[str, object]) -> str:
+def input_fingerprint(manuscript: Path, styles: list[Path], options: Mapping[str, object]) -> str:
     """A hash of everything a build reads: the manuscript, the styles, the options, the tool's version."""
     digest = hashlib.sha256()
     digest.update(f"publish {__version__}\0".encode())
