@@ -57,6 +57,7 @@ class PdfOptions:
     booklet: bool = False
     styles: Path | None = None
     strict: bool = False  # WeasyPrint's warnings stop the build instead of being reported
+    jobs: int | None = None  # processes typesetting the book; None: two for a long book (publish.parallel)
 
 
 DEFAULT_OPTIONS = PdfOptions()
@@ -330,8 +331,20 @@ def document_head(title: str, author: str, description: str | None, subjects: tu
     return f'<head><meta charset="utf-8"><title>{escape(title)}</title>{"".join(head_meta)}</head>'
 
 
-def book_html(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS) -> str:
-    """The whole book as one HTML document for WeasyPrint."""
+@dataclass(frozen=True)
+class BookSections:
+    """The book's HTML in the order it is typeset: ``book_html`` joins them into one document."""
+
+    start: str  # the doctype, <html> with its language and classes, the head, <body>
+    front: str  # the title page and the copyright page
+    toc: str  # the contents
+    pieces: tuple[str, ...]  # one <section> per piece
+    further: str  # Continue reading, or nothing
+    end: str = "</body></html>"
+
+
+def book_sections(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS) -> BookSections:
+    """The parts of the book's print HTML (see ``book_html``)."""
     from publish.epub import book_identifier
 
     meta = rendered.book.meta
@@ -351,19 +364,31 @@ def book_html(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS) -> 
         "Set in Source Serif and Source Sans.",
     ]
     copyright_html = "".join(f"<p>{escape(line)}</p>" for line in copyright_lines if line)
-    pieces = "".join(_piece_html(piece, resolve, index == 0) for index, piece in enumerate(rendered.pieces))
+    pieces = tuple(_piece_html(piece, resolve, index == 0) for index, piece in enumerate(rendered.pieces))
     further = _continue_html(rendered) if rendered.link_only else ""
     classes = " ".join(
         name for name, on in (("small-paper", _paper_of(options).small), ("large-print", options.large_print)) if on
     )
-    return (
-        f'<!DOCTYPE html><html lang="{escape(meta.language)}" class="{classes}">'
-        f"{document_head(meta.title, meta.author, meta.description, meta.subjects)}<body>"
-        f'<section class="titlepage"><h1 class="book-title">{title_html(meta.title)}</h1>{subtitle}'
-        f'<hr class="ornament"><p class="author">{escape(meta.author)}</p></section>'
-        f'<section class="copyright">{copyright_html}</section>'
-        f"{_toc_html(rendered)}<main>{pieces}{further}</main></body></html>"
+    return BookSections(
+        start=(
+            f'<!DOCTYPE html><html lang="{escape(meta.language)}" class="{classes}">'
+            f"{document_head(meta.title, meta.author, meta.description, meta.subjects)}<body>"
+        ),
+        front=(
+            f'<section class="titlepage"><h1 class="book-title">{title_html(meta.title)}</h1>{subtitle}'
+            f'<hr class="ornament"><p class="author">{escape(meta.author)}</p></section>'
+            f'<section class="copyright">{copyright_html}</section>'
+        ),
+        toc=_toc_html(rendered),
+        pieces=pieces,
+        further=further,
     )
+
+
+def book_html(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS) -> str:
+    """The whole book as one HTML document for WeasyPrint."""
+    parts = book_sections(rendered, options)
+    return f"{parts.start}{parts.front}{parts.toc}<main>{''.join(parts.pieces)}{parts.further}</main>{parts.end}"
 
 
 # --- Typesetting ------------------------------------------------------------------
@@ -443,7 +468,9 @@ def finishing_css(options: PdfOptions) -> str:
     return "\n".join(rules)
 
 
-def _finish_pdf(bleed: float | None = None, arabic_from: str | None = None) -> Callable[[Any, Any], None]:
+def _finish_pdf(
+    bleed: float | None = None, arabic_from: str | None = None, amend: Callable[[Any, Any], None] | None = None
+) -> Callable[[Any, Any], None]:
     """A WeasyPrint finisher: amends the PDF objects after layout, before they are written.
 
     - Running heads, folios and letterheads (margin boxes) become pagination artifacts.
@@ -479,6 +506,8 @@ def _finish_pdf(bleed: float | None = None, arabic_from: str | None = None) -> C
             if first:
                 labels = [0, pydyf.Dictionary({"S": "/r"}), first, pydyf.Dictionary({"S": "/D"})]
                 pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": pydyf.Array(labels)})
+        if amend is not None:
+            amend(document, pdf)
 
     return finish
 
@@ -532,13 +561,15 @@ def _margin_boxes_as_artifacts(pdf: Any, get: Callable[[bytes], Any], pydyf: Any
             parent = get(element["P"]).get("S", "") if isinstance(element.get("P"), bytes) else ""
             stack.extend((kid, parent) for kid in kids)
     numbers = get(root["ParentTree"])["Nums"]
+    # pydyf finds the pages by walking every object each time it is asked: ask once.
+    pages = pdf.page_references
     for key, mapping in zip(numbers[::2], numbers[1::2], strict=True):
-        if not isinstance(mapping, list) or key >= len(pdf.page_references):
+        if not isinstance(mapping, list) or key >= len(pages):
             continue  # an annotation's entry, not a page's
         orphans = {mcid for mcid, reference in enumerate(mapping) if reference not in reachable}
         if not orphans:
             continue
-        content = get(get(pdf.page_references[key])["Contents"]).stream
+        content = get(get(pages[key])["Contents"]).stream
         for index in range(2, len(content)):
             properties = content[index - 1]
             if content[index] == b"BDC" and isinstance(properties, dict) and properties.get("MCID") in orphans:
@@ -598,11 +629,13 @@ def typeset(
     allowed: list[Path],
     bleed: float | None = None,
     arabic_from: str | None = None,
+    amend: Callable[[Any, Any], None] | None = None,
 ) -> tuple[bytes, list[str]]:
     """Render an HTML document to PDF/UA-1 bytes with the book's fonts; return them with WeasyPrint's warnings.
 
     ``bleed`` (points) sets the PDF's BleedBox; ``arabic_from`` is the id of the element whose
-    page is labelled 1 (the pages before it get roman labels).
+    page is labelled 1 (the pages before it get roman labels); ``amend(document, pdf)`` changes
+    the PDF's objects after the book's own finishing, before they are written.
     """
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
@@ -621,7 +654,7 @@ def typeset(
             font_config=fonts,
             pdf_variant="pdf/ua-1",
             pdf_identifier=True,
-            finisher=_finish_pdf(bleed, arabic_from),
+            finisher=_finish_pdf(bleed, arabic_from, amend),
         )
     if pdf is None:
         raise RenderError("WeasyPrint produced no PDF")
@@ -645,14 +678,28 @@ def book_styles(options: PdfOptions) -> list[str]:
     return styles
 
 
+def pdf_inputs(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS) -> tuple[str, list[str]]:
+    """The HTML document and the stylesheets (in cascade order) that the book's PDF is typeset from."""
+    return book_html(rendered, options), book_styles(options)
+
+
+def opening_id(rendered: RenderedBook) -> str:
+    """The id of the element on page 1: the first piece, or Continue reading in a book of titles only."""
+    return rendered.pieces[0].slug if rendered.pieces else CONTINUE_READING_FILE.removesuffix(".xhtml")
+
+
 def typeset_book(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS) -> bytes:
     """Typeset the book's pages (for a booklet, its half-size pages, not yet imposed); report warnings."""
     if options.booklet and (options.bleed or options.crop_marks):
         raise PublishError("--booklet imposes pages for an office printer: leave out --bleed and --crop-marks")
+    from publish.parallel import parallel_jobs, typeset_book_parallel
+
+    jobs = parallel_jobs(rendered, options)
+    if jobs > 1 and (pdf_in_parts := typeset_book_parallel(rendered, options, jobs)) is not None:
+        return pdf_in_parts
     allowed = [options.styles] if options.styles else []
-    opening = rendered.pieces[0].slug if rendered.pieces else CONTINUE_READING_FILE.removesuffix(".xhtml")
-    document = book_html(rendered, options)
-    pdf, warnings = typeset(document, book_styles(options), rendered.book.root, allowed, bleed_points(options), opening)
+    document, styles = pdf_inputs(rendered, options)
+    pdf, warnings = typeset(document, styles, rendered.book.root, allowed, bleed_points(options), opening_id(rendered))
     report_warnings(warnings, options.strict, rendered.book.meta.title)
     return pdf
 

@@ -1,0 +1,565 @@
+"""Typeset a long book in parts, in parallel processes, and join them into the PDF one render gives.
+
+Why this is exact. Every piece starts on a new page, so a part boundary at a piece boundary
+changes no line or page break: a page's text area is as wide on a left page as on a right one
+(the margins are mirrored), so a piece paginates the same wherever it lands. What does depend
+on earlier parts is the page *number* (the folio) and the *side* of each page (mirrored
+margins, the running head of a left or a right page). WeasyPrint paginates the whole document
+before it lays out the margin boxes; each part's process pauses there, reports its page count
+and where its anchors fell, and learns from the parent its first folio and whether its first
+page is a left one. Then it sets its page counter, moves a page that changed sides over to its
+mirrored margins and lays out the running heads and folios as one render would.
+
+The front matter is typeset last, in the parent, with the contents' page numbers written in
+(``target-counter()`` cannot see pages typeset elsewhere). Links between parts travel through
+a part as ``publish-part:`` URIs and become the internal links they were when the parts are
+joined (pikepdf): pages, structure tree (ParentTree renumbered as WeasyPrint numbers it:
+pages first, then annotations in page order), outline, named destinations, page labels;
+metadata, language, MarkInfo and viewer preferences come from the front matter's document.
+
+Each part document but the last ends with an empty piece that is dropped: it makes a duplex
+book's blank verso before the next part's first piece exactly as one render would.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import itertools
+import logging
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from multiprocessing import get_context
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from publish.pdf import (
+    DEFAULT_OPTIONS,
+    PdfOptions,
+    bleed_points,
+    book_sections,
+    book_styles,
+    report_warnings,
+    typeset,
+)
+from publish.render import RenderedBook
+
+log = logging.getLogger(__name__)
+
+PART_LINK = "publish-part:"
+# The words of the book's pieces above which it is typeset in parallel by default. Measured
+# on a 2-core machine: a part's process costs about a second to start (WeasyPrint's import,
+# fonts, stylesheets), so a book must take several seconds to typeset for the split to pay.
+PARALLEL_WORDS = 15_000
+PARALLEL_PIECES = 4
+
+# An <a> start tag with an internal link: the text of the document is escaped, so "<a " only
+# starts a tag, and attribute values are quoted without a bare quote inside.
+_INTERNAL_LINK = re.compile(r'(<a\s(?:[^<>"]|"[^"]*")*?href=")#')
+_TOC_LINK = re.compile(r'<a href="#([^"]*)">')
+# An empty piece that ends a part (dropped when joining): the page it starts on follows the
+# same breaks as the next part's first piece would.
+_PART_END = '<section class="piece"></section>'
+_FRONT_END = '<main><section class="piece opening"></section></main>'
+# The contents' numbers, written in instead of target-counter() (same text, same place).
+_LITERAL_TOC = 'nav.toc a::after { content: leader(". ") attr(data-page); }'
+
+
+def available_cores() -> int:
+    """The processor cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def parallel_jobs(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS) -> int:
+    """How many processes typeset the book: ``options.jobs``, or by default 2 for a long book on 2+ cores.
+
+    The built-in stylesheets only: the split relies on what they do (a stylesheet of one's own
+    could number or carry something across pieces), so with ``--styles`` the book is typeset whole.
+    """
+    if options.styles is not None or len(rendered.pieces) < 2:
+        return 1
+    if options.jobs is not None:
+        return max(1, min(options.jobs, len(rendered.pieces)))
+    words = sum(len(piece.piece.body.split()) for piece in rendered.pieces)
+    if available_cores() < 2 or len(rendered.pieces) < PARALLEL_PIECES or words < PARALLEL_WORDS:
+        return 1
+    return 2
+
+
+def split_pieces(sizes: list[int], parts: int) -> list[range]:
+    """Contiguous runs of pieces of about equal size (``sizes``, e.g. HTML length), at least one piece each."""
+    count = len(sizes)
+    parts = max(1, min(parts, count))
+    cumulative = list(itertools.accumulate(sizes))
+    total = cumulative[-1] if cumulative else 0
+    bounds = [0]
+    for number in range(1, parts):
+        target = total * number / parts
+        # The cut nearest to the target, leaving at least one piece for this part and each later one.
+        cut = next((i for i in range(1, count + 1) if cumulative[i - 1] >= target), count)
+        if cut - 1 > bounds[-1] and target - cumulative[cut - 2] < cumulative[cut - 1] - target:
+            cut -= 1
+        bounds.append(min(max(cut, bounds[-1] + 1), count - (parts - number)))
+    bounds.append(count)
+    return [range(start, end) for start, end in itertools.pairwise(bounds)]
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One part of the book for a worker process."""
+
+    html: str
+    styles: list[str]
+    base: Path
+    allowed: list[Path]
+    bleed: float | None
+    output: Path
+    id_prefix: str  # keeps the structure elements' IDs (table headers) unique in the joined PDF
+
+
+def _css_string(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ")
+    return f'"{escaped}"'
+
+
+def _part_links(html: str) -> str:
+    return _INTERNAL_LINK.sub(lambda match: match.group(1) + PART_LINK, html)
+
+
+def typeset_book_parallel(rendered: RenderedBook, options: PdfOptions, jobs: int) -> bytes | None:
+    """The book's PDF typeset in ``jobs`` parts at once; None when the parts cannot be made exact
+    (the caller then typesets the book whole). WeasyPrint's warnings are reported as one render reports them.
+    """
+    sections = book_sections(rendered, options)
+    styles = book_styles(options)
+    # The book's title for the running heads of the body's left pages, which the title page
+    # sets in one render ("content(text)": its text with white space collapsed).
+    title = " ".join(rendered.book.meta.title.split())
+    body_styles = [*styles, f"html {{ string-set: book-title {_css_string(title)}; }}"]
+    ranges = split_pieces([len(piece) for piece in sections.pieces], jobs)
+    allowed = [options.styles] if options.styles else []
+    bleed = bleed_points(options)
+    base = rendered.book.root
+
+    with tempfile.TemporaryDirectory(prefix="publish-parts-") as folder:
+        jobs_list = []
+        for number, pieces in enumerate(ranges):
+            last = number == len(ranges) - 1
+            body = "".join(sections.pieces[index] for index in pieces)
+            body += sections.further if last else _PART_END
+            html = _part_links(f"{sections.start}<main>{body}</main>{sections.end}")
+            output = Path(folder, f"part-{number}.pdf")
+            jobs_list.append(_Job(html, body_styles, base, allowed, bleed, output, f"p{number}-" if number else ""))
+        result = _run_parts(jobs_list, rendered, sections, styles, base, allowed, bleed)
+    if result is None:
+        return None
+    pdf, warnings = result
+    report_warnings(warnings, options.strict, rendered.book.meta.title)
+    return pdf
+
+
+def _run_parts(
+    jobs: list[_Job], rendered: RenderedBook, sections: Any, styles: list[str], base: Path, allowed: list[Path],
+    bleed: float | None,
+) -> tuple[bytes, list[str]] | None:  # fmt: skip
+    """Start one process per part, hand each its first folio and side, typeset the front matter, join."""
+    # "spawn": a fresh interpreter per worker is safe whatever threads the parent runs
+    # (forking a process that has loaded fontconfig and Pango is not).
+    context = get_context("spawn")
+    processes = []
+    connections: list[Connection] = []
+    for job in jobs:
+        parent_end, child_end = context.Pipe()
+        process = context.Process(target=_part_worker, args=(child_end, job), daemon=True)
+        process.start()
+        child_end.close()
+        processes.append(process)
+        connections.append(parent_end)
+    try:
+        return _coordinate(jobs, processes, connections, rendered, sections, styles, base, allowed, bleed)
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+            process.join()
+        for connection in connections:
+            connection.close()
+
+
+def _receive(connections: list[Connection], processes: list[Any], pending: set[int]) -> tuple[int, tuple[Any, ...]]:
+    """The next message from any part still ``pending``; raises when a part's process died without one."""
+    waiting = {connections[i]: i for i in pending}
+    ready = wait([*waiting, *(processes[i].sentinel for i in pending)])
+    for item in ready:
+        if item in waiting:
+            index = waiting[item]
+            try:
+                return index, item.recv()
+            except EOFError:
+                break
+    raise _PartError("a part's process ended without its pages")
+
+
+class _PartError(Exception):
+    """A part could not be typeset exactly; the book is typeset whole instead."""
+
+
+def _coordinate(
+    jobs: list[_Job], processes: list[Any], connections: list[Connection], rendered: RenderedBook, sections: Any,
+    styles: list[str], base: Path, allowed: list[Path], bleed: float | None,
+) -> tuple[bytes, list[str]] | None:  # fmt: skip
+    count = len(jobs)
+    paginated: dict[int, tuple[int, list[list[str]]]] = {}
+    first_page = {0: 0}  # where a part starts, counted in pages from the body's first page (page 1)
+    told: set[int] = set()
+
+    def tell_known_starts() -> None:
+        # A part learns its first folio and side once every part before it has counted its pages.
+        for number in range(count):
+            if number not in told:
+                start = first_page[number]
+                # Folio 1 is a right-hand page: a part starting an odd number of pages later starts on a left one.
+                connections[number].send((start, start % 2 == 1))
+                told.add(number)
+            if number not in paginated:
+                return
+            kept = paginated[number][0] - (0 if number == count - 1 else 1)  # a part's end page is dropped
+            first_page[number + 1] = first_page[number] + kept
+
+    try:
+        tell_known_starts()
+        while len(paginated) < count:
+            index, message = _receive(connections, processes, set(range(count)) - set(paginated))
+            if message[0] != "paginated":
+                raise _PartError(str(message[1]))
+            paginated[index] = (message[1], message[2])
+            tell_known_starts()
+        log.debug("parts start on body pages %s", [first_page[number] + 1 for number in range(count)])
+        # The folio of every anchor's page, for the contents (target-counter(): the first page it is on).
+        folios: dict[str, int] = {}
+        for number in range(count):
+            for page, names in enumerate(paginated[number][1]):
+                for name in names:
+                    folios.setdefault(name, first_page[number] + page + 1)
+        # The parts draw their pages meanwhile.
+        front, warnings = _typeset_front(sections, styles, folios, base, allowed, bleed)
+        pending = set(range(count))
+        while pending:
+            index, message = _receive(connections, processes, pending)
+            if message[0] != "done":
+                raise _PartError(str(message[1]))
+            warnings += message[1]
+            pending.discard(index)
+    except _PartError as error:
+        log.info("typesetting the book whole: %s", error)
+        return None
+    parts = [job.output.read_bytes() for job in jobs]
+    keep = [paginated[number][0] - (0 if number == count - 1 else 1) for number in range(count)]
+    return join_parts(front, parts, keep), list(dict.fromkeys(warnings))
+
+
+def _typeset_front(
+    sections: Any, styles: list[str], folios: dict[str, int], base: Path, allowed: list[Path], bleed: float | None
+) -> tuple[bytes, list[str]]:
+    """The title page, the copyright page and the contents, with the contents' numbers written in."""
+
+    def numbered(match: re.Match[str]) -> str:
+        name = match.group(1)
+        folio = folios.get(unescape_attribute(name))
+        if folio is None:
+            raise _PartError(f"no page for the contents entry #{name}")
+        return f'<a href="{PART_LINK}{name}" data-page="{folio}">'
+
+    toc = _TOC_LINK.sub(numbered, sections.toc)
+    html = f"{sections.start}{sections.front}{toc}{_FRONT_END}{sections.end}"
+    return typeset(html, [*styles, _LITERAL_TOC], base, allowed, bleed)
+
+
+def unescape_attribute(value: str) -> str:
+    """An attribute value as written by ``html.escape`` back to its text."""
+    from html import unescape
+
+    return unescape(value)
+
+
+# --- In a part's process ------------------------------------------------------------
+
+
+def _part_worker(connection: Connection, job: _Job) -> None:
+    """Typeset one part: pause after pagination for the first folio and side, then finish and write the PDF."""
+    try:
+        _install_pagination_hook(connection)
+        amend = _prefix_structure_ids(job.id_prefix) if job.id_prefix else None
+        pdf, warnings = typeset(job.html, job.styles, job.base, job.allowed, job.bleed, amend=amend)
+        job.output.write_bytes(pdf)
+        connection.send(("done", warnings))
+    except Exception as error:  # reported to the parent, which typesets the book whole
+        connection.send(("error", f"{type(error).__name__}: {error}"))
+    finally:
+        connection.close()
+
+
+def _prefix_structure_ids(prefix: str) -> Any:
+    """A finisher step: WeasyPrint names table header cells by object number, which repeats from part to part."""
+
+    def amend(document: Any, pdf: Any) -> None:
+        import pydyf
+
+        for item in pdf.objects:
+            if not isinstance(item, dict) or item.get("Type") != "/StructElem":
+                continue
+            if "ID" in item:
+                item["ID"] = pydyf.String(prefix + item["ID"].string)
+            attributes = item.get("A")
+            if isinstance(attributes, dict) and "Headers" in attributes:
+                attributes["Headers"] = pydyf.Array([pydyf.String(prefix + h.string) for h in attributes["Headers"]])
+
+    return amend
+
+
+def _install_pagination_hook(connection: Connection) -> None:
+    """Hook WeasyPrint between pagination and the margin boxes (see the module's docstring)."""
+    import weasyprint.document
+    import weasyprint.layout
+
+    layout_document = weasyprint.layout.layout_document
+    make_margin_boxes = weasyprint.layout.make_margin_boxes
+    plan: dict[str, Any] = {}
+
+    def hooked_layout_document(html: Any, root_box: Any, context: Any, *args: Any, **kwargs: Any) -> Any:
+        plan["html"] = html
+        return layout_document(html, root_box, context, *args, **kwargs)
+
+    def hooked_make_margin_boxes(context: Any, page: Any, state: Any) -> Any:
+        if "offset" not in plan:
+            pages = len(context.page_maker) - 1
+            anchors = [list(entry[-1]["anchors"]) for entry in context.page_maker[:pages]]
+            connection.send(("paginated", pages, anchors))
+            offset, flip = connection.recv()
+            plan.update(offset=offset, flip=flip)
+        if plan["flip"]:
+            if page.page_type.blank:
+                raise _PartError("a blank page would change sides")
+            _change_side(context, plan["html"], page)
+        if plan["offset"]:
+            state = copy.deepcopy(state)
+            counters = state[1]
+            counters["page"] = [value + plan["offset"] for value in counters["page"]]
+        return make_margin_boxes(context, page, state)
+
+    weasyprint.document.layout_document = hooked_layout_document
+    weasyprint.layout.make_margin_boxes = hooked_make_margin_boxes
+
+
+def _change_side(context: Any, html: Any, page: Any) -> None:
+    """Turn a laid-out page into the other side's page: its style, its margins, its content moved across."""
+    from weasyprint.formatting_structure import boxes
+    from weasyprint.layout.page import page_height, page_width, set_page_type_computed_styles
+    from weasyprint.layout.percent import resolve_percentages
+
+    side = "left" if page.page_type.side == "right" else "right"
+    page_type = page.page_type._replace(side=side)
+    set_page_type_computed_styles(page_type, html, context.style_for)
+    style = context.style_for(page_type)
+    style["overflow"] = page.style["overflow"]
+    other = boxes.PageBox(page_type, style)
+    size = other.style["size"]
+    resolve_percentages(other, size)
+    other.position_x = other.position_y = 0
+    page_width(other, context, size[0])
+    page_height(other, context, size[1])
+    # The same text area on either side (mirrored margins; their sums differ in the last bits of a float).
+    sizes = zip(
+        (other.width, other.height, other.content_box_y()), (page.width, page.height, page.content_box_y()), strict=True
+    )
+    if any(abs(mine - theirs) > 1e-6 for mine, theirs in sizes):
+        raise _PartError("left and right pages have text areas of different sizes")
+    dx = other.content_box_x() - page.content_box_x()
+    for child in page.children:
+        child.translate(dx, 0)
+    for key, value in vars(other).items():
+        if key != "children":
+            setattr(page, key, value)
+
+
+# --- Joining ----------------------------------------------------------------------------
+
+
+def join_parts(front: bytes, parts: list[bytes], keep: list[int]) -> bytes:
+    """Join the front matter (its last page dropped) and the parts (the first ``keep[i]`` pages of each)."""
+    import pikepdf
+
+    out = pikepdf.open(io.BytesIO(front))
+    sources = [out, *(pikepdf.open(io.BytesIO(data)) for data in parts)]
+    kept = [len(out.pages) - 1, *keep]
+    _first_text_for_glyphs(sources)
+    body_start = kept[0]
+    # Each source's structure, outline and destinations, read before its pages move.
+    struct_root = out.Root.StructTreeRoot
+    document = struct_root.K[0]
+    dropped = [{page.objgen for page in list(src.pages)[count:]} for src, count in zip(sources, kept, strict=True)]
+    del out.pages[kept[0] :]
+
+    page_entries: list[Any] = []  # the ParentTree's page arrays, in page order
+    annotation_owners: list[tuple[Any, Any]] = []  # (annotation, structure element), in page order
+    kids: list[Any] = []
+    outline_items: list[Any] = []
+    outline_count = 0
+    destinations: list[tuple[str, Any]] = []
+    for number, (src, count) in enumerate(zip(sources, kept, strict=True)):
+        src_root = src.Root.StructTreeRoot
+        src_document = src_root.K[0]
+        numbers = src_root.ParentTree.Nums
+        entries = {int(numbers[i]): numbers[i + 1] for i in range(0, len(numbers), 2)}
+        pages = list(src.pages)
+        page_keys = [int(page.obj.get("/StructParents", -1)) for page in pages[:count]]
+        for page in pages[:count]:
+            for annotation in page.obj.get("/Annots", []):
+                if "/StructParent" in annotation:
+                    annotation_owners.append((annotation, entries[int(annotation.StructParent)]))
+        src_kids = [kid for kid in src_document.K if kid.get("/Pg") is None or kid.Pg.objgen not in dropped[number]]
+        for kid in src_kids:
+            kid.P = pikepdf.Name.Null if number else document
+        names = src.Root.get("/Names", {}).get("/Dests", {}).get("/Names", [])
+        src_destinations = [
+            (str(names[i]), names[i + 1])
+            for i in range(0, len(names), 2)
+            if names[i + 1][0].objgen not in dropped[number]
+        ]
+        items = []
+        if "/Outlines" in src.Root:
+            outline_count += int(src.Root.Outlines.get("/Count", 0))
+            item = src.Root.Outlines.get("/First")
+            while item is not None:
+                items.append(item)
+                item = item.get("/Next")
+        if number:
+            out.pages.extend(pages[:count])
+            src_kids = [out.copy_foreign(kid) for kid in src_kids]
+            src_destinations = [(name, _copy(out, src, destination)) for name, destination in src_destinations]
+            for item in items:
+                _drop_key(item, "/Parent")
+            items = [out.copy_foreign(item) for item in items]
+            page_entries += [_copy(out, src, entries[key]) if key >= 0 else None for key in page_keys]
+            annotation_owners[:] = [
+                (annotation, owner)
+                if annotation.is_owned_by(out)
+                else (out.copy_foreign(annotation), out.copy_foreign(owner))
+                for annotation, owner in annotation_owners
+            ]
+        else:
+            page_entries += [entries[key] if key >= 0 else None for key in page_keys]
+        for kid in src_kids:
+            kid.P = document
+        kids += src_kids
+        destinations += src_destinations
+        outline_items += items
+
+    # Pages first, then annotations in page order: the numbering one render gives.
+    nums = pikepdf.Array()
+    for index, (page, entry) in enumerate(zip(out.pages, page_entries, strict=True)):
+        if entry is None:
+            continue
+        page.obj.StructParents = index
+        nums.append(index)
+        nums.append(entry)
+    for index, (annotation, owner) in enumerate(annotation_owners, start=len(out.pages)):
+        annotation.StructParent = index
+        nums.append(index)
+        nums.append(owner)
+    struct_root.ParentTree = out.make_indirect(pikepdf.Dictionary(Nums=nums))
+    document.K = pikepdf.Array(kids)
+
+    # Links between parts become the internal links one render makes.
+    for page in out.pages:
+        for annotation in page.obj.get("/Annots", []):
+            action = annotation.get("/A")
+            uri = str(action.get("/URI", "")) if action is not None else ""
+            if uri.startswith(PART_LINK):
+                name = unquote(uri.removeprefix(PART_LINK))
+                del annotation["/A"]
+                annotation.Dest = pikepdf.String(name)
+                annotation.Contents = pikepdf.String(name)
+
+    if destinations:
+        pairs = pikepdf.Array()
+        for name, destination in sorted(destinations, key=lambda pair: pair[0]):
+            pairs.append(pikepdf.String(name))
+            pairs.append(destination)
+        out.Root.Names = pikepdf.Dictionary(Dests=pikepdf.Dictionary(Names=pairs))
+    if outline_items:
+        outlines = out.make_indirect(pikepdf.Dictionary(Count=outline_count))
+        for previous, item in zip([None, *outline_items], outline_items, strict=False):
+            item.Parent = outlines
+            if previous is None:
+                _drop_key(item, "/Prev")
+            else:
+                item.Prev = previous
+                previous.Next = item
+        _drop_key(outline_items[-1], "/Next")
+        outlines.First = outline_items[0]
+        outlines.Last = outline_items[-1]
+        out.Root.Outlines = outlines
+    # Roman numbers for the front matter, arabic from the first piece (as one render labels them).
+    out.Root.PageLabels = pikepdf.Dictionary(
+        Nums=pikepdf.Array([0, pikepdf.Dictionary(S=pikepdf.Name.r), body_start, pikepdf.Dictionary(S=pikepdf.Name.D)])
+    )
+    buffer = io.BytesIO()
+    out.save(buffer, deterministic_id=True)
+    return buffer.getvalue()
+
+
+_TO_UNICODE_CHARS = re.compile(rb"beginbfchar(.*?)endbfchar", re.DOTALL)
+_TO_UNICODE_ENTRY = re.compile(rb"<([0-9a-fA-F]+)> <([0-9a-fA-F]+)>")
+
+
+def _first_text_for_glyphs(sources: list[Any]) -> None:
+    """Give each glyph the text of its first use in the whole book, as one render's ToUnicode maps do.
+
+    WeasyPrint maps a glyph to the characters it was first drawn for (the hyphen glyph stands
+    for "-" and for U+2010, a hyphenation point); each part saw its own first use.
+    """
+    first: dict[str, dict[bytes, bytes]] = {}
+    fonts: list[tuple[Any, dict[bytes, bytes]]] = []
+    for src in sources:
+        seen: set[tuple[int, int]] = set()
+        for page in src.pages:
+            resources = page.obj.get("/Resources")
+            font_dict = resources.get("/Font") if resources is not None else None
+            for font in (font_dict or {}).values():
+                if font.objgen in seen or "/ToUnicode" not in font:
+                    continue
+                seen.add(font.objgen)
+                known = first.setdefault(str(font.get("/BaseFont", "")).partition("+")[2], {})
+                for block in _TO_UNICODE_CHARS.findall(font.ToUnicode.read_bytes()):
+                    for glyph, text in _TO_UNICODE_ENTRY.findall(block):
+                        known.setdefault(glyph.lower(), text)
+                fonts.append((font, known))
+    for font, known in fonts:
+        data = font.ToUnicode.read_bytes()
+
+        def first_use(block: re.Match[bytes], known: dict[bytes, bytes] = known) -> bytes:
+            return _TO_UNICODE_ENTRY.sub(
+                lambda m: b"<%s> <%s>" % (m.group(1), known[m.group(1).lower()]), block.group(0)
+            )
+
+        changed = _TO_UNICODE_CHARS.sub(first_use, data)
+        if changed != data:
+            font.ToUnicode.write(changed)
+
+
+def _drop_key(dictionary: Any, key: str) -> None:
+    if key in dictionary:
+        del dictionary[key]
+
+
+def _copy(out: Any, src: Any, item: Any) -> Any:
+    """``item`` of ``src`` copied into ``out`` (pikepdf copies indirect objects only)."""
+    return out.copy_foreign(item if item.is_indirect else src.make_indirect(item))
