@@ -153,11 +153,11 @@ def epub(manuscript: Path, output: Path | None, embed_fonts: bool, styles: Path 
 
 
 def _pdf_options(paper: str, duplex: bool, bleed: str | None, crop_marks: bool, large_print: bool, styles: Path | None,
-                 booklet: bool = False, strict: bool = False) -> Any:  # fmt: skip
+                 booklet: bool = False, strict: bool = False, jobs: int | None = None) -> Any:  # fmt: skip
     from publish.pdf import PdfOptions
 
     return PdfOptions(paper=paper, duplex=duplex, bleed=bleed, crop_marks=crop_marks, large_print=large_print,
-                      booklet=booklet, styles=styles, strict=strict)  # fmt: skip
+                      booklet=booklet, styles=styles, strict=strict, jobs=jobs)  # fmt: skip
 
 
 pdf_options = [
@@ -187,13 +187,16 @@ def _with(options: list[Callable[[Any], Any]]) -> Callable[[Any], Any]:
 @click.option("--booklet", is_flag=True, help="Impose for saddle-stitch printing: half-letter pages two to a landscape letter sheet (A5 on A4 with --paper a4).")
 @click.option("--handout", metavar="PIECE", default=None, help="Write one piece (file name or slug) as a client handout instead of the book.")
 @click.option("--all-handouts", is_flag=True, help="Write a handout for every piece with text into the -o folder.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Processes that typeset the book at once [default: 2 for a long book on 2 or more cores]; "
+                   "--jobs 1 typesets it in one.")  # fmt: skip
 @styles_option
 @strict_option
 @allow_remote_option
 @_reports_errors
 def pdf(manuscript: Path, output: Path | None, paper: str, duplex: bool, bleed: str | None, crop_marks: bool,
-        large_print: bool, booklet: bool, handout: str | None, all_handouts: bool, styles: Path | None, strict: bool,
-        allow_remote: bool) -> None:  # fmt: skip
+        large_print: bool, booklet: bool, handout: str | None, all_handouts: bool, jobs: int | None,
+        styles: Path | None, strict: bool, allow_remote: bool) -> None:  # fmt: skip
     """Write the book as a print-ready PDF, or client handouts.
 
     \b
@@ -211,7 +214,7 @@ def pdf(manuscript: Path, output: Path | None, paper: str, duplex: bool, bleed: 
     if booklet and (handout or all_handouts):
         raise click.UsageError("--booklet imposes the book; handouts are printed as they are")
     rendered = prepare(manuscript, strict, allow_remote, styles)
-    options = _pdf_options(paper, duplex, bleed, crop_marks, large_print, styles, booklet, strict)
+    options = _pdf_options(paper, duplex, bleed, crop_marks, large_print, styles, booklet, strict, jobs)
     if handout or all_handouts:
         from publish.handout import write_all_handouts, write_handout
 

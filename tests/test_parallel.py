@@ -256,3 +256,15 @@ def test_unequal_left_and_right_text_areas_fall_back_to_one_render(long_book: Re
     (styles / "print.css").write_text(print_css + "\n@page :left { margin-left: 2.5in; }\n", encoding="utf-8")
     options = PdfOptions(styles=styles)
     assert typeset_book_parallel(long_book, options, len(long_book.pieces)) is None
+
+
+def test_jobs_option_takes_a_positive_count(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from publish.cli import main
+
+    result = CliRunner().invoke(
+        main, ["pdf", "-m", str(FIXTURES / "minimal"), "-o", str(tmp_path / "x.pdf"), "--jobs", "0"]
+    )
+    assert result.exit_code == 2
+    assert "--jobs" in result.output and not (tmp_path / "x.pdf").exists()
