@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -60,13 +61,15 @@ class Timing:
         return statistics.median(self.seconds)
 
     def cell(self) -> str:
-        return f"{self.median:6.2f} s ({min(self.seconds):.2f}–{max(self.seconds):.2f}) {self.peak_mib:5.0f} MB"
+        return f"{self.median:.2f} s ({min(self.seconds):.2f}–{max(self.seconds):.2f})"
 
 
 def measure(command: list[str], runs: int, env: dict[str, str]) -> Timing:
     seconds, peaks = [], []
     for _ in range(runs):
-        out = subprocess.run([sys.executable, "-c", _MEASURE, *command], capture_output=True, text=True, env=env, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", _MEASURE, *command], capture_output=True, text=True, env=env, check=True
+        )
         result = json.loads(out.stdout)
         if result["code"] != 0:
             raise SystemExit(f"failed ({result['code']}): {' '.join(command)}")
@@ -86,6 +89,21 @@ def dump_pdf_inputs(manuscript: Path, folder: Path) -> None:
         (folder / f"{index:02d}.css").write_text(css, encoding="utf-8")
 
 
+# Handouts of every piece one after another in one process: the baseline for --all-handouts.
+_HANDOUTS_IN_TURN = """
+import sys
+from pathlib import Path
+from publish.build import prepare
+from publish.handout import write_all_handouts
+if __name__ == "__main__":
+    write_all_handouts(prepare(Path(sys.argv[1])), Path(sys.argv[2]), workers=1)
+"""
+
+
+def ratio(value: Timing, other: Timing, name: str) -> str:
+    return f"{value.median / other.median:.2f}× {name}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="demo and medium book only")
@@ -103,40 +121,76 @@ def main() -> None:
     if not args.quick:
         books["large (150 pieces, ~300k words)"] = generate(work / "large", 150, 300_000)
 
-    rows = []
+    rows: list[tuple[str, str, Timing, str]] = []
     for name, manuscript in books.items():
         runs = 2 if name.startswith("large") else args.runs
         out = work / "out"
         out.mkdir(exist_ok=True)
         source = pandoc_source(manuscript, work / "pandoc.md")
         floor_inputs = work / "floor"
-        floor_inputs.mkdir(exist_ok=True)
+        shutil.rmtree(floor_inputs, ignore_errors=True)
+        floor_inputs.mkdir()
         dump_pdf_inputs(manuscript, floor_inputs)
-        timings = {
-            "publish epub": measure([publish, "-q", "epub", "-m", str(manuscript), "-o", str(out / "p.epub")], runs, env),
+        m = ["-m", str(manuscript)]
+        t = {
+            "publish epub": measure([publish, "-q", "epub", *m, "-o", str(out / "p.epub")], runs, env),
             "pandoc → EPUB": measure([pandoc, str(source), "--toc", "-o", str(out / "pandoc.epub")], runs, env),
-            "publish pdf": measure([publish, "-q", "pdf", "-m", str(manuscript), "-o", str(out / "p.pdf")], runs, env),
-            "pandoc → PDF (WeasyPrint)": measure(
-                [pandoc, str(source), "--toc", "--pdf-engine=weasyprint", "-o", str(out / "pandoc.pdf")], runs, env
-            ),
-            "floor: WeasyPrint alone": measure(
-                [sys.executable, "-c", _FLOOR, str(floor_inputs), str(manuscript) + "/", str(out / "floor.pdf")], runs, env
-            ),
+            "publish pdf": measure([publish, "-q", "pdf", *m, "-o", str(out / "p.pdf")], runs, env),
         }
-        rows.append((name, timings))
+        if not name.startswith("demo"):
+            t["publish pdf --jobs 1"] = measure(
+                [publish, "-q", "pdf", *m, "--jobs", "1", "-o", str(out / "p1.pdf")], runs, env
+            )
+        t["pandoc → PDF (WeasyPrint)"] = measure(
+            [pandoc, str(source), "--toc", "--pdf-engine=weasyprint", "-o", str(out / "pandoc.pdf")], runs, env
+        )
+        t["floor: WeasyPrint alone"] = measure(
+            [sys.executable, "-c", _FLOOR, str(floor_inputs), str(manuscript) + "/", str(out / "floor.pdf")], runs, env
+        )
+        if name.startswith("medium"):
+            t["publish pdf --all-handouts"] = measure(
+                [publish, "-q", "pdf", *m, "--all-handouts", "-o", str(out / "handouts")], runs, env
+            )
+            t["handouts one after another"] = measure(
+                [sys.executable, "-c", _HANDOUTS_IN_TURN, str(manuscript), str(out / "handouts-1")], runs, env
+            )
+        build = [publish, "-q", "build", *m, "-o", str(out / "build")]
+        subprocess.run(build, env=env, check=True, capture_output=True)
+        t["publish build, nothing changed"] = measure(build, runs, env)
 
-    print("\n| book | command | time: median (min–max), peak memory | × pandoc | × floor |")
+        compare = {
+            "publish epub": [ratio(t["publish epub"], t["pandoc → EPUB"], "pandoc")],
+            "publish pdf": [
+                ratio(t["publish pdf"], t["pandoc → PDF (WeasyPrint)"], "pandoc"),
+                ratio(t["publish pdf"], t["floor: WeasyPrint alone"], "floor"),
+            ],
+            "publish pdf --jobs 1": [
+                ratio(t.get("publish pdf --jobs 1", t["publish pdf"]), t["pandoc → PDF (WeasyPrint)"], "pandoc"),
+                ratio(t.get("publish pdf --jobs 1", t["publish pdf"]), t["floor: WeasyPrint alone"], "floor"),
+            ],
+            "publish pdf --all-handouts": [
+                ratio(
+                    t.get("publish pdf --all-handouts", t["publish pdf"]),
+                    t.get("handouts one after another", t["publish pdf"]),
+                    "one after another",
+                )
+            ],
+        }
+        if "publish pdf --jobs 1" in t:
+            compare["publish pdf"].append(
+                f"memory {t['publish pdf'].peak_mib / t['publish pdf --jobs 1'].peak_mib:.2f}× one process"
+            )
+        for command, timing in t.items():
+            rows.append((name, command, timing, ", ".join(compare.get(command, []))))
+
+    print("\n| book | command | time: median (min–max) | peak memory | compared (same run) |")
     print("| --- | --- | --- | --- | --- |")
-    for name, timings in rows:
-        for command, timing in timings.items():
-            versus_pandoc = versus_floor = ""
-            if command == "publish epub":
-                versus_pandoc = f"{timing.median / timings['pandoc → EPUB'].median:.2f}"
-            if command == "publish pdf":
-                versus_pandoc = f"{timing.median / timings['pandoc → PDF (WeasyPrint)'].median:.2f}"
-                versus_floor = f"{timing.median / timings['floor: WeasyPrint alone'].median:.2f}"
-            print(f"| {name} | {command} | {timing.cell()} | {versus_pandoc} | {versus_floor} |")
-    print(f"\n{os.cpu_count()} cores; pandoc {pypandoc.get_pandoc_version()}; files in {work}")
+    for name, command, timing, compared in rows:
+        print(f"| {name} | {command} | {timing.cell()} | {timing.peak_mib:.0f} MB | {compared} |")
+    print(
+        f"\n{os.cpu_count()} cores; pandoc {pypandoc.get_pandoc_version()}; runs per figure: {args.runs} "
+        f"(large book: 2); peak memory: the largest single process; files in {work}"
+    )
 
 
 if __name__ == "__main__":

@@ -6,7 +6,87 @@ import random
 import shutil
 from pathlib import Path
 
-WORDS = ["calm", "steady", "presence", "partner", "kindness", "critic", "gentle", "safety", "trust", "repair", "listen", "notice", "breathe", "moment", "tender", "worth", "grace", "patience", "softness", "support", "change", "habit", "question", "answer", "feeling", "body", "evening", "morning", "walk", "quiet", "voice", "reminder", "effort", "care", "space", "together", "alone", "pressure", "relief", "practice", "pause", "name", "small", "step", "honest", "story", "memory", "comfort", "weight", "rest", "home", "the", "a", "and", "of", "to", "in", "is", "that", "it", "with", "for", "as", "on", "was", "but", "be", "at", "by", "this", "have", "from", "or", "one", "had", "not", "they", "you", "we"]
+WORDS = [
+    "calm",
+    "steady",
+    "presence",
+    "partner",
+    "kindness",
+    "critic",
+    "gentle",
+    "safety",
+    "trust",
+    "repair",
+    "listen",
+    "notice",
+    "breathe",
+    "moment",
+    "tender",
+    "worth",
+    "grace",
+    "patience",
+    "softness",
+    "support",
+    "change",
+    "habit",
+    "question",
+    "answer",
+    "feeling",
+    "body",
+    "evening",
+    "morning",
+    "walk",
+    "quiet",
+    "voice",
+    "reminder",
+    "effort",
+    "care",
+    "space",
+    "together",
+    "alone",
+    "pressure",
+    "relief",
+    "practice",
+    "pause",
+    "name",
+    "small",
+    "step",
+    "honest",
+    "story",
+    "memory",
+    "comfort",
+    "weight",
+    "rest",
+    "home",
+    "the",
+    "a",
+    "and",
+    "of",
+    "to",
+    "in",
+    "is",
+    "that",
+    "it",
+    "with",
+    "for",
+    "as",
+    "on",
+    "was",
+    "but",
+    "be",
+    "at",
+    "by",
+    "this",
+    "have",
+    "from",
+    "or",
+    "one",
+    "had",
+    "not",
+    "they",
+    "you",
+    "we",
+]
 
 
 def _sentence(rng: random.Random, low: int = 8, high: int = 22) -> str:
@@ -48,7 +128,9 @@ def _piece(rng: random.Random, index: int, count: int, words_per_piece: int) -> 
         elif kind < 0.14:
             body.append("> " + _paragraph(rng))
         elif kind < 0.16:
-            rows = "\n".join(f"| {rng.choice(WORDS)} | {rng.randint(1, 99)} | {_sentence(rng, 3, 6)} |" for _ in range(4))
+            rows = "\n".join(
+                f"| {rng.choice(WORDS)} | {rng.randint(1, 99)} | {_sentence(rng, 3, 6)} |" for _ in range(4)
+            )
             body.append(f"| Word | Count | Note |\n|---|--:|---|\n{rows}")
         else:
             paragraph = _paragraph(rng)
@@ -85,7 +167,7 @@ def pandoc_source(manuscript: Path, target: Path) -> Path:
     import yaml
 
     meta = yaml.safe_load((manuscript / "book.yaml").read_text(encoding="utf-8"))
-    parts = [f"---\ntitle: \"{meta['title']}\"\nauthor: \"{meta['author']}\"\nlang: {meta['language']}\n---\n"]
+    parts = [f'---\ntitle: "{meta["title"]}"\nauthor: "{meta["author"]}"\nlang: {meta["language"]}\n---\n']
     for path in sorted(manuscript.glob("*.md")):
         text = path.read_text(encoding="utf-8")
         _, front, body = text.split("---\n", 2)

@@ -622,6 +622,34 @@ def _weasyprint_warnings() -> Iterator[list[str]]:
         logger.removeHandler(collector)
 
 
+@contextmanager
+def _pages_listed_once() -> Iterator[None]:
+    """Let pydyf list the PDF's pages once, not once per structure element.
+
+    WeasyPrint asks for one page's reference for every structure element and link it tags,
+    and pydyf builds the list of all pages each time: the time grows with elements × pages
+    (about 10 s of a 1,000-page book). The list is kept while the page count stays the same;
+    pages are only ever appended.
+    """
+    import pydyf
+
+    original = pydyf.PDF.page_references
+
+    def page_references(pdf: Any) -> Any:
+        count = len(pdf.pages["Kids"])
+        cached = pdf.__dict__.get("_publish_page_references")
+        if cached is None or cached[0] != count:
+            cached = (count, original.fget(pdf))
+            pdf.__dict__["_publish_page_references"] = cached
+        return cached[1]
+
+    pydyf.PDF.page_references = property(page_references)
+    try:
+        yield
+    finally:
+        pydyf.PDF.page_references = original
+
+
 def typeset(
     document_html: str,
     stylesheets: list[str],
@@ -645,7 +673,7 @@ def typeset(
     # line; in flowing HTML text it means no more than a space.
     document_html = document_html.replace("\u2029", " ")
     stylesheets = [css.replace("\u2029", " ") for css in stylesheets]
-    with _weasyprint_warnings() as warnings:
+    with _weasyprint_warnings() as warnings, _pages_listed_once():
         document = HTML(string=document_html, base_url=base.resolve().as_uri() + "/", url_fetcher=fetcher)
         fonts = FontConfiguration()  # @font-face rules load only through a font configuration
         sheets = [CSS(string=css, url_fetcher=fetcher, font_config=fonts) for css in stylesheets]
