@@ -13,7 +13,7 @@ import pytest
 from pypdf import PdfReader
 
 from publish.build import prepare
-from publish.parallel import parallel_jobs, split_pieces, typeset_book_parallel
+from publish.parallel import PARALLEL_WORDS, parallel_jobs, split_pieces, typeset_book_parallel
 from publish.pdf import PdfOptions, typeset_book
 from publish.render import RenderedBook
 
@@ -231,7 +231,7 @@ def test_contents_numbers_are_the_pages_of_their_targets(long_book: RenderedBook
 
 def test_parallel_jobs_by_length_styles_and_option(long_book: RenderedBook, tmp_path: Path) -> None:
     words = sum(len(piece.piece.body.split()) for piece in long_book.pieces)
-    assert words < 15_000
+    assert words < PARALLEL_WORDS
     assert parallel_jobs(long_book, PdfOptions()) == 1  # short: not worth a second process
     assert parallel_jobs(long_book, PdfOptions(jobs=2)) == 2
     assert parallel_jobs(long_book, PdfOptions(jobs=50)) == len(long_book.pieces)
