@@ -14,6 +14,8 @@ import yaml
 from publish.errors import Problems
 
 BOOK_FILE = "book.yaml"
+# Names the writers give the book's own pages (the contents, "Continue reading"): a piece cannot take them.
+RESERVED_SLUGS = frozenset({"contents", "continue-reading"})
 
 # RFC 5646 well-formed language tags (langtag and private use; no grandfathered tags).
 _BCP47 = re.compile(
@@ -453,6 +455,11 @@ def load_piece(root: Path, path: Path, problems: Problems) -> Piece | None:
     slug = fields.text("slug") or slugify(path.stem) or "piece"
     if slugify(slug) != slug:
         problems.error(path, fields.line("slug"), f"slug {slug!r} may hold only lower-case letters, digits, '-' and '_'")
+    elif slug in RESERVED_SLUGS:
+        problems.error(
+            path, fields.line("slug") or 1,
+            f"slug {slug!r} names a page of the book itself: give the piece another 'slug' in its front matter",
+        )  # fmt: skip
     return Piece(
         path=path,
         name=name,

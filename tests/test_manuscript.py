@@ -167,3 +167,18 @@ def test_problem_location_is_shown_relative_to_a_base(tmp_path: Path) -> None:
     assert Problem(tmp_path / "b.yaml", None, "m").format(tmp_path) == "b.yaml: m"
     assert Problem(None, None, "no file").format() == "no file"
     assert Problem(Path("/elsewhere/x.md"), 1, "m").format(tmp_path) == "/elsewhere/x.md:1: m"
+
+
+def test_a_piece_cannot_take_the_name_of_a_page_of_the_book(tmp_path: Path) -> None:
+    root = write(tmp_path, {
+        "book.yaml": BOOK,
+        "a.md": "---\ntitle: A\nnext: contents.md\n---\n\nText.\n",
+        "contents.md": "---\ntitle: Contents\n---\n\nText.\n",
+        "b.md": "---\ntitle: B\nslug: continue-reading\n---\n\nText.\n",
+    })  # fmt: skip
+    _, problems = load(root)
+    messages = sorted((p.path.name if p.path else "", p.line, p.message) for p in problems)
+    assert messages == [
+        ("b.md", 3, "slug 'continue-reading' names a page of the book itself: give the piece another 'slug' in its front matter"),
+        ("contents.md", 1, "slug 'contents' names a page of the book itself: give the piece another 'slug' in its front matter"),
+    ]
