@@ -30,7 +30,9 @@ import logging
 import os
 import re
 import tempfile
+import time
 from dataclasses import dataclass
+from html import unescape
 from multiprocessing import get_context
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -39,6 +41,7 @@ from urllib.parse import unquote
 
 from publish.pdf import (
     DEFAULT_OPTIONS,
+    BookSections,
     PdfOptions,
     bleed_points,
     book_sections,
@@ -158,7 +161,7 @@ def typeset_book_parallel(rendered: RenderedBook, options: PdfOptions, jobs: int
             html = _part_links(f"{sections.start}<main>{body}</main>{sections.end}")
             output = Path(folder, f"part-{number}.pdf")
             jobs_list.append(_Job(html, body_styles, base, allowed, bleed, output, f"p{number}-" if number else ""))
-        result = _run_parts(jobs_list, rendered, sections, styles, base, allowed, bleed)
+        result = _run_parts(jobs_list, sections, styles, base, allowed, bleed)
     if result is None:
         return None
     pdf, warnings = result
@@ -167,9 +170,8 @@ def typeset_book_parallel(rendered: RenderedBook, options: PdfOptions, jobs: int
 
 
 def _run_parts(
-    jobs: list[_Job], rendered: RenderedBook, sections: Any, styles: list[str], base: Path, allowed: list[Path],
-    bleed: float | None,
-) -> tuple[bytes, list[str]] | None:  # fmt: skip
+    jobs: list[_Job], sections: BookSections, styles: list[str], base: Path, allowed: list[Path], bleed: float | None
+) -> tuple[bytes, list[str]] | None:
     """Start one process per part, hand each its first folio and side, typeset the front matter, join."""
     # "spawn": a fresh interpreter per worker is safe whatever threads the parent runs
     # (forking a process that has loaded fontconfig and Pango is not).
@@ -184,7 +186,7 @@ def _run_parts(
         processes.append(process)
         connections.append(parent_end)
     try:
-        return _coordinate(jobs, processes, connections, rendered, sections, styles, base, allowed, bleed)
+        return _coordinate(jobs, processes, connections, sections, styles, base, allowed, bleed)
     finally:
         for process in processes:
             if process.is_alive():
@@ -213,10 +215,12 @@ class _PartError(Exception):
 
 
 def _coordinate(
-    jobs: list[_Job], processes: list[Any], connections: list[Connection], rendered: RenderedBook, sections: Any,
+    jobs: list[_Job], processes: list[Any], connections: list[Connection], sections: BookSections,
     styles: list[str], base: Path, allowed: list[Path], bleed: float | None,
 ) -> tuple[bytes, list[str]] | None:  # fmt: skip
+    """Tell each part where it starts as soon as that is known, typeset the front matter, join."""
     count = len(jobs)
+    started = time.perf_counter()
     paginated: dict[int, tuple[int, list[list[str]]]] = {}
     first_page = {0: 0}  # where a part starts, counted in pages from the body's first page (page 1)
     told: set[int] = set()
@@ -241,6 +245,7 @@ def _coordinate(
             if message[0] != "paginated":
                 raise _PartError(str(message[1]))
             paginated[index] = (message[1], message[2])
+            log.debug("part %d paginated: %d pages (%.1f s)", index + 1, message[1], time.perf_counter() - started)
             tell_known_starts()
         log.debug("parts start on body pages %s", [first_page[number] + 1 for number in range(count)])
         # The folio of every anchor's page, for the contents (target-counter(): the first page it is on).
@@ -251,6 +256,7 @@ def _coordinate(
                     folios.setdefault(name, first_page[number] + page + 1)
         # The parts draw their pages meanwhile.
         front, warnings = _typeset_front(sections, styles, folios, base, allowed, bleed)
+        log.debug("front matter typeset (%.1f s)", time.perf_counter() - started)
         pending = set(range(count))
         while pending:
             index, message = _receive(connections, processes, pending)
@@ -258,22 +264,30 @@ def _coordinate(
                 raise _PartError(str(message[1]))
             warnings += message[1]
             pending.discard(index)
+            log.debug("part %d drawn (%.1f s)", index + 1, time.perf_counter() - started)
     except _PartError as error:
         log.info("typesetting the book whole: %s", error)
         return None
     parts = [job.output.read_bytes() for job in jobs]
     keep = [paginated[number][0] - (0 if number == count - 1 else 1) for number in range(count)]
-    return join_parts(front, parts, keep), list(dict.fromkeys(warnings))
+    joined = join_parts(front, parts, keep)
+    log.debug("joined (%.1f s)", time.perf_counter() - started)
+    return joined, list(dict.fromkeys(warnings))
 
 
 def _typeset_front(
-    sections: Any, styles: list[str], folios: dict[str, int], base: Path, allowed: list[Path], bleed: float | None
+    sections: BookSections,
+    styles: list[str],
+    folios: dict[str, int],
+    base: Path,
+    allowed: list[Path],
+    bleed: float | None,
 ) -> tuple[bytes, list[str]]:
     """The title page, the copyright page and the contents, with the contents' numbers written in."""
 
     def numbered(match: re.Match[str]) -> str:
         name = match.group(1)
-        folio = folios.get(unescape_attribute(name))
+        folio = folios.get(unescape(name))
         if folio is None:
             raise _PartError(f"no page for the contents entry #{name}")
         return f'<a href="{PART_LINK}{name}" data-page="{folio}">'
@@ -281,13 +295,6 @@ def _typeset_front(
     toc = _TOC_LINK.sub(numbered, sections.toc)
     html = f"{sections.start}{sections.front}{toc}{_FRONT_END}{sections.end}"
     return typeset(html, [*styles, _LITERAL_TOC], base, allowed, bleed)
-
-
-def unescape_attribute(value: str) -> str:
-    """An attribute value as written by ``html.escape`` back to its text."""
-    from html import unescape
-
-    return unescape(value)
 
 
 # --- In a part's process ------------------------------------------------------------
@@ -513,7 +520,8 @@ def join_parts(front: bytes, parts: list[bytes], keep: list[int]) -> bytes:
         Nums=pikepdf.Array([0, pikepdf.Dictionary(S=pikepdf.Name.r), body_start, pikepdf.Dictionary(S=pikepdf.Name.D)])
     )
     buffer = io.BytesIO()
-    out.save(buffer, deterministic_id=True)
+    # Object streams, as WeasyPrint writes them: the joined file is no larger than it must be.
+    out.save(buffer, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
     return buffer.getvalue()
 
 
