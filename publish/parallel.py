@@ -178,14 +178,18 @@ def _run_parts(
     context = get_context("spawn")
     processes = []
     connections: list[Connection] = []
-    for job in jobs:
-        parent_end, child_end = context.Pipe()
-        process = context.Process(target=_part_worker, args=(child_end, job), daemon=True)
-        process.start()
-        child_end.close()
-        processes.append(process)
-        connections.append(parent_end)
     try:
+        try:
+            for job in jobs:
+                parent_end, child_end = context.Pipe()
+                connections.append(parent_end)
+                process = context.Process(target=_part_worker, args=(child_end, job), daemon=True)
+                process.start()  # fails inside a daemonic process, which may not have children
+                child_end.close()
+                processes.append(process)
+        except (AssertionError, OSError) as error:
+            log.info("typesetting the book whole: no worker processes (%s)", error)
+            return None
         return _coordinate(jobs, processes, connections, sections, styles, base, allowed, bleed)
     finally:
         for process in processes:

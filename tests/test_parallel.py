@@ -269,3 +269,16 @@ def test_jobs_option_takes_a_positive_count(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "--jobs" in result.output and not (tmp_path / "x.pdf").exists()
+
+
+def test_inside_a_daemonic_process_the_book_is_typeset_whole(long_book: RenderedBook) -> None:
+    """A daemonic process may not start processes of its own: typeset_book falls back to one render."""
+    import multiprocessing
+
+    process = multiprocessing.current_process()
+    daemon = process._config.get("daemon")
+    process._config["daemon"] = True
+    try:
+        assert typeset_book_parallel(long_book, PdfOptions(), 2) is None
+    finally:
+        process._config["daemon"] = daemon
