@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -140,8 +141,27 @@ def _inline_footnotes(root: etree._Element) -> None:
             span[-1].tail = (span[-1].tail or "").rstrip() or None
         else:
             span.text = (span.text or "").rstrip()
+        _collapse_line_breaks(span)
         span.tail = call.tail
         call.getparent().replace(call, span)
+
+
+def _collapse_line_breaks(element: etree._Element) -> None:
+    """Turn soft line breaks in a note into spaces (same rendering in normal white space).
+
+    WeasyPrint 70 fails an assertion ("Got ' \\n' between two lines") when a footnote's
+    text holds a space before a newline and the note is the whole of its paragraph.
+    """
+    for node in element.iter():
+        if node.tag == "pre":
+            continue
+        if node.text:
+            node.text = _SOFT_BREAK.sub(" ", node.text)
+        if node is not element and node.tail:
+            node.tail = _SOFT_BREAK.sub(" ", node.tail)
+
+
+_SOFT_BREAK = re.compile(r"[ \t]*\n[ \t]*")
 
 
 def _append_text(parent: etree._Element, text: str | None) -> None:
