@@ -697,13 +697,21 @@ def typeset(
         document = HTML(string=document_html, base_url=base.resolve().as_uri() + "/", url_fetcher=fetcher)
         fonts = FontConfiguration()  # @font-face rules load only through a font configuration
         sheets = [CSS(string=css, url_fetcher=fetcher, font_config=fonts) for css in stylesheets]
-        pdf = document.write_pdf(
-            stylesheets=sheets,
-            font_config=fonts,
-            pdf_variant="pdf/ua-1",
-            pdf_identifier=True,
-            finisher=_finish_pdf(bleed, arabic_from, amend),
-        )
+        try:
+            pdf = document.write_pdf(
+                stylesheets=sheets,
+                font_config=fonts,
+                pdf_variant="pdf/ua-1",
+                pdf_identifier=True,
+                finisher=_finish_pdf(bleed, arabic_from, amend),
+            )
+        except (AssertionError, IndexError, KeyError, TypeError, ValueError, ZeroDivisionError) as error:
+            # A failure inside WeasyPrint's layout is its bug, not the author's; still one line, no traceback.
+            raise RenderError(
+                f"WeasyPrint could not typeset this ({type(error).__name__}: {error}); "
+                "the EPUB is not affected; try simplifying the Markdown changed last",
+                base,
+            ) from error
     if pdf is None:
         raise RenderError("WeasyPrint produced no PDF")
     return bytes(pdf), list(dict.fromkeys(warnings))

@@ -618,3 +618,21 @@ def test_text_outside_the_book_fonts_falls_back_to_installed_fonts(tmp_path: Pat
     assert all(line.split()[-5] == "yes" for line in fonts.splitlines()[2:]), fonts  # every font embedded
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "日本語" in text and "한국어" in text
+
+
+def test_a_failure_inside_weasyprint_is_one_line_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import weasyprint
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise AssertionError("Got ' \\n' between two lines")
+
+    copy_manuscript(FIXTURES / "minimal", tmp_path / "m")
+    monkeypatch.setattr(weasyprint.HTML, "write_pdf", fail)
+    result = CliRunner().invoke(main, ["pdf", "-m", str(tmp_path / "m"), "-o", str(tmp_path / "book.pdf"), "--jobs", "1"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"Error: {tmp_path / 'm'}: WeasyPrint could not typeset this (AssertionError: Got ' \\n' between two lines); "
+        "the EPUB is not affected; try simplifying the Markdown changed last"
+    ]
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "book.pdf").exists()
