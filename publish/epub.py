@@ -10,8 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
-import os
-import uuid
 import zipfile
 from dataclasses import dataclass
 from html import escape
@@ -20,6 +18,7 @@ from pathlib import Path
 from ebooklib import epub
 from lxml import etree
 
+from publish.identity import book_identifier, build_time
 from publish.output import atomic_output
 from publish.render import CONTINUE_READING_FILE, ImageRef, RenderedBook, RenderedPiece
 from publish.resources import Font, book_fonts, read_style
@@ -67,22 +66,6 @@ class TocEntry:
     href: str
     lang: str | None = None  # set when it differs from the book's language
     children: tuple[TocEntry, ...] = ()
-
-
-def build_time() -> dt.datetime:
-    """The build's timestamp: ``SOURCE_DATE_EPOCH`` when set (reproducible builds), else now; in UTC."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch.isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
-    return dt.datetime.now(dt.UTC).replace(microsecond=0)
-
-
-def book_identifier(rendered: RenderedBook) -> str:
-    """The book's identifier: ``book.yaml``'s, else a urn:uuid derived from title and author (stable across builds)."""
-    meta = rendered.book.meta
-    if meta.identifier:
-        return meta.identifier
-    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'publish:{meta.title}|{meta.author}')}"
 
 
 def cover_alt(rendered: RenderedBook) -> str:

@@ -338,7 +338,7 @@ def _continue_html(rendered: RenderedBook) -> str:
 
 def document_head(title: str, author: str, description: str | None, subjects: tuple[str, ...]) -> str:
     """The document head: WeasyPrint takes the PDF's metadata from these ``meta`` elements."""
-    from publish.epub import build_time
+    from publish.identity import build_time
 
     head_meta = [f'<meta name="author" content="{escape(author)}">']
     if description:
@@ -365,7 +365,7 @@ class BookSections:
 
 def book_sections(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS) -> BookSections:
     """The parts of the book's print HTML (see ``book_html``)."""
-    from publish.epub import book_identifier
+    from publish.identity import book_identifier
 
     meta = rendered.book.meta
     resolve = _book_links(rendered)
