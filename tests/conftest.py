@@ -14,6 +14,15 @@ from publish.render import RenderedBook
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 DEMO = ROOT / "manuscript"
+# The demo article's six section headings, as the author wrote them (typographic quotes and dashes).
+DEMO_SECTIONS = [
+    "You Don’t Have to Fix It—Just Be With Them",
+    "When Reassurance Doesn’t Work the Way You Hoped",
+    "Modeling Self-Compassion in Real Life",
+    "What to Do When They Push You Away",
+    "Encouraging Therapy Without Making It a “Fix”",
+    "Why Your Support Matters (Even If They Can’t Say It Yet)",
+]
 BOOKS = {"demo": DEMO, "linked": FIXTURES / "linked", "contents": FIXTURES / "contents", "minimal": FIXTURES / "minimal"}
 
 

@@ -12,7 +12,19 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
+from publish.render import RenderedBook
+
 SOFT_HYPHEN_BREAK = "\u2010"  # WeasyPrint's hyphenate-character: a line broken inside a word ends with it
+
+
+@dataclass(frozen=True)
+class BuiltPdf:
+    """A book or handout typeset once per session, with what WeasyPrint warned about."""
+
+    rendered: RenderedBook
+    path: Path
+    warnings: tuple[str, ...]
+    texts: tuple[str, ...]
 
 
 def normalise(text: str) -> str:

@@ -19,7 +19,7 @@ from publish.cli import main
 from publish.errors import OutputError
 from publish.output import atomic_output, temporary_files
 
-from conftest import DEMO, FIXTURES, ROOT, copy_manuscript
+from conftest import DEMO, DEMO_SECTIONS, FIXTURES, ROOT, copy_manuscript
 
 
 def run(cwd: Path, *args: str) -> Result:
@@ -95,21 +95,13 @@ def test_toc_on_the_demo_prints_the_sections_and_the_linked_pieces() -> None:
     result = CliRunner().invoke(main, ["toc", "-m", str(DEMO)])
     assert result.exit_code == 0, result.output
     lines = [line.strip() for line in result.output.splitlines()]
-    sections = [
-        "You Don’t Have to Fix It—Just Be With Them",
-        "When Reassurance Doesn’t Work the Way You Hoped",
-        "Modeling Self-Compassion in Real Life",
-        "What to Do When They Push You Away",
-        "Encouraging Therapy Without Making It a “Fix”",
-        "Why Your Support Matters (Even If They Can’t Say It Yet)",
-    ]
     linked = [
         "Forest Bathing in Barton Creek Greenbelt: What to Notice, How to Breathe",
         "Why Do Compliments Make Me Uncomfortable?",
     ]
     # The six headings in order, right after the article's title; then the two linked pieces.
     start = lines.index("Supporting Your Partner in Developing Self-Compassion", 2)
-    assert lines[start + 1 : start + 7] == sections
+    assert lines[start + 1 : start + 7] == DEMO_SECTIONS
     assert lines[start + 7] == "Continue reading"
     assert lines[start + 8 : start + 10] == linked
     assert lines[2:6] == [

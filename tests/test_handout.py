@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pikepdf
@@ -17,34 +16,23 @@ from publish.build import prepare
 from publish.cli import main
 from publish.handout import write_handout
 from publish.pdf import PdfOptions
-from publish.render import RenderedBook
 
 from conftest import BOOKS, FIXTURES
-from pdf_helpers import normalise, outline, page_texts, publish_warnings, text_runs
-
-
-@dataclass(frozen=True)
-class BuiltHandout:
-    """One piece's handout, typeset once per session."""
-
-    rendered: RenderedBook
-    path: Path
-    warnings: tuple[str, ...]
-    texts: tuple[str, ...]
+from pdf_helpers import BuiltPdf, normalise, outline, page_texts, publish_warnings, text_runs
 
 
 @pytest.fixture(scope="session")
-def handout_pdf(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., BuiltHandout]:
-    cache: dict[tuple[str, str, bool], BuiltHandout] = {}
+def handout_pdf(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., BuiltPdf]:
+    cache: dict[tuple[str, str, bool], BuiltPdf] = {}
 
-    def build(book: str, piece: str, large_print: bool = False) -> BuiltHandout:
+    def build(book: str, piece: str, large_print: bool = False) -> BuiltPdf:
         key = (book, piece, large_print)
         if key not in cache:
             rendered = prepare(BOOKS[book])
             target = tmp_path_factory.mktemp("handout") / f"{piece}.pdf"
             with publish_warnings() as warnings:
                 write_handout(rendered, piece, target, PdfOptions(large_print=large_print))
-            cache[key] = BuiltHandout(rendered, target, tuple(warnings), tuple(page_texts(target)))
+            cache[key] = BuiltPdf(rendered, target, tuple(warnings), tuple(page_texts(target)))
         return cache[key]
 
     return build
@@ -74,7 +62,7 @@ def _figures(path: Path) -> list[str]:
     return alts
 
 
-def test_one_article_with_letterhead_and_footer(handout_pdf: Callable[..., BuiltHandout]) -> None:
+def test_one_article_with_letterhead_and_footer(handout_pdf: Callable[..., BuiltPdf]) -> None:
     built = handout_pdf("linked", "second.md")
     assert built.warnings == ()
     pages = len(built.texts)
@@ -98,7 +86,7 @@ def test_one_article_with_letterhead_and_footer(handout_pdf: Callable[..., Built
     ]
 
 
-def test_title_size_and_block_paragraphs(handout_pdf: Callable[..., BuiltHandout]) -> None:
+def test_title_size_and_block_paragraphs(handout_pdf: Callable[..., BuiltPdf]) -> None:
     built = handout_pdf("linked", "second.md")
     runs = text_runs(built.path, 0)
     title = [run for run in runs if run.y == runs[0].y]
@@ -113,7 +101,7 @@ def test_title_size_and_block_paragraphs(handout_pdf: Callable[..., BuiltHandout
     assert len(paragraph_starts) == 2 and all(run.x == pytest.approx(left) for run in paragraph_starts)
 
 
-def test_qr_code_to_the_article_and_links_to_other_pieces_online(handout_pdf: Callable[..., BuiltHandout]) -> None:
+def test_qr_code_to_the_article_and_links_to_other_pieces_online(handout_pdf: Callable[..., BuiltPdf]) -> None:
     built = handout_pdf("linked", "second.md")
     assert "QR code linking to https://example.com/blog/making-room-to-talk" in _figures(built.path)
     last = normalise(built.texts[-1])
@@ -125,7 +113,7 @@ def test_qr_code_to_the_article_and_links_to_other_pieces_online(handout_pdf: Ca
     assert "1. Many couples find that a regular weekly check-in" in normalise(" ".join(built.texts))
 
 
-def test_pdf_ua_metadata_of_a_handout(handout_pdf: Callable[..., BuiltHandout]) -> None:
+def test_pdf_ua_metadata_of_a_handout(handout_pdf: Callable[..., BuiltPdf]) -> None:
     built = handout_pdf("linked", "second.md")
     with pikepdf.open(built.path) as pdf:
         assert str(pdf.Root.Lang) == "en-US"
@@ -140,7 +128,7 @@ def test_pdf_ua_metadata_of_a_handout(handout_pdf: Callable[..., BuiltHandout]) 
             assert any(operands[0] == "/Artifact" for operands in marked), "letterhead and footer are artifacts"
 
 
-def test_handout_without_url_or_date(handout_pdf: Callable[..., BuiltHandout]) -> None:
+def test_handout_without_url_or_date(handout_pdf: Callable[..., BuiltPdf]) -> None:
     built = handout_pdf("demo", "supporting-your-partner-in-developing-self-compassion")
     assert built.warnings == ()
     pages = len(built.texts)
@@ -151,7 +139,7 @@ def test_handout_without_url_or_date(handout_pdf: Callable[..., BuiltHandout]) -
     assert normalise(built.texts[0]).startswith("Supporting Your Partner in Developing Self-Compassion It’s hard")
 
 
-def test_large_print_handout(handout_pdf: Callable[..., BuiltHandout]) -> None:
+def test_large_print_handout(handout_pdf: Callable[..., BuiltPdf]) -> None:
     built = handout_pdf("linked", "first.md", large_print=True)
     assert built.warnings == ()
     for index in range(len(built.texts)):

@@ -30,7 +30,7 @@ from publish.importer.html_to_markdown import html_to_markdown
 from publish.manuscript import load_piece
 from publish.render import RenderedBook, RenderedPiece, new_markdown
 
-from conftest import DEMO, FIXTURES
+from conftest import DEMO, DEMO_SECTIONS, FIXTURES
 from validators import epubcheck_messages
 
 IMPORT = FIXTURES / "import"
@@ -38,14 +38,6 @@ SEED = IMPORT / "supporting-your-partner.txt"
 PAGES = IMPORT / "pages"
 EXPORT = IMPORT / "export" / "example-counseling.xml"
 DEMO_PIECE = "supporting-your-partner-in-developing-self-compassion.md"
-SEED_HEADINGS = [
-    "You Don’t Have to Fix It—Just Be With Them",
-    "When Reassurance Doesn’t Work the Way You Hoped",
-    "Modeling Self-Compassion in Real Life",
-    "What to Do When They Push You Away",
-    "Encouraging Therapy Without Making It a “Fix”",
-    "Why Your Support Matters (Even If They Can’t Say It Yet)",
-]
 FOREST = "Forest Bathing in Barton Creek Greenbelt: What to Notice, How to Breathe"
 COMPLIMENTS = "Why Do Compliments Make Me Uncomfortable?"
 # Text of the pages' navigation, header, footer, share buttons, comments, cookie banner and scripts.
@@ -137,9 +129,9 @@ def test_plain_text_copy_becomes_the_article_paragraph_for_paragraph(tmp_path: P
     [piece] = rendered.pieces
     assert piece.title == title
     assert piece.piece.image_alt == description
-    expected = [("h2", block) if block in SEED_HEADINGS else ("p", block) for block in body]
+    expected = [("h2", block) if block in DEMO_SECTIONS else ("p", block) for block in body]
     assert blocks_of(piece) == expected
-    assert [text for tag, text in blocks_of(piece) if tag == "h2"] == SEED_HEADINGS
+    assert [text for tag, text in blocks_of(piece) if tag == "h2"] == DEMO_SECTIONS
     assert [p.title for p in rendered.link_only] == linked == [FOREST, COMPLIMENTS]
     assert [p.title for p in rendered.book.pieces] == [FOREST, title, COMPLIMENTS]
     meta = rendered.book.meta

@@ -10,7 +10,6 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pikepdf
@@ -25,6 +24,7 @@ from publish.render import RenderedBook
 from conftest import BOOKS, FIXTURES, ROOT, copy_manuscript
 from pdf_helpers import (
     SOFT_HYPHEN_BREAK,
+    BuiltPdf,
     folio,
     full_line_lengths,
     link_targets,
@@ -34,16 +34,6 @@ from pdf_helpers import (
     publish_warnings,
     text_runs,
 )
-
-
-@dataclass(frozen=True)
-class BuiltPdf:
-    """A book typeset once with some options, with what WeasyPrint warned about."""
-
-    rendered: RenderedBook
-    path: Path
-    warnings: tuple[str, ...]
-    texts: tuple[str, ...]
 
 
 @pytest.fixture(scope="session")
