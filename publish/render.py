@@ -12,12 +12,22 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import markdown
 from lxml import etree, html
+from markdown.extensions.abbr import AbbrExtension
+from markdown.extensions.attr_list import AttrListExtension
+from markdown.extensions.def_list import DefListExtension
+from markdown.extensions.fenced_code import FencedCodeExtension
+from markdown.extensions.footnotes import FootnoteExtension
+from markdown.extensions.md_in_html import MarkdownInHtmlExtension
+from markdown.extensions.sane_lists import SaneListExtension
+from markdown.extensions.tables import TableExtension
+from markdown.extensions.toc import TocExtension
 
 from publish.assemble import Book, normalise_reference
 from publish.errors import Problems
 from publish.manuscript import Piece, slugify
 from publish.markdown_ext import FencedDivExtension
 from publish.sanitize import CONTROL_CHARS, repair_structure, sanitize_html, unwrap
+from publish.typography import TypographyExtension
 
 CONTINUE_READING_FILE = "continue-reading.xhtml"
 
@@ -106,18 +116,22 @@ def piece_filename(piece: Piece) -> str:
 
 def new_markdown() -> markdown.Markdown:
     """A fresh Markdown instance with the extensions a book needs."""
-    extensions: list[str | markdown.Extension] = [
-        "toc", "footnotes", "tables", "smarty", "attr_list", "def_list", "fenced_code", "sane_lists",
-        "abbr", "md_in_html", FencedDivExtension(),
-    ]  # fmt: skip
-    return markdown.Markdown(
-        extensions=extensions,
-        extension_configs={
-            "footnotes": {"SEPARATOR": "-", "BACKLINK_TITLE": "Back to note %d in the text"},
-            "smarty": {"smart_angled_quotes": False},
-        },
-        output_format="xhtml",
-    )
+    # Instances, not names: a name makes Python-Markdown look through every installed package's entry
+    # points (importlib.metadata) on each new instance. Typography stands in smarty's place (see typography.py).
+    extensions: list[markdown.Extension] = [
+        TocExtension(),
+        FootnoteExtension(SEPARATOR="-", BACKLINK_TITLE="Back to note %d in the text"),
+        TableExtension(),
+        TypographyExtension(),
+        AttrListExtension(),
+        DefListExtension(),
+        FencedCodeExtension(),
+        SaneListExtension(),
+        AbbrExtension(),
+        MarkdownInHtmlExtension(),
+        FencedDivExtension(),
+    ]
+    return markdown.Markdown(extensions=extensions, output_format="xhtml")
 
 
 def line_in_piece(piece: Piece, needle: str) -> int | None:
