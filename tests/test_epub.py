@@ -23,10 +23,23 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import tinycss2
 from lxml import etree
-from PIL import Image
+from PIL import Image, ImageChops, ImageDraw
 
 from publish.build import prepare
-from publish.cover import ACCENT, BAND, HEIGHT, MARGIN, WIDTH, generate_cover, wrap_text
+from publish.cover import (
+    ACCENT,
+    BAND,
+    BAND_TOP,
+    HEIGHT,
+    MARGIN,
+    RULE,
+    RULE_WIDTH,
+    TEXT_COLOURS,
+    WIDTH,
+    generate_cover,
+    lay_out_cover,
+    wrap_text,
+)
 from publish.epub import (
     CONFORMANCE,
     COPYRIGHT_FILE,
@@ -667,6 +680,7 @@ def test_generated_cover_keeps_long_text_inside_its_margins(linked: BuiltBook) -
     )
     with Image.open(io.BytesIO(generate_cover(meta))) as image:
         assert image.size == (WIDTH, HEIGHT)
+        image = image.convert("RGB")  # a palette image: its colours, not its palette indices
         for box in ((0, 0, MARGIN - 10, HEIGHT), (WIDTH - MARGIN + 10, 0, WIDTH, HEIGHT)):
             assert {colour for _, colour in image.crop(box).getcolors(1 << 16)} <= {ACCENT, BAND}
 
@@ -679,6 +693,38 @@ def test_generated_cover_title_reads_as_a_thumbnail(linked: BuiltBook) -> None:
     # 2560 px, so about 6 px on a 100 px high thumbnail.
     first_line_end = next(y for a, y in itertools.pairwise(rows) if y - a > 1)
     assert first_line_end - rows[0] >= 150
+
+
+@pytest.mark.parametrize(
+    "title, subtitle, author",
+    [
+        ("Small Steps", "Essays on couples, change and the courage it takes", "Someone"),
+        ("Égalité Ångström Qjpg Gygax", "Éclat Ñandú gjpqy ÅÉÎ", "Ünïcødé Àuthor-Smith, LMFT"),
+        ("A Very Long Title About Everything That Matters When Couples Talk About Money and the Future",
+         "And a subtitle that goes on for quite a while, as subtitles do", "Dr. Firstname Lastname-Doublebarrel"),
+    ],
+)  # fmt: skip
+def test_generated_cover_looks_as_drawn_in_full_colour(linked: BuiltBook, title: str, subtitle: str, author: str) -> None:
+    # The cover is a palette PNG drawn as palette indices; drawn directly in RGB (fields, text, rule) it
+    # must look the same: no pixel more than 2 of 255 apart in any channel, nearly all of them equal.
+    meta = replace(linked.rendered.book.meta, title=title, subtitle=subtitle, author=author)
+    data = generate_cover(meta)
+    with Image.open(io.BytesIO(data)) as image:
+        image.verify()
+    with Image.open(io.BytesIO(data)) as image:
+        assert (image.format, image.mode, image.size) == ("PNG", "P", (WIDTH, HEIGHT))
+        cover = image.convert("RGB")
+    expected = Image.new("RGB", (WIDTH, HEIGHT), ACCENT)
+    draw = ImageDraw.Draw(expected)
+    draw.rectangle((0, BAND_TOP, WIDTH, HEIGHT), fill=BAND)
+    for line in lay_out_cover(meta):
+        draw.text((line.x, line.y), line.text, font=line.font, fill=TEXT_COLOURS[line.role])
+    draw.line(RULE, fill=BAND, width=RULE_WIDTH)
+    difference = ImageChops.difference(cover, expected)
+    assert max(high for _, high in difference.getextrema()) <= 2
+    differing = sum(difference.convert("L").point(lambda v: 255 if v else 0).histogram()[255:])
+    assert differing < WIDTH * HEIGHT // 100  # only antialiased edge pixels
+    assert {TEXT_COLOURS["title"], TEXT_COLOURS["subtitle"], TEXT_COLOURS["author"]} <= {c for _, c in cover.getcolors(1 << 16)}
 
 
 def test_cover_text_breaks_at_spaces_only() -> None:
