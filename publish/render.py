@@ -26,7 +26,7 @@ from publish.assemble import Book, normalise_reference
 from publish.errors import Problems
 from publish.manuscript import Piece, slugify
 from publish.markdown_ext import FencedDivExtension
-from publish.sanitize import CONTROL_CHARS, repair_structure, sanitize_html, unwrap
+from publish.sanitize import repair_structure, sanitize_html, strip_control_chars, unwrap
 from publish.typography import TypographyExtension
 
 CONTINUE_READING_FILE = "continue-reading.xhtml"
@@ -216,14 +216,14 @@ class _PieceRenderer:
         self.lines = _LineFinder(piece)
 
     def render(self) -> tuple[etree._Element, tuple[Heading, ...], bool]:
-        source = CONTROL_CHARS.sub("", self.piece.body)
+        source = strip_control_chars(self.piece.body)
         converted = new_markdown().convert(source)
         self._check_raw_stylesheets(converted)
         root = html.fragment_fromstring(sanitize_html(converted), create_parent="div")
         for element in root.iter():
             if isinstance(element.tag, str):
                 for attribute in list(element.attrib):
-                    element.attrib[attribute] = CONTROL_CHARS.sub("", element.attrib[attribute])
+                    element.attrib[attribute] = strip_control_chars(element.attrib[attribute])
         repair_structure(root)
         self._demote_headings(root)
         headings = self._collect_headings(root)
@@ -251,7 +251,10 @@ class _PieceRenderer:
 
     def _check_raw_stylesheets(self, converted: str) -> None:
         """Report remote stylesheets in raw HTML (the sanitizer removes them, but the author should know)."""
-        if "<" not in converted:
+        lowered = converted.lower()
+        # Only a <link>, a <style> or a style attribute can refer to a stylesheet: those names are never
+        # written with entities, so text without them needs no parse.
+        if "<link" not in lowered and "style" not in lowered:
             return
         tree = html.fragment_fromstring(converted, create_parent="div")
         for element in tree.iter():
