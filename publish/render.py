@@ -5,6 +5,8 @@ from __future__ import annotations
 import mimetypes
 import posixpath
 import re
+from collections.abc import Generator
+from contextlib import closing
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -24,6 +26,7 @@ from markdown.extensions.toc import TocExtension
 
 from publish.assemble import Book, normalise_reference
 from publish.errors import Problems
+from publish.forking import can_fork, map_with_child
 from publish.manuscript import Piece, slugify
 from publish.markdown_ext import FencedDivExtension
 from publish.sanitize import repair_structure, sanitize_html, strip_control_chars, unwrap
@@ -134,6 +137,49 @@ def new_markdown() -> markdown.Markdown:
     return markdown.Markdown(extensions=extensions, output_format="xhtml")
 
 
+@dataclass(frozen=True)
+class ConvertedPiece:
+    """A piece's Markdown converted to HTML, as Python-Markdown gives it and sanitized."""
+
+    html: str
+    sanitized: str
+
+
+def convert_markdown(body: str) -> ConvertedPiece:
+    """Convert a piece's Markdown to HTML, without the characters HTML forbids, and sanitize it.
+
+    Depends on the text alone, so it can run in another process (see ``_conversions``).
+    """
+    converted = new_markdown().convert(strip_control_chars(body))
+    return ConvertedPiece(converted, sanitize_html(converted))
+
+
+# Conversion in a second process pays from about this many characters of Markdown (measured on two
+# cores, whole runs: forking and sending the HTML back cost a few milliseconds).
+PARALLEL_CHARACTERS = 40_000
+# The part of the text converted here while the child converts the rest: this process also checks
+# and repairs every piece's HTML, about half as long again as converting it.
+PARENT_SHARE = 0.4
+
+
+def _conversions(bodies: list[str], parallel: bool | None) -> Generator[ConvertedPiece, None, None]:
+    """Every piece converted, in order: in two processes for a long book (``parallel=None``), or as told.
+
+    The same results either way: a forked child computes exactly what this process would.
+    """
+    total = sum(len(body) for body in bodies)
+    if parallel is None:
+        parallel = total >= PARALLEL_CHARACTERS
+    if not parallel or len(bodies) < 2 or not can_fork():
+        yield from map(convert_markdown, bodies)
+        return
+    split, running = 1, len(bodies[0])
+    while split < len(bodies) - 1 and running < total * PARENT_SHARE:
+        running += len(bodies[split])
+        split += 1
+    yield from map_with_child(convert_markdown, bodies, split)
+
+
 def line_in_piece(piece: Piece, needle: str) -> int | None:
     """The line of the piece's file where ``needle`` first appears in the body."""
     if not needle:
@@ -215,11 +261,10 @@ class _PieceRenderer:
         self.images: dict[str, ImageRef] = {}
         self.lines = _LineFinder(piece)
 
-    def render(self) -> tuple[etree._Element, tuple[Heading, ...], bool]:
-        source = strip_control_chars(self.piece.body)
-        converted = new_markdown().convert(source)
-        self._check_raw_stylesheets(converted)
-        root = html.fragment_fromstring(sanitize_html(converted), create_parent="div")
+    def render(self, converted: ConvertedPiece) -> tuple[etree._Element, tuple[Heading, ...], bool]:
+        """Check and repair the piece's converted HTML; return it as a tree, with its headings and whether it has notes."""
+        self._check_raw_stylesheets(converted.html)
+        root = html.fragment_fromstring(converted.sanitized, create_parent="div")
         for element in root.iter():
             if isinstance(element.tag, str):
                 for attribute in list(element.attrib):
@@ -486,18 +531,21 @@ def to_xhtml(root: etree._Element) -> str:
     return "".join(parts)
 
 
-def render_book(book: Book, problems: Problems, allow_remote: bool = False) -> RenderedBook:
+def render_book(book: Book, problems: Problems, allow_remote: bool = False, parallel: bool | None = None) -> RenderedBook:
     """Render every piece with text, resolve links between pieces, check every image.
 
     ``allow_remote`` turns a remote image or stylesheet from an error into a warning; it is left out either way.
+    ``parallel`` converts the Markdown in two processes (True) or one (False); by default a long book's is.
     """
     rendered: list[tuple[Piece, etree._Element, tuple[Heading, ...], bool, dict[str, ImageRef]]] = []
     anchors: dict[str, set[str]] = {}
-    for piece in book.chapters:
-        renderer = _PieceRenderer(book, piece, problems, allow_remote)
-        root, headings, has_footnotes = renderer.render()
-        anchors[piece.name] = {el.get("id") for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
-        rendered.append((piece, root, headings, has_footnotes, renderer.images))
+    # Closed when done, or on an error: a child process converting the rest is then stopped.
+    with closing(_conversions([piece.body for piece in book.chapters], parallel)) as conversions:
+        for piece, converted in zip(book.chapters, conversions, strict=True):
+            renderer = _PieceRenderer(book, piece, problems, allow_remote)
+            root, headings, has_footnotes = renderer.render(converted)
+            anchors[piece.name] = {el.get("id") for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+            rendered.append((piece, root, headings, has_footnotes, renderer.images))
     resolver = _LinkResolver(book, anchors, problems)
     pieces: list[RenderedPiece] = []
     for piece, root, headings, has_footnotes, images in rendered:
