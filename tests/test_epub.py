@@ -48,6 +48,7 @@ from publish.epub import (
     NAV_FILE,
     TITLEPAGE_FILE,
     EpubOptions,
+    accessibility_problems,
     book_identifier,
     write_epub,
 )
@@ -582,6 +583,26 @@ def test_no_conformance_claim_when_a_heading_level_is_skipped(tmp_path: Path) ->
     epub = build_changed(tmp_path, "linked", lambda root: append(root / "third.md", "\n#### Too deep\n\nText.\n"))
     assert epub.meta("dcterms:conformsTo") == []
     assert "It meets" not in epub.meta("schema:accessibilitySummary")[0]
+
+
+def test_accessibility_problems_name_every_image_and_heading_in_reading_order(tmp_path: Path) -> None:
+    root = tmp_path / "m"
+    root.mkdir()
+    Image.new("RGB", (10, 10)).save(root / "i.png")
+    (root / "book.yaml").write_text("title: A\nauthor: B\nlanguage: en\nstart: a.md\n", encoding="utf-8")
+    (root / "a.md").write_text("---\ntitle: A\nnext: b.md\nimage: i.png\n---\n\n#### Deep\n\n![](i.png)\n\n"
+                               "## Two\n\n##### Five\n\n<img src=\"i.png\">\n", encoding="utf-8")  # fmt: skip
+    (root / "b.md").write_text("---\ntitle: B\nprevious: a.md\n---\n\n### Three\n\n![x](i.png) ![](i.png)\n", encoding="utf-8")
+    rendered = prepare(root)
+    assert accessibility_problems(rendered) == [
+        "image without alt text: a.md: i.png",  # the Markdown image
+        "image without alt text: a.md: i.png",  # the HTML one
+        "image without alt text: a.md: i.png",  # the hero image (no image_alt)
+        "image without alt text: b.md: i.png",
+        "a.md: heading level 4 follows level 1",
+        "a.md: heading level 5 follows level 2",
+        "b.md: heading level 3 follows level 1",
+    ]
 
 
 # --- style ------------------------------------------------------------------------
