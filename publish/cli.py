@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from collections.abc import Callable
@@ -82,6 +83,17 @@ allow_remote_option = click.option(
 )  # fmt: skip
 
 
+def _freeze_loaded_objects() -> None:
+    """Keep what the imports loaded out of garbage collection from now on.
+
+    The cycle collector would otherwise walk every module's objects again at each full collection and
+    once more at exit: about 15 ms of the demo's EPUB and 70 ms of a long book's. Frozen objects are
+    still freed when their last reference goes; only a reference cycle among them would now wait for
+    the end of the process, which a command is the last act of.
+    """
+    gc.freeze()
+
+
 def _clear_progress() -> None:
     if _progress is not None:
         _progress.clear()
@@ -146,6 +158,7 @@ def epub(manuscript: Path, output: Path | None, embed_fonts: bool, styles: Path 
     from publish.build import prepare
     from publish.epub import write_epub
 
+    _freeze_loaded_objects()
     rendered = prepare(manuscript, strict, allow_remote, styles)
     target = output or Path("dist") / f"{rendered.book.slug}.epub"
     write_epub(rendered, target, _epub_options(embed_fonts, styles))
