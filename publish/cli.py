@@ -155,14 +155,10 @@ def epub(manuscript: Path, output: Path | None, embed_fonts: bool, styles: Path 
     Example:
       publish epub -m manuscript -o dist/book.epub
     """
-    from publish.build import prepare
-    from publish.epub import write_epub
+    from publish.build import build_epub
 
     _freeze_loaded_objects()
-    rendered = prepare(manuscript, strict, allow_remote, styles)
-    target = output or Path("dist") / f"{rendered.book.slug}.epub"
-    write_epub(rendered, target, _epub_options(embed_fonts, styles))
-    _report_written(target)
+    _report_written(build_epub(manuscript, output, strict, allow_remote, styles, embed_fonts))
 
 
 def _pdf_options(paper: str, duplex: bool, bleed: str | None, crop_marks: bool, large_print: bool, styles: Path | None,

@@ -165,3 +165,28 @@ def generate_cover(meta: BookMeta) -> bytes:
         draw.text((line.x, line.y), line.text, font=line.font, fill=_RUNS[line.role][1])
     draw.line(RULE, fill=_BAND_INDEX, width=RULE_WIDTH)
     return _png(image, _palette())
+
+
+class CoverDrawing:
+    """A book's generated cover, drawn in a forked child process while this one loads and renders the book.
+
+    Check ``publish.forking.can_fork()`` first; close it when done (a child still drawing is stopped).
+    """
+
+    def __init__(self, meta: BookMeta):
+        from publish.forking import ChildMap
+
+        self.meta = meta
+        self._drawing = ChildMap(generate_cover, [meta], 0)
+        self._png: bytes | None = None
+
+    def png(self) -> bytes:
+        """The cover: the child's, or drawn here if the child could not finish it."""
+        if self._png is None:
+            self._png = next(self._drawing)
+            self._drawing.close()
+        return self._png
+
+    def close(self) -> None:
+        """Stop the child if it is still drawing."""
+        self._drawing.close()

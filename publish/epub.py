@@ -14,6 +14,7 @@ import zipfile
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ebooklib import epub
 from lxml import etree
@@ -22,6 +23,9 @@ from publish.identity import book_identifier, build_time
 from publish.output import atomic_output
 from publish.render import CONTINUE_READING_FILE, ImageRef, RenderedBook, RenderedPiece
 from publish.resources import Font, book_fonts, read_style
+
+if TYPE_CHECKING:
+    from publish.cover import CoverDrawing
 
 log = logging.getLogger(__name__)
 
@@ -451,8 +455,8 @@ def _font_css(fonts: list[Font]) -> str:
     return "".join(rules)
 
 
-def _cover_image(rendered: RenderedBook) -> tuple[str, bytes, str]:
-    """The cover image: ``book.yaml``'s, else one generated from title, subtitle and author."""
+def _cover_image(rendered: RenderedBook, drawing: CoverDrawing | None) -> tuple[str, bytes, str]:
+    """The cover image: ``book.yaml``'s, else one generated from title, subtitle and author (or ``drawing``'s)."""
     if rendered.cover is not None:
         return rendered.cover.name, rendered.cover.path.read_bytes(), rendered.cover.media_type
     from publish.cover import generate_cover
@@ -461,7 +465,10 @@ def _cover_image(rendered: RenderedBook) -> tuple[str, bytes, str]:
     while name in taken:  # the manuscript has an image of that name: step aside
         number += 1
         name = GENERATED_COVER.replace(".png", f"-{number}.png")
-    return name, generate_cover(rendered.book.meta), "image/png"
+    meta = rendered.book.meta
+    # A drawing started from book.yaml before the book was loaded: the same text, unless the file changed.
+    png = drawing.png() if drawing is not None and drawing.meta == meta else generate_cover(meta)
+    return name, png, "image/png"
 
 
 class _Document(epub.EpubItem):
@@ -479,8 +486,13 @@ def reading_order(rendered: RenderedBook) -> list[str]:
     return order + ([CONTINUE_READING_FILE] if rendered.link_only else [])
 
 
-def write_epub(rendered: RenderedBook, target: Path, options: EpubOptions = EpubOptions()) -> Path:
-    """Write ``rendered`` as an EPUB 3 at ``target`` (atomically)."""
+def write_epub(
+    rendered: RenderedBook, target: Path, options: EpubOptions = EpubOptions(), cover: CoverDrawing | None = None
+) -> Path:
+    """Write ``rendered`` as an EPUB 3 at ``target`` (atomically).
+
+    ``cover`` is the generated cover being drawn already (``publish.build.build_epub`` starts it early).
+    """
     meta = rendered.book.meta
     identifier = book_identifier(rendered)
     modified = build_time()
@@ -499,7 +511,7 @@ def write_epub(rendered: RenderedBook, target: Path, options: EpubOptions = Epub
                                         media_type="font/otf", content=font.path.read_bytes()))  # fmt: skip
     book.add_item(epub.EpubItem(uid="style", file_name=STYLESHEET, media_type="text/css", content=css.encode()))
 
-    cover_name, cover_bytes, cover_type = _cover_image(rendered)
+    cover_name, cover_bytes, cover_type = _cover_image(rendered, cover)
     cover_item = epub.EpubItem(uid="cover-image", file_name=cover_name, media_type=cover_type, content=cover_bytes)
     cover_item.properties = ["cover-image"]
     book.add_item(cover_item)

@@ -21,7 +21,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from queue import SimpleQueue
-from typing import TypeVar
+from typing import BinaryIO, Generic, TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -44,39 +44,70 @@ def can_fork() -> bool:
     return sys.platform == "linux" and available_cores() >= 2 and threading.active_count() == 1
 
 
-def map_with_child(function: Callable[[Item], Result], items: Sequence[Item], split: int) -> Iterator[Result]:
-    """Yield ``function(item)`` for every item, in order; a forked child computes ``items[split:]``.
+class ChildMap(Generic[Item, Result]):
+    """``function(item)`` for every item, in order, of which a child forked at once computes ``items[split:]``.
 
-    The first ``split`` results are computed here, each when the caller asks for it. Check
-    ``can_fork()`` first.
+    Iterate over it for the results: the first ``split`` are computed here, each when it is asked for,
+    the others come from the child as it finishes them. Close it when done, or to give up: a child
+    still at work is stopped. Check ``can_fork()`` first.
     """
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns into the caller's code
-        os.close(read_end)
-        _child(function, items[split:], write_end)
-    os.close(write_end)
-    received = 0
-    try:
-        for item in items[:split]:
-            yield function(item)
-        with os.fdopen(read_end, "rb") as pipe:
-            read_end = -1
-            while received < len(items) - split:
-                try:
-                    result = pickle.load(pipe)
-                except (EOFError, pickle.UnpicklingError):
-                    break  # the child stopped early: the rest is computed below
-                received += 1
-                yield result
-        for item in items[split + received :]:
-            yield function(item)
-    finally:
-        if read_end >= 0:
+
+    def __init__(self, function: Callable[[Item], Result], items: Sequence[Item], split: int):
+        self._function = function
+        self._items = items
+        self._split = split
+        self._received = 0
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns into the caller's code
             os.close(read_end)
-        if received < len(items) - split:
-            _kill(pid)  # the caller stopped early, or the child did: it has nothing more to give
-        os.waitpid(pid, 0)
+            _child(function, items[split:], write_end)
+        os.close(write_end)
+        self._pid: int | None = pid
+        self._pipe: BinaryIO | None = os.fdopen(read_end, "rb")
+        self._results = self._in_order()
+
+    def __iter__(self) -> Iterator[Result]:
+        return self
+
+    def __next__(self) -> Result:
+        return next(self._results)
+
+    def __enter__(self) -> ChildMap[Item, Result]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop and reap the child if it is still there; the results not yet taken are given up."""
+        self._results.close()
+        self._end_child()
+
+    def _in_order(self) -> Iterator[Result]:
+        for item in self._items[: self._split]:
+            yield self._function(item)
+        expected = len(self._items) - self._split
+        while self._pipe is not None and self._received < expected:
+            try:
+                result = pickle.load(self._pipe)
+            except (EOFError, pickle.UnpicklingError):
+                break  # the child stopped early: the rest is computed below
+            self._received += 1
+            yield result
+        self._end_child()
+        for item in self._items[self._split + self._received :]:
+            yield self._function(item)
+
+    def _end_child(self) -> None:
+        if self._pipe is not None:
+            self._pipe.close()
+            self._pipe = None
+        if self._pid is not None:
+            if self._received < len(self._items) - self._split:
+                _kill(self._pid)  # it has nothing more to give, or nothing more is wanted
+            os.waitpid(self._pid, 0)
+            self._pid = None
 
 
 def _child(function: Callable[[Item], Result], items: Sequence[Item], write_end: int) -> None:

@@ -330,6 +330,13 @@ _PIECE_KEYS = {
 }  # fmt: skip
 
 
+def read_book_meta(root: Path) -> BookMeta | None:
+    """What ``book.yaml`` says, or None if it has any problem (loading the manuscript reports them)."""
+    problems = Problems()
+    meta = _load_book_meta(root, problems)
+    return meta if not problems.items else None
+
+
 def _load_book_meta(root: Path, problems: Problems) -> BookMeta | None:
     path = root / BOOK_FILE
     if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):

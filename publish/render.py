@@ -26,7 +26,7 @@ from markdown.extensions.toc import TocExtension
 
 from publish.assemble import Book, normalise_reference
 from publish.errors import Problems
-from publish.forking import can_fork, map_with_child
+from publish.forking import ChildMap, can_fork
 from publish.manuscript import Piece, slugify
 from publish.markdown_ext import FencedDivExtension
 from publish.sanitize import repair_structure, sanitize_html, strip_control_chars, unwrap
@@ -177,7 +177,8 @@ def _conversions(bodies: list[str], parallel: bool | None) -> Generator[Converte
     while split < len(bodies) - 1 and running < total * PARENT_SHARE:
         running += len(bodies[split])
         split += 1
-    yield from map_with_child(convert_markdown, bodies, split)
+    with ChildMap(convert_markdown, bodies, split) as converted:
+        yield from converted
 
 
 def line_in_piece(piece: Piece, needle: str) -> int | None:

@@ -748,6 +748,27 @@ def test_generated_cover_looks_as_drawn_in_full_colour(linked: BuiltBook, title:
     assert {TEXT_COLOURS["title"], TEXT_COLOURS["subtitle"], TEXT_COLOURS["author"]} <= {c for _, c in cover.getcolors(1 << 16)}
 
 
+class _Drawing:
+    """Stands in for a cover being drawn in another process (publish.cover.CoverDrawing)."""
+
+    def __init__(self, meta, png: bytes):
+        self.meta, self._png = meta, png
+
+    def png(self) -> bytes:
+        return self._png
+
+
+def test_a_cover_drawn_beforehand_is_used_only_for_the_same_book(linked: BuiltBook, tmp_path: Path) -> None:
+    meta = linked.rendered.book.meta
+    drawn = generate_cover(replace(meta, title="Drawn Beforehand"))
+    epub = Epub(write_epub(linked.rendered, tmp_path / "same.epub", cover=_Drawing(meta, drawn)))
+    assert epub.read(GENERATED_COVER) == drawn
+    # book.yaml changed between the drawing and the loading: the cover is drawn again, from the book.
+    stale = _Drawing(replace(meta, title="An Older Title"), drawn)
+    epub = Epub(write_epub(linked.rendered, tmp_path / "changed.epub", cover=stale))
+    assert epub.read(GENERATED_COVER) == generate_cover(meta)
+
+
 def test_cover_text_breaks_at_spaces_only() -> None:
     from PIL import ImageFont
 

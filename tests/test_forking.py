@@ -33,8 +33,8 @@ def run_python(script: str) -> str:
 def test_results_come_in_order_and_the_later_ones_from_the_child() -> None:
     output = run_python("""
         import json, os
-        from publish.forking import map_with_child
-        results = list(map_with_child(lambda n: (n * n, os.getpid()), list(range(40)), 10))
+        from publish.forking import ChildMap
+        results = list(ChildMap(lambda n: (n * n, os.getpid()), list(range(40)), 10))
         print(json.dumps({"results": results, "pid": os.getpid()}))
     """)
     data = json.loads(output)
@@ -47,7 +47,7 @@ def test_results_come_in_order_and_the_later_ones_from_the_child() -> None:
 def test_what_the_child_did_not_finish_is_computed_here_with_its_exception() -> None:
     output = run_python("""
         import os
-        from publish.forking import map_with_child
+        from publish.forking import ChildMap
         parent = os.getpid()
 
         def work(n):
@@ -59,7 +59,7 @@ def test_what_the_child_did_not_finish_is_computed_here_with_its_exception() -> 
 
         results = []
         try:
-            for result in map_with_child(work, list(range(40)), 10):
+            for result in ChildMap(work, list(range(40)), 10):
                 results.append(result)
         except ValueError as error:
             print(error)
@@ -72,10 +72,11 @@ def test_what_the_child_did_not_finish_is_computed_here_with_its_exception() -> 
 def test_a_caller_that_stops_early_leaves_no_child_behind() -> None:
     output = run_python("""
         import os, time
-        from publish.forking import map_with_child
-        results = map_with_child(lambda n: time.sleep(0.01) or n, list(range(1000)), 2)
+        from publish.forking import ChildMap
+        results = ChildMap(lambda n: time.sleep(0.01) or n, list(range(1000)), 2)
         print(next(results), next(results))
         results.close()
+        ChildMap(lambda n: time.sleep(0.01) or n, list(range(1000)), 0).close()  # never asked for anything
         print("closed")
         try:
             os.waitpid(-1, 0)
@@ -129,3 +130,25 @@ def test_a_long_book_renders_the_same_in_two_processes_as_in_one(tmp_path: Path)
                           "pieces": len(one["pieces"])}}))
     """)
     assert json.loads(output) == {"same": True, "forked": 1, "before": 0, "pieces": len(sources) - 2}  # the demo has two link-only pieces
+
+
+def test_the_epub_is_the_same_when_its_cover_is_drawn_in_a_child(tmp_path: Path) -> None:
+    output = run_python(f"""
+        import os
+        from pathlib import Path
+        os.environ["SOURCE_DATE_EPOCH"] = "1700000000"
+        forks = []
+        fork = os.fork
+        def counted_fork():
+            forks.append(1)
+            return fork()
+        os.fork = counted_fork
+
+        from publish.build import build_epub, prepare
+        from publish.epub import write_epub
+        drawn = build_epub(Path({str(DEMO)!r}), Path({str(tmp_path / "drawn.epub")!r})).read_bytes()
+        print(len(forks))
+        here = write_epub(prepare(Path({str(DEMO)!r})), Path({str(tmp_path / "here.epub")!r})).read_bytes()
+        print(drawn == here, len(forks))
+    """)
+    assert output.splitlines() == ["1", "True 1"]
