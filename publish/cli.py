@@ -87,7 +87,7 @@ def _freeze_loaded_objects() -> None:
     """Keep what the imports loaded out of garbage collection from now on.
 
     The cycle collector would otherwise walk every module's objects again at each full collection and
-    once more at exit: about 15 ms of the demo's EPUB and 70 ms of a long book's. Frozen objects are
+    once more at exit: about 10 ms of the demo's EPUB and 30 ms of a long book's. Frozen objects are
     still freed when their last reference goes; only a reference cycle among them would now wait for
     the end of the process, which a command is the last act of.
     """
