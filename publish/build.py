@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from publish.assemble import Book, assemble_book
 from publish.errors import ManuscriptError, Problem, Problems
 from publish.manuscript import load_manuscript, read_text
 from publish.progress import report_progress
-from publish.render import RenderedBook, remote_css_references, render_book, report_remote
+
+if TYPE_CHECKING:
+    from publish.render import RenderedBook
+
+# publish.render (Python-Markdown, lxml, nh3) is imported where it is used: build_epub starts drawing
+# the cover in a forked child before that import, so that the two overlap.
 
 log = logging.getLogger(__name__)
 
 
 def check_stylesheets(folder: Path, problems: Problems, allow_remote: bool = False) -> None:
     """Report every remote ``@import`` or ``url()`` in a folder of stylesheets (the writers leave them out)."""
+    from publish.render import remote_css_references, report_remote
+
     for path in sorted(folder.glob("*.css")):
         css = read_text(path, problems)
         if css is None:
@@ -28,6 +36,8 @@ def collect_problems(
     root: Path, allow_remote: bool = False, styles: Path | None = None
 ) -> tuple[Book | None, RenderedBook | None, list[Problem]]:
     """Run every stage that can run and return what it made with every problem found."""
+    from publish.render import render_book
+
     problems = Problems()
     manuscript = load_manuscript(root, problems)
     book = assemble_book(manuscript, problems) if manuscript is not None else None
@@ -81,3 +91,29 @@ def prepare(root: Path, strict: bool = False, allow_remote: bool = False, styles
         root, len(book.pieces), len(book.chapters), len(book.link_only),
     )  # fmt: skip
     return rendered
+
+
+def build_epub(
+    root: Path, output: Path | None = None, strict: bool = False, allow_remote: bool = False,
+    styles: Path | None = None, embed_fonts: bool = False,
+) -> Path:  # fmt: skip
+    """Load, render and write a manuscript's EPUB: at ``output``, by default ``dist/<slug>.epub``.
+
+    A cover to generate is drawn in a second process meanwhile, where one can be forked: it takes as
+    long as rendering a short book. Raises a ManuscriptError listing every error, as ``prepare`` does.
+    """
+    from publish.cover import CoverDrawing
+    from publish.forking import can_fork
+    from publish.manuscript import read_book_meta
+
+    meta = read_book_meta(root)
+    drawing = CoverDrawing(meta) if meta is not None and meta.cover is None and can_fork() else None
+    try:
+        rendered = prepare(root, strict, allow_remote, styles)
+        from publish.epub import EpubOptions, write_epub
+
+        target = output or Path("dist") / f"{rendered.book.slug}.epub"
+        return write_epub(rendered, target, EpubOptions(embed_fonts=embed_fonts, styles=styles), drawing)
+    finally:
+        if drawing is not None:
+            drawing.close()

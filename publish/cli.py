@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from collections.abc import Callable
@@ -82,6 +83,17 @@ allow_remote_option = click.option(
 )  # fmt: skip
 
 
+def _freeze_loaded_objects() -> None:
+    """Keep what the imports loaded out of garbage collection from now on.
+
+    The cycle collector would otherwise walk every module's objects again at each full collection and
+    once more at exit: about 10 ms of the demo's EPUB and 30 ms of a long book's. Frozen objects are
+    still freed when their last reference goes; only a reference cycle among them would now wait for
+    the end of the process, which a command is the last act of.
+    """
+    gc.freeze()
+
+
 def _clear_progress() -> None:
     if _progress is not None:
         _progress.clear()
@@ -143,13 +155,10 @@ def epub(manuscript: Path, output: Path | None, embed_fonts: bool, styles: Path 
     Example:
       publish epub -m manuscript -o dist/book.epub
     """
-    from publish.build import prepare
-    from publish.epub import write_epub
+    from publish.build import build_epub
 
-    rendered = prepare(manuscript, strict, allow_remote, styles)
-    target = output or Path("dist") / f"{rendered.book.slug}.epub"
-    write_epub(rendered, target, _epub_options(embed_fonts, styles))
-    _report_written(target)
+    _freeze_loaded_objects()
+    _report_written(build_epub(manuscript, output, strict, allow_remote, styles, embed_fonts))
 
 
 def _pdf_options(paper: str, duplex: bool, bleed: str | None, crop_marks: bool, large_print: bool, styles: Path | None,

@@ -14,6 +14,7 @@ import zipfile
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ebooklib import epub
 from lxml import etree
@@ -22,6 +23,9 @@ from publish.identity import book_identifier, build_time
 from publish.output import atomic_output
 from publish.render import CONTINUE_READING_FILE, ImageRef, RenderedBook, RenderedPiece
 from publish.resources import Font, book_fonts, read_style
+
+if TYPE_CHECKING:
+    from publish.cover import CoverDrawing
 
 log = logging.getLogger(__name__)
 
@@ -319,28 +323,38 @@ def _ncx(entries: tuple[TocEntry, ...], rendered: RenderedBook, identifier: str)
 # --- accessibility -----------------------------------------------------------------
 
 
-def _undescribed_images(rendered: RenderedBook) -> list[str]:
-    """Every image of the pieces without a text alternative, as "piece: image"."""
-    missing = []
-    for piece in rendered.pieces:
-        body = etree.fromstring(f'<div xmlns="{XHTML_NS}">{piece.body}</div>')
-        images = [(image.get("src", ""), image.get("alt", "")) for image in body.iter(f"{{{XHTML_NS}}}img")]
-        if piece.hero is not None:
-            images.append((piece.hero.name, piece.hero.alt))
-        missing += [f"{piece.piece.name}: {src}" for src, alt in images if not alt.strip()]
-    return missing
-
-
-def _heading_skips(piece: RenderedPiece) -> list[str]:
-    """Headings that skip a level, counting the piece title as the h1."""
+def _check_piece(piece: RenderedPiece) -> tuple[list[str], list[str]]:
+    """The piece's images without a text alternative ("piece: image") and its headings that skip a level
+    (counting the piece title as the h1), from one parse of its body."""
     body = etree.fromstring(f'<div xmlns="{XHTML_NS}">{piece.body}</div>')
+    images: list[tuple[str, str]] = []
     skips, level = [], 1
-    for element in body.iter(*(f"{{{XHTML_NS}}}{tag}" for tag in _HEADINGS)):
-        new = int(etree.QName(element).localname[1])
+    for element in body.iter(f"{{{XHTML_NS}}}img", *(f"{{{XHTML_NS}}}{tag}" for tag in _HEADINGS)):
+        name = etree.QName(element).localname
+        if name == "img":
+            images.append((element.get("src", ""), element.get("alt", "")))
+            continue
+        new = int(name[1])
         if new > level + 1:
             skips.append(f"{piece.piece.name}: heading level {new} follows level {level}")
         level = new
-    return skips
+    if piece.hero is not None:
+        images.append((piece.hero.name, piece.hero.alt))
+    return [f"{piece.piece.name}: {src}" for src, alt in images if not alt.strip()], skips
+
+
+def _accessibility(rendered: RenderedBook) -> tuple[list[str], list[str]]:
+    """What keeps the book from meeting EPUB Accessibility 1.1 (see ``accessibility_problems``), and the
+    images without a text alternative."""
+    problems = [] if rendered.book.meta.language else ["the book has no language"]
+    problems += [f"{piece.piece.name} has no language" for piece in rendered.pieces if not piece.lang]
+    undescribed, skips = [], []
+    for piece in rendered.pieces:
+        piece_undescribed, piece_skips = _check_piece(piece)
+        undescribed += piece_undescribed
+        skips += piece_skips
+    problems += [f"image without alt text: {image}" for image in undescribed]
+    return problems + skips, undescribed
 
 
 def accessibility_problems(rendered: RenderedBook) -> list[str]:
@@ -349,19 +363,14 @@ def accessibility_problems(rendered: RenderedBook) -> list[str]:
     Checked: a language for the book and every piece (WCAG 3.1.1, 3.1.2), a text alternative for
     every image (1.1.1), and headings that never skip a level (1.3.1; the piece title is the h1).
     """
-    problems = [] if rendered.book.meta.language else ["the book has no language"]
-    problems += [f"{piece.piece.name} has no language" for piece in rendered.pieces if not piece.lang]
-    problems += [f"image without alt text: {image}" for image in _undescribed_images(rendered)]
-    for piece in rendered.pieces:
-        problems += _heading_skips(piece)
-    return problems
+    return _accessibility(rendered)[0]
 
 
 def _add_accessibility_metadata(book: epub.EpubBook, rendered: RenderedBook) -> None:
     """Schema.org accessibility metadata (EPUB Accessibility 1.1, section 2; values from the W3C vocabulary)."""
     images = rendered.images
-    problems = accessibility_problems(rendered)
-    all_described = not _undescribed_images(rendered)
+    problems, undescribed = _accessibility(rendered)
+    all_described = not undescribed
     modes = ["textual"] + (["visual"] if images else [])
     for mode in modes:
         book.add_metadata(None, "meta", mode, {"property": "schema:accessMode"})
@@ -446,8 +455,8 @@ def _font_css(fonts: list[Font]) -> str:
     return "".join(rules)
 
 
-def _cover_image(rendered: RenderedBook) -> tuple[str, bytes, str]:
-    """The cover image: ``book.yaml``'s, else one generated from title, subtitle and author."""
+def _cover_image(rendered: RenderedBook, drawing: CoverDrawing | None) -> tuple[str, bytes, str]:
+    """The cover image: ``book.yaml``'s, else one generated from title, subtitle and author (or ``drawing``'s)."""
     if rendered.cover is not None:
         return rendered.cover.name, rendered.cover.path.read_bytes(), rendered.cover.media_type
     from publish.cover import generate_cover
@@ -456,7 +465,10 @@ def _cover_image(rendered: RenderedBook) -> tuple[str, bytes, str]:
     while name in taken:  # the manuscript has an image of that name: step aside
         number += 1
         name = GENERATED_COVER.replace(".png", f"-{number}.png")
-    return name, generate_cover(rendered.book.meta), "image/png"
+    meta = rendered.book.meta
+    # A drawing started from book.yaml before the book was loaded: the same text, unless the file changed.
+    png = drawing.png() if drawing is not None and drawing.meta == meta else generate_cover(meta)
+    return name, png, "image/png"
 
 
 class _Document(epub.EpubItem):
@@ -474,8 +486,13 @@ def reading_order(rendered: RenderedBook) -> list[str]:
     return order + ([CONTINUE_READING_FILE] if rendered.link_only else [])
 
 
-def write_epub(rendered: RenderedBook, target: Path, options: EpubOptions = EpubOptions()) -> Path:
-    """Write ``rendered`` as an EPUB 3 at ``target`` (atomically)."""
+def write_epub(
+    rendered: RenderedBook, target: Path, options: EpubOptions = EpubOptions(), cover: CoverDrawing | None = None
+) -> Path:
+    """Write ``rendered`` as an EPUB 3 at ``target`` (atomically).
+
+    ``cover`` is the generated cover being drawn already (``publish.build.build_epub`` starts it early).
+    """
     meta = rendered.book.meta
     identifier = book_identifier(rendered)
     modified = build_time()
@@ -494,7 +511,7 @@ def write_epub(rendered: RenderedBook, target: Path, options: EpubOptions = Epub
                                         media_type="font/otf", content=font.path.read_bytes()))  # fmt: skip
     book.add_item(epub.EpubItem(uid="style", file_name=STYLESHEET, media_type="text/css", content=css.encode()))
 
-    cover_name, cover_bytes, cover_type = _cover_image(rendered)
+    cover_name, cover_bytes, cover_type = _cover_image(rendered, cover)
     cover_item = epub.EpubItem(uid="cover-image", file_name=cover_name, media_type=cover_type, content=cover_bytes)
     cover_item.properties = ["cover-image"]
     book.add_item(cover_item)
@@ -537,7 +554,9 @@ def write_epub(rendered: RenderedBook, target: Path, options: EpubOptions = Epub
         book.guide.append({"type": "text", "href": rendered.pieces[0].filename, "title": "Start of content"})
 
     buffer = io.BytesIO()
-    writer = epub.EpubWriter(buffer, book, {"mtime": modified, "epub3_landmark": False, "raise_exceptions": True})
+    # ebooklib's ZIP is only read back by _repack, which compresses every file again: not compressed here.
+    options = {"mtime": modified, "epub3_landmark": False, "raise_exceptions": True, "compresslevel": 0}
+    writer = epub.EpubWriter(buffer, book, options)
     writer.process()
     writer.write()
     with atomic_output(target) as temporary:

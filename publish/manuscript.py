@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -242,6 +241,8 @@ class _Fields:
     def reject_unknown(self, allowed: set[str]) -> None:
         for key in self.data:
             if key not in allowed:
+                import difflib  # only for a key the file should not have
+
                 guess = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.7)  # 'titel' -> 'title', not 'color' -> 'cover'
                 hint = f"did you mean '{self.prefix}{guess[0]}'?" if guess else f"known keys: {', '.join(sorted(allowed))}"
                 self.problems.error(self.path, self.line(str(key)), f"unknown key '{self.prefix}{key}' ({hint})")
@@ -327,6 +328,13 @@ _BOOK_KEYS = {
 _PIECE_KEYS = {
     "title", "slug", "date", "author", "summary", "url", "previous", "next", "lang", "image", "image_alt",
 }  # fmt: skip
+
+
+def read_book_meta(root: Path) -> BookMeta | None:
+    """What ``book.yaml`` says, or None if it has any problem (loading the manuscript reports them)."""
+    problems = Problems()
+    meta = _load_book_meta(root, problems)
+    return meta if not problems.items else None
 
 
 def _load_book_meta(root: Path, problems: Problems) -> BookMeta | None:

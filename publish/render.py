@@ -5,6 +5,8 @@ from __future__ import annotations
 import mimetypes
 import posixpath
 import re
+from collections.abc import Generator
+from contextlib import closing
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -12,12 +14,23 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import markdown
 from lxml import etree, html
+from markdown.extensions.abbr import AbbrExtension
+from markdown.extensions.attr_list import AttrListExtension
+from markdown.extensions.def_list import DefListExtension
+from markdown.extensions.fenced_code import FencedCodeExtension
+from markdown.extensions.footnotes import FootnoteExtension
+from markdown.extensions.md_in_html import MarkdownInHtmlExtension
+from markdown.extensions.sane_lists import SaneListExtension
+from markdown.extensions.tables import TableExtension
+from markdown.extensions.toc import TocExtension
 
 from publish.assemble import Book, normalise_reference
 from publish.errors import Problems
+from publish.forking import ChildMap, can_fork
 from publish.manuscript import Piece, slugify
 from publish.markdown_ext import FencedDivExtension
-from publish.sanitize import CONTROL_CHARS, repair_structure, sanitize_html, unwrap
+from publish.sanitize import repair_structure, sanitize_html, strip_control_chars, unwrap
+from publish.typography import TypographyExtension
 
 CONTINUE_READING_FILE = "continue-reading.xhtml"
 
@@ -106,18 +119,66 @@ def piece_filename(piece: Piece) -> str:
 
 def new_markdown() -> markdown.Markdown:
     """A fresh Markdown instance with the extensions a book needs."""
-    extensions: list[str | markdown.Extension] = [
-        "toc", "footnotes", "tables", "smarty", "attr_list", "def_list", "fenced_code", "sane_lists",
-        "abbr", "md_in_html", FencedDivExtension(),
-    ]  # fmt: skip
-    return markdown.Markdown(
-        extensions=extensions,
-        extension_configs={
-            "footnotes": {"SEPARATOR": "-", "BACKLINK_TITLE": "Back to note %d in the text"},
-            "smarty": {"smart_angled_quotes": False},
-        },
-        output_format="xhtml",
-    )
+    # Instances, not names: a name makes Python-Markdown look through every installed package's entry
+    # points (importlib.metadata) on each new instance. Typography stands in smarty's place (see typography.py).
+    extensions: list[markdown.Extension] = [
+        TocExtension(),
+        FootnoteExtension(SEPARATOR="-", BACKLINK_TITLE="Back to note %d in the text"),
+        TableExtension(),
+        TypographyExtension(),
+        AttrListExtension(),
+        DefListExtension(),
+        FencedCodeExtension(),
+        SaneListExtension(),
+        AbbrExtension(),
+        MarkdownInHtmlExtension(),
+        FencedDivExtension(),
+    ]
+    return markdown.Markdown(extensions=extensions, output_format="xhtml")
+
+
+@dataclass(frozen=True)
+class ConvertedPiece:
+    """A piece's Markdown converted to HTML, as Python-Markdown gives it and sanitized."""
+
+    html: str
+    sanitized: str
+
+
+def convert_markdown(body: str) -> ConvertedPiece:
+    """Convert a piece's Markdown to HTML, without the characters HTML forbids, and sanitize it.
+
+    Depends on the text alone, so it can run in another process (see ``_conversions``).
+    """
+    converted = new_markdown().convert(strip_control_chars(body))
+    return ConvertedPiece(converted, sanitize_html(converted))
+
+
+# Conversion in a second process pays from about this many characters of Markdown (measured on two
+# cores, whole runs: forking and sending the HTML back cost a few milliseconds).
+PARALLEL_CHARACTERS = 40_000
+# The part of the text converted here while the child converts the rest: this process also checks
+# and repairs every piece's HTML, about half as long again as converting it.
+PARENT_SHARE = 0.4
+
+
+def _conversions(bodies: list[str], parallel: bool | None) -> Generator[ConvertedPiece, None, None]:
+    """Every piece converted, in order: in two processes for a long book (``parallel=None``), or as told.
+
+    The same results either way: a forked child computes exactly what this process would.
+    """
+    total = sum(len(body) for body in bodies)
+    if parallel is None:
+        parallel = total >= PARALLEL_CHARACTERS
+    if not parallel or len(bodies) < 2 or not can_fork():
+        yield from map(convert_markdown, bodies)
+        return
+    split, running = 1, len(bodies[0])
+    while split < len(bodies) - 1 and running < total * PARENT_SHARE:
+        running += len(bodies[split])
+        split += 1
+    with ChildMap(convert_markdown, bodies, split) as converted:
+        yield from converted
 
 
 def line_in_piece(piece: Piece, needle: str) -> int | None:
@@ -201,15 +262,14 @@ class _PieceRenderer:
         self.images: dict[str, ImageRef] = {}
         self.lines = _LineFinder(piece)
 
-    def render(self) -> tuple[etree._Element, tuple[Heading, ...], bool]:
-        source = CONTROL_CHARS.sub("", self.piece.body)
-        converted = new_markdown().convert(source)
-        self._check_raw_stylesheets(converted)
-        root = html.fragment_fromstring(sanitize_html(converted), create_parent="div")
+    def render(self, converted: ConvertedPiece) -> tuple[etree._Element, tuple[Heading, ...], bool]:
+        """Check and repair the piece's converted HTML; return it as a tree, with its headings and whether it has notes."""
+        self._check_raw_stylesheets(converted.html)
+        root = html.fragment_fromstring(converted.sanitized, create_parent="div")
         for element in root.iter():
             if isinstance(element.tag, str):
                 for attribute in list(element.attrib):
-                    element.attrib[attribute] = CONTROL_CHARS.sub("", element.attrib[attribute])
+                    element.attrib[attribute] = strip_control_chars(element.attrib[attribute])
         repair_structure(root)
         self._demote_headings(root)
         headings = self._collect_headings(root)
@@ -237,7 +297,10 @@ class _PieceRenderer:
 
     def _check_raw_stylesheets(self, converted: str) -> None:
         """Report remote stylesheets in raw HTML (the sanitizer removes them, but the author should know)."""
-        if "<" not in converted:
+        lowered = converted.lower()
+        # Only a <link>, a <style> or a style attribute can refer to a stylesheet: those names are never
+        # written with entities, so text without them needs no parse.
+        if "<link" not in lowered and "style" not in lowered:
             return
         tree = html.fragment_fromstring(converted, create_parent="div")
         for element in tree.iter():
@@ -469,18 +532,21 @@ def to_xhtml(root: etree._Element) -> str:
     return "".join(parts)
 
 
-def render_book(book: Book, problems: Problems, allow_remote: bool = False) -> RenderedBook:
+def render_book(book: Book, problems: Problems, allow_remote: bool = False, parallel: bool | None = None) -> RenderedBook:
     """Render every piece with text, resolve links between pieces, check every image.
 
     ``allow_remote`` turns a remote image or stylesheet from an error into a warning; it is left out either way.
+    ``parallel`` converts the Markdown in two processes (True) or one (False); by default a long book's is.
     """
     rendered: list[tuple[Piece, etree._Element, tuple[Heading, ...], bool, dict[str, ImageRef]]] = []
     anchors: dict[str, set[str]] = {}
-    for piece in book.chapters:
-        renderer = _PieceRenderer(book, piece, problems, allow_remote)
-        root, headings, has_footnotes = renderer.render()
-        anchors[piece.name] = {el.get("id") for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
-        rendered.append((piece, root, headings, has_footnotes, renderer.images))
+    # Closed when done, or on an error: a child process converting the rest is then stopped.
+    with closing(_conversions([piece.body for piece in book.chapters], parallel)) as conversions:
+        for piece, converted in zip(book.chapters, conversions, strict=True):
+            renderer = _PieceRenderer(book, piece, problems, allow_remote)
+            root, headings, has_footnotes = renderer.render(converted)
+            anchors[piece.name] = {el.get("id") for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+            rendered.append((piece, root, headings, has_footnotes, renderer.images))
     resolver = _LinkResolver(book, anchors, problems)
     pieces: list[RenderedPiece] = []
     for piece, root, headings, has_footnotes, images in rendered:

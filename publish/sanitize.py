@@ -10,6 +10,7 @@ gives way to its content.
 from __future__ import annotations
 
 import re
+from functools import cache
 from html import escape
 
 import nh3
@@ -58,11 +59,21 @@ _HTML_ELEMENTS = {
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)((?:\s[^<>]*)?)>")
 # Characters HTML allows nowhere in a document: controls other than whitespace, and noncharacters
 # (HTML Living Standard, 13.1.4 "Text"; Unicode's noncharacters are U+FDD0-U+FDEF and U+xFFFE/U+xFFFF).
-CONTROL_CHARS = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef"
-    + "".join(f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17))
-    + "]"
-)
+_NOT_TEXT_BMP = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff"
+_NOT_TEXT_ASTRAL = "".join(f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(1, 17))
+
+
+@cache
+def _not_text(astral: bool) -> re.Pattern[str]:
+    # Two patterns: re tests a class's characters above U+FFFF one by one, which made the full class
+    # twelve times slower on every character of a text, and few texts have any such character.
+    return re.compile(f"[{_NOT_TEXT_BMP}{_NOT_TEXT_ASTRAL if astral else ''}]")
+
+
+def strip_control_chars(text: str) -> str:
+    """Leave out the characters HTML allows nowhere: controls other than whitespace, and noncharacters."""
+    return _not_text(bool(text) and max(text) > "\uffff").sub("", text)
+
 
 # HTML's content categories, for the elements above (HTML Living Standard, section 3.2.5).
 _PHRASING = {"a", "abbr", "b", "br", "cite", "code", "del", "dfn", "em", "i", "img", "ins", "kbd", "mark", "q",

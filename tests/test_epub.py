@@ -23,10 +23,23 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import tinycss2
 from lxml import etree
-from PIL import Image
+from PIL import Image, ImageChops, ImageDraw
 
 from publish.build import prepare
-from publish.cover import ACCENT, BAND, HEIGHT, MARGIN, WIDTH, generate_cover, wrap_text
+from publish.cover import (
+    ACCENT,
+    BAND,
+    BAND_TOP,
+    HEIGHT,
+    MARGIN,
+    RULE,
+    RULE_WIDTH,
+    TEXT_COLOURS,
+    WIDTH,
+    generate_cover,
+    lay_out_cover,
+    wrap_text,
+)
 from publish.epub import (
     CONFORMANCE,
     COPYRIGHT_FILE,
@@ -35,6 +48,7 @@ from publish.epub import (
     NAV_FILE,
     TITLEPAGE_FILE,
     EpubOptions,
+    accessibility_problems,
     book_identifier,
     write_epub,
 )
@@ -571,6 +585,26 @@ def test_no_conformance_claim_when_a_heading_level_is_skipped(tmp_path: Path) ->
     assert "It meets" not in epub.meta("schema:accessibilitySummary")[0]
 
 
+def test_accessibility_problems_name_every_image_and_heading_in_reading_order(tmp_path: Path) -> None:
+    root = tmp_path / "m"
+    root.mkdir()
+    Image.new("RGB", (10, 10)).save(root / "i.png")
+    (root / "book.yaml").write_text("title: A\nauthor: B\nlanguage: en\nstart: a.md\n", encoding="utf-8")
+    (root / "a.md").write_text("---\ntitle: A\nnext: b.md\nimage: i.png\n---\n\n#### Deep\n\n![](i.png)\n\n"
+                               "## Two\n\n##### Five\n\n<img src=\"i.png\">\n", encoding="utf-8")  # fmt: skip
+    (root / "b.md").write_text("---\ntitle: B\nprevious: a.md\n---\n\n### Three\n\n![x](i.png) ![](i.png)\n", encoding="utf-8")
+    rendered = prepare(root)
+    assert accessibility_problems(rendered) == [
+        "image without alt text: a.md: i.png",  # the Markdown image
+        "image without alt text: a.md: i.png",  # the HTML one
+        "image without alt text: a.md: i.png",  # the hero image (no image_alt)
+        "image without alt text: b.md: i.png",
+        "a.md: heading level 4 follows level 1",
+        "a.md: heading level 5 follows level 2",
+        "b.md: heading level 3 follows level 1",
+    ]
+
+
 # --- style ------------------------------------------------------------------------
 
 
@@ -667,6 +701,7 @@ def test_generated_cover_keeps_long_text_inside_its_margins(linked: BuiltBook) -
     )
     with Image.open(io.BytesIO(generate_cover(meta))) as image:
         assert image.size == (WIDTH, HEIGHT)
+        image = image.convert("RGB")  # a palette image: its colours, not its palette indices
         for box in ((0, 0, MARGIN - 10, HEIGHT), (WIDTH - MARGIN + 10, 0, WIDTH, HEIGHT)):
             assert {colour for _, colour in image.crop(box).getcolors(1 << 16)} <= {ACCENT, BAND}
 
@@ -679,6 +714,59 @@ def test_generated_cover_title_reads_as_a_thumbnail(linked: BuiltBook) -> None:
     # 2560 px, so about 6 px on a 100 px high thumbnail.
     first_line_end = next(y for a, y in itertools.pairwise(rows) if y - a > 1)
     assert first_line_end - rows[0] >= 150
+
+
+@pytest.mark.parametrize(
+    "title, subtitle, author",
+    [
+        ("Small Steps", "Essays on couples, change and the courage it takes", "Someone"),
+        ("Égalité Ångström Qjpg Gygax", "Éclat Ñandú gjpqy ÅÉÎ", "Ünïcødé Àuthor-Smith, LMFT"),
+        ("A Very Long Title About Everything That Matters When Couples Talk About Money and the Future",
+         "And a subtitle that goes on for quite a while, as subtitles do", "Dr. Firstname Lastname-Doublebarrel"),
+    ],
+)  # fmt: skip
+def test_generated_cover_looks_as_drawn_in_full_colour(linked: BuiltBook, title: str, subtitle: str, author: str) -> None:
+    # The cover is a palette PNG drawn as palette indices; drawn directly in RGB (fields, text, rule) it
+    # must look the same: no pixel more than 2 of 255 apart in any channel, nearly all of them equal.
+    meta = replace(linked.rendered.book.meta, title=title, subtitle=subtitle, author=author)
+    data = generate_cover(meta)
+    with Image.open(io.BytesIO(data)) as image:
+        image.verify()
+    with Image.open(io.BytesIO(data)) as image:
+        assert (image.format, image.mode, image.size) == ("PNG", "P", (WIDTH, HEIGHT))
+        cover = image.convert("RGB")
+    expected = Image.new("RGB", (WIDTH, HEIGHT), ACCENT)
+    draw = ImageDraw.Draw(expected)
+    draw.rectangle((0, BAND_TOP, WIDTH, HEIGHT), fill=BAND)
+    for line in lay_out_cover(meta):
+        draw.text((line.x, line.y), line.text, font=line.font, fill=TEXT_COLOURS[line.role])
+    draw.line(RULE, fill=BAND, width=RULE_WIDTH)
+    difference = ImageChops.difference(cover, expected)
+    assert max(high for _, high in difference.getextrema()) <= 2
+    differing = sum(difference.convert("L").point(lambda v: 255 if v else 0).histogram()[255:])
+    assert differing < WIDTH * HEIGHT // 100  # only antialiased edge pixels
+    assert {TEXT_COLOURS["title"], TEXT_COLOURS["subtitle"], TEXT_COLOURS["author"]} <= {c for _, c in cover.getcolors(1 << 16)}
+
+
+class _Drawing:
+    """Stands in for a cover being drawn in another process (publish.cover.CoverDrawing)."""
+
+    def __init__(self, meta, png: bytes):
+        self.meta, self._png = meta, png
+
+    def png(self) -> bytes:
+        return self._png
+
+
+def test_a_cover_drawn_beforehand_is_used_only_for_the_same_book(linked: BuiltBook, tmp_path: Path) -> None:
+    meta = linked.rendered.book.meta
+    drawn = generate_cover(replace(meta, title="Drawn Beforehand"))
+    epub = Epub(write_epub(linked.rendered, tmp_path / "same.epub", cover=_Drawing(meta, drawn)))
+    assert epub.read(GENERATED_COVER) == drawn
+    # book.yaml changed between the drawing and the loading: the cover is drawn again, from the book.
+    stale = _Drawing(replace(meta, title="An Older Title"), drawn)
+    epub = Epub(write_epub(linked.rendered, tmp_path / "changed.epub", cover=stale))
+    assert epub.read(GENERATED_COVER) == generate_cover(meta)
 
 
 def test_cover_text_breaks_at_spaces_only() -> None:

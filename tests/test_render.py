@@ -14,6 +14,7 @@ from publish.assemble import assemble_book
 from publish.errors import Problem, Problems
 from publish.manuscript import load_manuscript, slugify
 from publish.render import RenderedBook, RenderedPiece, remote_css_references, render_book, strip_remote_css
+from publish.sanitize import strip_control_chars
 
 from conftest import FIXTURES
 
@@ -312,3 +313,19 @@ def test_cross_links_are_internal_in_the_pdf_too(build_book) -> None:
     # second.md links to first.md, to first.md's url and to third.md#a-simple-repair-plan.
     assert {"first-steps", "repair-after-a-disagreement--a-simple-repair-plan"} <= destinations
     assert not any(".xhtml" in uri or "blog/first-steps" in uri for uri in uris)
+
+
+def test_characters_html_allows_nowhere_are_left_out_in_every_plane() -> None:
+    kept = "a\t\n\r é\xa0\ufdcf\ufdf0\ufffd\U0001f600\U0001fffd\U0010fffd"
+    dropped = "\x00\x08\x0b\x0c\x0e\x1f\x7f\x85\x9f\ufdd0\ufdef\ufffe\uffff\U0001fffe\U0001ffff\U0010fffe\U0010ffff"
+    assert strip_control_chars(dropped + kept + dropped) == kept
+    assert strip_control_chars("plain text") == "plain text"
+    assert strip_control_chars("") == ""
+
+
+def test_remote_stylesheet_in_raw_html_is_reported_whatever_the_case() -> None:
+    _, problems = render_piece('Text.\n\n<LINK REL="Stylesheet" HREF="https://example.com/a.css">\n\n<p STYLE="background: url(//example.com/b.png)">x</p>\n')
+    assert [p.split(": ", 1)[1] for p in problems] == [
+        "piece.md:9: remote stylesheet https://example.com/a.css is not fetched: copy it into the manuscript folder (or use --allow-remote to leave it out)",
+        "piece.md:11: remote resource in CSS //example.com/b.png is not fetched: copy it into the manuscript folder (or use --allow-remote to leave it out)",
+    ]
