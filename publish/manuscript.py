@@ -142,7 +142,13 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct
 
 def _load_yaml(text: str, path: Path, problems: Problems, first_line: int = 1) -> tuple[Any, dict[str, int]] | None:
     """Parse YAML; return the value and the line of each top-level key, or None on a syntax error."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:
+        # A control character: the reader refuses the text before parsing it, with an offset, not a mark.
+        line = first_line + text.count("\n", 0, exc.position)
+        problems.error(path, line, f"invalid YAML: character U+{exc.character:04X} cannot appear in YAML; remove it")
+        return None
     node = None
     try:
         node = loader.get_single_node()

@@ -35,6 +35,7 @@ MESSAGES: dict[str, list[str]] = {
         "identifier, language, practice, publisher, rights, series, start, subjects, subtitle, title)",
     ],
     "unknown-piece-key": ["m/a.md:3: unknown key 'auther' (did you mean 'author'?)"],
+    "control-character": ["m/a.md:3: invalid YAML: character U+0007 cannot appear in YAML; remove it"],
     "wrong-type": [
         "m/book.yaml:5: 'subjects' must be a list of text, not a single text: write each item on its own line as '- item'",
     ],
