@@ -27,16 +27,14 @@ import copy
 import io
 import itertools
 import logging
-import os
 import re
 import tempfile
 import time
 from dataclasses import dataclass
 from html import unescape
-from multiprocessing import get_context
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from publish.pdf import (
@@ -49,17 +47,14 @@ from publish.pdf import (
     report_warnings,
     typeset,
 )
-from publish.render import RenderedBook
+from publish.typesetters import PARALLEL_PIECES, PARALLEL_WORDS, Typesetters, Worker, available_cores, worker_context
+
+if TYPE_CHECKING:
+    from publish.render import RenderedBook
 
 log = logging.getLogger(__name__)
 
 PART_LINK = "publish-part:"
-# The words of the book's pieces above which it is typeset in parallel by default. Measured
-# on a 2-core machine, whole processes: a part's process costs about a second to start
-# (WeasyPrint's import, fonts, stylesheets), so the split breaks even at about 12,000 words;
-# at 16,000 it saves 9%, at 60,000 40%, at 300,000 nearly half.
-PARALLEL_WORDS = 20_000
-PARALLEL_PIECES = 4
 
 # An <a> start tag with an internal link: the text of the document is escaped, so "<a " only
 # starts a tag, and attribute values are quoted without a bare quote inside.
@@ -71,14 +66,6 @@ _PART_END = '<section class="piece"></section>'
 _FRONT_END = '<main><section class="piece opening"></section></main>'
 # The contents' numbers, written in instead of target-counter() (same text, same place).
 _LITERAL_TOC = 'nav.toc a::after { content: leader(". ") attr(data-page); }'
-
-
-def available_cores() -> int:
-    """The processor cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def parallel_jobs(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS) -> int:
@@ -137,9 +124,12 @@ def _part_links(html: str) -> str:
     return _INTERNAL_LINK.sub(lambda match: match.group(1) + PART_LINK, html)
 
 
-def typeset_book_parallel(rendered: RenderedBook, options: PdfOptions, jobs: int) -> bytes | None:
+def typeset_book_parallel(
+    rendered: RenderedBook, options: PdfOptions, jobs: int, typesetters: Typesetters | None = None
+) -> bytes | None:
     """The book's PDF typeset in ``jobs`` parts at once; None when the parts cannot be made exact
     (the caller then typesets the book whole). WeasyPrint's warnings are reported as one render reports them.
+    The parts go to ``typesetters``' workers first, to new processes when there are not enough.
     """
     sections = book_sections(rendered, options)
     styles = book_styles(options)
@@ -161,7 +151,7 @@ def typeset_book_parallel(rendered: RenderedBook, options: PdfOptions, jobs: int
             html = _part_links(f"{sections.start}<main>{body}</main>{sections.end}")
             output = Path(folder, f"part-{number}.pdf")
             jobs_list.append(_Job(html, body_styles, base, allowed, bleed, output, f"p{number}-" if number else ""))
-        result = _run_parts(jobs_list, sections, styles, base, allowed, bleed)
+        result = _run_parts(jobs_list, sections, styles, base, allowed, bleed, typesetters)
     if result is None:
         return None
     pdf, warnings = result
@@ -170,34 +160,30 @@ def typeset_book_parallel(rendered: RenderedBook, options: PdfOptions, jobs: int
 
 
 def _run_parts(
-    jobs: list[_Job], sections: BookSections, styles: list[str], base: Path, allowed: list[Path], bleed: float | None
-) -> tuple[bytes, list[str]] | None:
-    """Start one process per part, hand each its first folio and side, typeset the front matter, join."""
-    # "spawn": a fresh interpreter per worker is safe whatever threads the parent runs
-    # (forking a process that has loaded fontconfig and Pango is not).
-    context = get_context("spawn")
-    processes = []
-    connections: list[Connection] = []
+    jobs: list[_Job], sections: BookSections, styles: list[str], base: Path, allowed: list[Path],
+    bleed: float | None, typesetters: Typesetters | None,
+) -> tuple[bytes, list[str]] | None:  # fmt: skip
+    """Give each part a process, hand each its first folio and side, typeset the front matter, join."""
+    workers: list[Worker] = []
+    result = None
     try:
         try:
-            for job in jobs:
-                parent_end, child_end = context.Pipe()
-                connections.append(parent_end)
-                process = context.Process(target=_part_worker, args=(child_end, job), daemon=True)
-                process.start()  # fails inside a daemonic process, which may not have children
-                child_end.close()
-                processes.append(process)
+            for _ in jobs:
+                worker = typesetters.take() if typesetters is not None else None
+                workers.append(worker or Worker.start(worker_context()))
+            for worker, job in zip(workers, jobs, strict=True):
+                worker.connection.send(("part", job))  # waits for a worker still loading WeasyPrint
         except (AssertionError, OSError) as error:
             log.info("typesetting the book whole: no worker processes (%s)", error)
             return None
-        return _coordinate(jobs, processes, connections, sections, styles, base, allowed, bleed)
+        processes = [worker.process for worker in workers]
+        connections = [worker.connection for worker in workers]
+        result = _coordinate(jobs, processes, connections, sections, styles, base, allowed, bleed)
     finally:
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
-            process.join()
-        for connection in connections:
-            connection.close()
+        for worker in workers:
+            # Finished workers are exiting; one still at work after a failure is ended at once.
+            worker.stop(wait=1.0 if result is not None else 0.0)
+    return result
 
 
 def _receive(connections: list[Connection], processes: list[Any], pending: set[int]) -> tuple[int, tuple[Any, ...]]:
@@ -304,8 +290,10 @@ def _typeset_front(
 # --- In a part's process ------------------------------------------------------------
 
 
-def _part_worker(connection: Connection, job: _Job) -> None:
-    """Typeset one part: pause after pagination for the first folio and side, then finish and write the PDF."""
+def typeset_part(connection: Connection, job: _Job) -> None:
+    """Typeset one part (in its own process): pause after pagination for the first folio and side, then
+    finish and write the PDF.
+    """
     try:
         _install_pagination_hook(connection)
         amend = _prefix_structure_ids(job.id_prefix) if job.id_prefix else None
@@ -314,8 +302,6 @@ def _part_worker(connection: Connection, job: _Job) -> None:
         connection.send(("done", warnings))
     except Exception as error:  # reported to the parent, which typesets the book whole
         connection.send(("error", f"{type(error).__name__}: {error}"))
-    finally:
-        connection.close()
 
 
 def _prefix_structure_ids(prefix: str) -> Any:

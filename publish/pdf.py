@@ -11,14 +11,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree, html
 
 from publish.errors import PublishError, RenderError
 from publish.output import atomic_output
-from publish.render import CONTINUE_READING_FILE, RenderedBook, RenderedPiece
 from publish.resources import book_fonts, read_style, styles_dir
+
+if TYPE_CHECKING:  # a worker process that only typesets never loads the Markdown side
+    from publish.render import RenderedBook, RenderedPiece
+    from publish.typesetters import Typesetters
 
 log = logging.getLogger(__name__)
 
@@ -258,6 +261,8 @@ def qr_data_uri(url: str) -> str:
 
 def _book_links(rendered: RenderedBook) -> LinkResolver:
     """Links between the book's documents become links inside the one PDF document."""
+    from publish.render import CONTINUE_READING_FILE
+
     continue_reading = CONTINUE_READING_FILE.removesuffix(".xhtml")
 
     def resolve(document: str, anchor: str) -> str:
@@ -317,6 +322,8 @@ def _continue_html(rendered: RenderedBook) -> str:
     # In a book of titles only, this page is page 1.
     classes = "continue-reading" if rendered.pieces else "continue-reading opening"
     items = []
+    from publish.render import CONTINUE_READING_FILE
+
     prefix = CONTINUE_READING_FILE.removesuffix(".xhtml")
     with_urls = any(piece.url for piece in rendered.link_only)
     for piece in rendered.link_only:
@@ -817,21 +824,40 @@ def pdf_inputs(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS) ->
 
 def opening_id(rendered: RenderedBook) -> str:
     """The id of the element on page 1: the first piece, or Continue reading in a book of titles only."""
+    from publish.render import CONTINUE_READING_FILE
+
     return rendered.pieces[0].slug if rendered.pieces else CONTINUE_READING_FILE.removesuffix(".xhtml")
 
 
-def typeset_book(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS) -> bytes:
-    """Typeset the book's pages (for a booklet, its half-size pages, not yet imposed); report warnings."""
+def typeset_book(
+    rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS, typesetters: Typesetters | None = None
+) -> bytes:
+    """Typeset the book's pages (for a booklet, its half-size pages, not yet imposed); report warnings.
+
+    ``typesetters``: processes started ahead (``publish.typesetters``) that do the typesetting; the
+    ones not needed are ended.
+    """
     if options.booklet and (options.bleed or options.crop_marks):
         raise PublishError("--booklet imposes pages for an office printer: leave out --bleed and --crop-marks")
-    from publish.parallel import parallel_jobs, typeset_book_parallel
+    try:
+        from publish.parallel import parallel_jobs, typeset_book_parallel
 
-    jobs = parallel_jobs(rendered, options)
-    if jobs > 1 and (pdf_in_parts := typeset_book_parallel(rendered, options, jobs)) is not None:
-        return pdf_in_parts
-    allowed = [options.styles] if options.styles else []
-    document, styles = pdf_inputs(rendered, options)
-    pdf, warnings = typeset(document, styles, rendered.book.root, allowed, bleed_points(options), opening_id(rendered))
+        jobs = parallel_jobs(rendered, options)
+        if jobs > 1 and (pdf_in_parts := typeset_book_parallel(rendered, options, jobs, typesetters)) is not None:
+            return pdf_in_parts
+        allowed = [options.styles] if options.styles else []
+        document, styles = pdf_inputs(rendered, options)
+        arguments = (document, styles, rendered.book.root, allowed, bleed_points(options), opening_id(rendered))
+        worker = typesetters.take() if typesetters is not None else None
+        if worker is not None:
+            from publish.typesetters import typeset_in
+
+            pdf, warnings = typeset_in(worker, *arguments)
+        else:
+            pdf, warnings = typeset(*arguments)
+    finally:
+        if typesetters is not None:
+            typesetters.close()
     report_warnings(warnings, options.strict, rendered.book.meta.title)
     return pdf
 
@@ -841,9 +867,11 @@ def booklet_sheet(options: PdfOptions) -> str:
     return "A4" if options.paper in ("a4", "a5") else "letter"
 
 
-def render_book_pdf(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS) -> bytes:
+def render_book_pdf(
+    rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS, typesetters: Typesetters | None = None
+) -> bytes:
     """Typeset the book and return the PDF's bytes (imposed as a booklet with ``options.booklet``)."""
-    pdf = typeset_book(rendered, options)
+    pdf = typeset_book(rendered, options, typesetters)
     if options.booklet:
         from publish.booklet import impose_booklet
 
@@ -851,9 +879,14 @@ def render_book_pdf(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTION
     return pdf
 
 
-def write_pdf(rendered: RenderedBook, target: Path, options: PdfOptions = DEFAULT_OPTIONS) -> Path:
-    """Typeset ``rendered`` with WeasyPrint and write the PDF at ``target`` (atomically)."""
-    pdf = render_book_pdf(rendered, options)
+def write_pdf(
+    rendered: RenderedBook, target: Path, options: PdfOptions = DEFAULT_OPTIONS, typesetters: Typesetters | None = None
+) -> Path:
+    """Typeset ``rendered`` with WeasyPrint and write the PDF at ``target`` (atomically).
+
+    ``typesetters``: processes started as the command began (``publish.typesetters.start_typesetters``).
+    """
+    pdf = render_book_pdf(rendered, options, typesetters)
     with atomic_output(target) as temporary:
         temporary.write_bytes(pdf)
     return target

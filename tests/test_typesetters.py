@@ -1,0 +1,93 @@
+"""Typesetting processes started ahead of the work (publish.typesetters)."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+from multiprocessing import get_context
+from pathlib import Path
+
+import pytest
+
+from publish import typesetters
+from publish.build import prepare
+from publish.errors import ManuscriptError, Problem, RenderError
+from publish.pdf import PdfOptions, render_book_pdf, typeset_book
+from publish.typesetters import (
+    PARALLEL_WORDS,
+    Typesetters,
+    estimated_processes,
+    start_typesetters,
+    typeset_in,
+)
+
+from conftest import FIXTURES, ROOT
+
+# Tests may not fork (this process has loaded WeasyPrint): their workers are fresh interpreters.
+SPAWN = get_context("spawn")
+
+
+def test_a_worker_typesets_the_book_this_process_would(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    rendered = prepare(FIXTURES / "linked")
+    workers = Typesetters(2, SPAWN)
+    assert len(workers) == 2
+    assert typeset_book(rendered, PdfOptions(), workers) == typeset_book(rendered, PdfOptions())
+    assert len(workers) == 0  # one typeset the book, the other was ended
+
+
+def test_the_command_forks_its_typesetter_and_writes_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    target = tmp_path / "book.pdf"
+    command = [sys.executable, "-m", "publish", "-q", "pdf", "-m", str(FIXTURES / "linked"), "-o", str(target)]
+    subprocess.run(command, check=True, cwd=ROOT)
+    assert target.read_bytes() == render_book_pdf(prepare(FIXTURES / "linked"))
+
+
+def test_an_error_in_a_worker_is_raised_here() -> None:
+    worker = Typesetters(1, SPAWN).take()
+    assert worker is not None
+    with pytest.raises(AttributeError, match="resolve"):
+        typeset_in(worker, "<p>text</p>", [], "not a path", [])  # a str has no resolve()
+    assert not worker.process.is_alive()
+
+
+def test_errors_cross_to_the_parent_with_their_problems() -> None:
+    error = RenderError("WeasyPrint could not typeset this", Path("book"))
+    carried = pickle.loads(pickle.dumps(typesetters._portable(error)))
+    assert type(carried) is RenderError and carried.problems == error.problems
+    # One that does not survive pickling arrives as a RenderError with its message.
+    several = ManuscriptError([Problem(Path("a.md"), 3, "bad"), Problem(Path("b.md"), 4, "worse")])
+    carried = typesetters._portable(several)
+    assert type(carried) is RenderError and "a.md:3: bad" in str(carried)
+
+
+def test_workers_not_taken_are_ended() -> None:
+    workers = Typesetters(1, SPAWN)
+    process = workers._idle[0].process
+    workers.close()
+    assert not process.is_alive() and len(workers) == 0
+    assert workers.take() is None
+
+
+def test_processes_guessed_from_the_manuscript_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(typesetters, "available_cores", lambda: 2)
+    (tmp_path / "short.md").write_text("word " * 1000, encoding="utf-8")
+    assert estimated_processes(tmp_path) == 1
+    (tmp_path / "long.md").write_text("word " * (2 * PARALLEL_WORDS), encoding="utf-8")
+    assert estimated_processes(tmp_path) == 2
+    assert estimated_processes(tmp_path, jobs=3) == 3
+    assert estimated_processes(tmp_path, styles=tmp_path) == 1  # own stylesheets: the book is typeset whole
+    monkeypatch.setattr(typesetters, "available_cores", lambda: 1)
+    assert estimated_processes(tmp_path) == 1
+    assert estimated_processes(tmp_path / "missing") == 1
+
+
+def test_no_fork_once_weasyprint_is_loaded(tmp_path: Path) -> None:
+    import weasyprint  # noqa: F401  (fontconfig and Pango loaded: a forked child could hang)
+
+    assert not typesetters.can_fork()
+    assert start_typesetters(tmp_path) is None
