@@ -47,7 +47,15 @@ from publish.pdf import (
     report_warnings,
     typeset,
 )
-from publish.typesetters import PARALLEL_PIECES, PARALLEL_WORDS, Typesetters, Worker, available_cores, worker_context
+from publish.typesetters import (
+    PARALLEL_PIECES,
+    PARALLEL_WORDS,
+    Typesetters,
+    Worker,
+    available_cores,
+    typeset_in,
+    worker_context,
+)
 
 if TYPE_CHECKING:
     from publish.render import RenderedBook
@@ -178,7 +186,11 @@ def _run_parts(
             return None
         processes = [worker.process for worker in workers]
         connections = [worker.connection for worker in workers]
-        result = _coordinate(jobs, processes, connections, sections, styles, base, allowed, bleed)
+        # A worker started ahead typesets the front matter; else this process does.
+        front_worker = typesetters.take() if typesetters is not None else None
+        if front_worker is not None:
+            workers.append(front_worker)
+        result = _coordinate(jobs, processes, connections, sections, styles, base, allowed, bleed, front_worker)
     finally:
         for worker in workers:
             # Finished workers are exiting; one still at work after a failure is ended at once.
@@ -206,9 +218,11 @@ class _PartError(Exception):
 
 def _coordinate(
     jobs: list[_Job], processes: list[Any], connections: list[Connection], sections: BookSections,
-    styles: list[str], base: Path, allowed: list[Path], bleed: float | None,
+    styles: list[str], base: Path, allowed: list[Path], bleed: float | None, front_worker: Worker | None,
 ) -> tuple[bytes, list[str]] | None:  # fmt: skip
-    """Tell each part where it starts as soon as that is known, typeset the front matter, join."""
+    """Tell each part where it starts as soon as that is known, typeset the front matter (in
+    ``front_worker`` if there is one, else here), join.
+    """
     count = len(jobs)
     started = time.perf_counter()
     paginated: dict[int, tuple[int, list[list[str]]]] = {}
@@ -230,6 +244,8 @@ def _coordinate(
 
     try:
         tell_known_starts()
+        import pikepdf  # noqa: F401  (loaded while the parts paginate, for the joining)
+
         while len(paginated) < count:
             index, message = _receive(connections, processes, set(range(count)) - set(paginated))
             if message[0] != "paginated":
@@ -245,7 +261,7 @@ def _coordinate(
                 for name in names:
                     folios.setdefault(name, first_page[number] + page + 1)
         # The parts draw their pages meanwhile.
-        front, warnings = _typeset_front(sections, styles, folios, base, allowed, bleed)
+        front, warnings = _typeset_front(sections, styles, folios, base, allowed, bleed, front_worker)
         log.debug("front matter typeset (%.1f s)", time.perf_counter() - started)
         pending = set(range(count))
         while pending:
@@ -272,8 +288,11 @@ def _typeset_front(
     base: Path,
     allowed: list[Path],
     bleed: float | None,
+    worker: Worker | None = None,
 ) -> tuple[bytes, list[str]]:
-    """The title page, the copyright page and the contents, with the contents' numbers written in."""
+    """The title page, the copyright page and the contents, with the contents' numbers written in
+    (typeset in ``worker``, if given).
+    """
 
     def numbered(match: re.Match[str]) -> str:
         name = match.group(1)
@@ -284,6 +303,8 @@ def _typeset_front(
 
     toc = _TOC_LINK.sub(numbered, sections.toc)
     html = f"{sections.start}{sections.front}{toc}{_FRONT_END}{sections.end}"
+    if worker is not None:
+        return typeset_in(worker, html, [*styles, _LITERAL_TOC], base, allowed, bleed)
     return typeset(html, [*styles, _LITERAL_TOC], base, allowed, bleed)
 
 

@@ -16,6 +16,7 @@ This module imports nothing heavy: it runs before the rest of the command is loa
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import pickle
@@ -65,10 +66,12 @@ class Worker:
     connection: Connection
 
     @classmethod
-    def start(cls, context: Any) -> Worker:
-        """Start a worker; it prepares WeasyPrint and waits for work. Raises when no process may start."""
+    def start(cls, context: Any, loading: Any = None) -> Worker:
+        """Start a worker; it prepares WeasyPrint (holding the lock ``loading``, if given) and waits for work.
+        Raises when no process may start.
+        """
         parent_end, child_end = context.Pipe()
-        process = context.Process(target=serve, args=(child_end,), daemon=True)
+        process = context.Process(target=serve, args=(child_end, loading), daemon=True)
         try:
             process.start()  # fails inside a daemonic process, which may not have children
         except BaseException:
@@ -100,8 +103,12 @@ class Typesetters:
         # Ends the workers not taken if the command stops early (an error in the manuscript).
         self._finalizer = weakref.finalize(self, _stop_all, self._idle)
         context = context or worker_context()
+        # One worker loads WeasyPrint at a time: this process, rendering the Markdown meanwhile,
+        # keeps a core of its own on a 2-core machine (the loading takes less time than that).
+        # (Kept here: a fresh interpreter opens the lock by name after this returns.)
+        self._loading = context.Lock() if count > 1 else None
         for _ in range(count):
-            self._idle.append(Worker.start(context))
+            self._idle.append(Worker.start(context, self._loading))
 
     def __len__(self) -> int:
         return len(self._idle)
@@ -116,14 +123,18 @@ class Typesetters:
 
 
 def estimated_processes(manuscript: Path, jobs: int | None = None, styles: Path | None = None) -> int:
-    """How many processes will typeset the book, guessed from the manuscript's size before it is read."""
-    if jobs is not None or styles is not None:
-        return max(1, jobs or 1) if styles is None else 1
-    try:
-        size = sum(entry.stat().st_size for entry in os.scandir(manuscript) if entry.name.endswith(".md"))
-    except OSError:
-        return 1
-    return 2 if size / _BYTES_PER_WORD >= PARALLEL_WORDS and available_cores() >= 2 else 1
+    """How many processes will typeset the book, guessed from the manuscript's size before it is read:
+    one for a short book, else one per part and one for the front matter (``publish.parallel``).
+    """
+    if styles is not None:
+        return 1  # the book is typeset whole with stylesheets of one's own
+    if jobs is None:
+        try:
+            size = sum(entry.stat().st_size for entry in os.scandir(manuscript) if entry.name.endswith(".md"))
+        except OSError:
+            return 1
+        jobs = 2 if size / _BYTES_PER_WORD >= PARALLEL_WORDS and available_cores() >= 2 else 1
+    return jobs + 1 if jobs > 1 else 1
 
 
 def start_typesetters(manuscript: Path, jobs: int | None = None, styles: Path | None = None) -> Typesetters | None:
@@ -157,16 +168,19 @@ def typeset_in(worker: Worker, *args: Any) -> tuple[bytes, list[str]]:
 # --- In a worker process --------------------------------------------------------------
 
 
-def serve(connection: Connection) -> None:
-    """A worker's life: prepare WeasyPrint, then do the one piece of work the parent sends."""
+def serve(connection: Connection, loading: Any = None) -> None:
+    """A worker's life: prepare WeasyPrint (holding ``loading``, if given), then do the one piece of
+    work the parent sends.
+    """
     # The objects inherited from the parent stay untouched (no copy-on-write for the collector),
     # and importing WeasyPrint creates only long-lived objects: no collection is worth its time.
     gc.freeze()
     gc.disable()
     try:
-        import weasyprint  # noqa: F401  (the point of starting early)
+        with loading or contextlib.nullcontext():
+            import weasyprint  # noqa: F401  (the point of starting early)
 
-        from publish import pdf  # noqa: F401
+            from publish import pdf  # noqa: F401
     finally:
         gc.enable()
     try:

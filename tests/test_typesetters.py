@@ -78,8 +78,9 @@ def test_processes_guessed_from_the_manuscript_size(tmp_path: Path, monkeypatch:
     (tmp_path / "short.md").write_text("word " * 1000, encoding="utf-8")
     assert estimated_processes(tmp_path) == 1
     (tmp_path / "long.md").write_text("word " * (2 * PARALLEL_WORDS), encoding="utf-8")
-    assert estimated_processes(tmp_path) == 2
-    assert estimated_processes(tmp_path, jobs=3) == 3
+    assert estimated_processes(tmp_path) == 3  # two parts and the front matter
+    assert estimated_processes(tmp_path, jobs=3) == 4
+    assert estimated_processes(tmp_path, jobs=1) == 1
     assert estimated_processes(tmp_path, styles=tmp_path) == 1  # own stylesheets: the book is typeset whole
     monkeypatch.setattr(typesetters, "available_cores", lambda: 1)
     assert estimated_processes(tmp_path) == 1
