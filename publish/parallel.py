@@ -47,6 +47,7 @@ from publish.pdf import (
     report_warnings,
     typeset,
 )
+from publish.progress import report_progress
 from publish.typesetters import (
     PARALLEL_PIECES,
     PARALLEL_WORDS,
@@ -179,8 +180,10 @@ def _run_parts(
             for _ in jobs:
                 worker = typesetters.take() if typesetters is not None else None
                 workers.append(worker or Worker.start(worker_context()))
-            for worker, job in zip(workers, jobs, strict=True):
-                worker.connection.send(("part", job))  # waits for a worker still loading WeasyPrint
+            for number, (worker, job) in enumerate(zip(workers, jobs, strict=True)):
+                # The first part shows WeasyPrint's progress (one status line); a worker still
+                # loading WeasyPrint takes its part when ready.
+                worker.connection.send(("part", job, number == 0))
         except (AssertionError, OSError) as error:
             log.info("typesetting the book whole: no worker processes (%s)", error)
             return None
@@ -254,6 +257,11 @@ def _coordinate(
             log.debug("part %d paginated: %d pages (%.1f s)", index + 1, message[1], time.perf_counter() - started)
             tell_known_starts()
         log.debug("parts start on body pages %s", [first_page[number] + 1 for number in range(count)])
+        report_progress(
+            "%d pages laid out in %d parts; drawing them, typesetting the contents",
+            first_page[count - 1] + paginated[count - 1][0],
+            count,
+        )
         # The folio of every anchor's page, for the contents (target-counter(): the first page it is on).
         folios: dict[str, int] = {}
         for number in range(count):
@@ -274,6 +282,7 @@ def _coordinate(
     except _PartError as error:
         log.info("typesetting the book whole: %s", error)
         return None
+    report_progress("joining %d parts", count)
     parts = [job.output.read_bytes() for job in jobs]
     keep = [paginated[number][0] - (0 if number == count - 1 else 1) for number in range(count)]
     joined = join_parts(front, parts, keep)
@@ -304,7 +313,7 @@ def _typeset_front(
     toc = _TOC_LINK.sub(numbered, sections.toc)
     html = f"{sections.start}{sections.front}{toc}{_FRONT_END}{sections.end}"
     if worker is not None:
-        return typeset_in(worker, html, [*styles, _LITERAL_TOC], base, allowed, bleed)
+        return typeset_in(worker, html, [*styles, _LITERAL_TOC], base, allowed, bleed, progress=False)
     return typeset(html, [*styles, _LITERAL_TOC], base, allowed, bleed)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import logging
 import os
 import pickle
 import sys
@@ -149,10 +150,12 @@ def start_typesetters(manuscript: Path, jobs: int | None = None, styles: Path | 
         return None
 
 
-def typeset_in(worker: Worker, *args: Any) -> tuple[bytes, list[str]]:
-    """``publish.pdf.typeset(*args)`` in ``worker``; its errors are raised here."""
+def typeset_in(worker: Worker, *args: Any, progress: bool = True) -> tuple[bytes, list[str]]:
+    """``publish.pdf.typeset(*args)`` in ``worker``; its errors are raised here. With ``progress``,
+    the worker shows WeasyPrint's progress on the terminal.
+    """
     try:
-        worker.connection.send(("book", args))
+        worker.connection.send(("book", args, progress))
         message = worker.connection.recv()
     except (EOFError, OSError) as error:
         from publish.errors import RenderError
@@ -188,6 +191,8 @@ def serve(connection: Connection, loading: Any = None) -> None:
     except (EOFError, OSError):  # not needed after all
         connection.close()
         return
+    # One status line on the terminal: a worker whose progress would only interleave keeps quiet.
+    logging.getLogger("weasyprint.progress").disabled = not message[2]
     try:
         if message[0] == "book":
             _typeset_book(connection, message[1])
