@@ -72,7 +72,7 @@ class Worker:
         Raises when no process may start.
         """
         parent_end, child_end = context.Pipe()
-        process = context.Process(target=serve, args=(child_end, loading), daemon=True)
+        process = context.Process(target=serve, args=(child_end, loading, os.getpid()), daemon=True)
         try:
             process.start()  # fails inside a daemonic process, which may not have children
         except BaseException:
@@ -93,7 +93,7 @@ class Worker:
 
 def _stop_all(workers: list[Worker]) -> None:
     while workers:
-        workers.pop().stop()
+        workers.pop().stop(wait=0)  # idle: nothing to finish
 
 
 class Typesetters:
@@ -171,10 +171,12 @@ def typeset_in(worker: Worker, *args: Any, progress: bool = True) -> tuple[bytes
 # --- In a worker process --------------------------------------------------------------
 
 
-def serve(connection: Connection, loading: Any = None) -> None:
+def serve(connection: Connection, loading: Any = None, parent: int | None = None) -> None:
     """A worker's life: prepare WeasyPrint (holding ``loading``, if given), then do the one piece of
-    work the parent sends.
+    work the parent (process id ``parent``) sends.
     """
+    if not _end_with_parent(parent):
+        return
     # The objects inherited from the parent stay untouched (no copy-on-write for the collector),
     # and importing WeasyPrint creates only long-lived objects: no collection is worth its time.
     gc.freeze()
@@ -229,3 +231,18 @@ def _portable(error: Exception) -> Exception:
     from publish.errors import RenderError
 
     return RenderError(f"{type(error).__name__}: {error}")
+
+
+def _end_with_parent(parent: int | None) -> bool:
+    """Have this worker ended when its parent dies (Linux), so that a killed command leaves none behind
+    (a forked worker holds copies of the pipes' other ends, so it would wait for work forever).
+    False when the parent is already gone.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        # Without prctl the worker still ends at its parent's normal exit (daemonic) or its pipe's end.
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    return parent is None or os.getppid() == parent
