@@ -36,6 +36,8 @@ from typing import Any
 # at 16,000 it saves 9%, at 60,000 40%, at 300,000 nearly half.
 PARALLEL_WORDS = 20_000
 PARALLEL_PIECES = 4
+# Seconds a worker waits for its turn to load WeasyPrint (the others' loading takes well under one).
+_LOADING_WAIT = 3.0
 # Manuscript bytes per word of text, about (Markdown, front matter, link-only pieces): to
 # guess before reading whether the book will be typeset in parts (publish.parallel decides).
 _BYTES_PER_WORD = 6.5
@@ -93,7 +95,9 @@ class Worker:
 
 def _stop_all(workers: list[Worker]) -> None:
     while workers:
-        workers.pop().stop(wait=0)  # idle: nothing to finish
+        # Not ended by force: one may hold the loading lock that a worker taken still waits for.
+        # It exits once it reads the end of its pipe (the command's exit ends it at once).
+        workers.pop().connection.close()
 
 
 class Typesetters:
@@ -182,10 +186,15 @@ def serve(connection: Connection, loading: Any = None, parent: int | None = None
     gc.freeze()
     gc.disable()
     try:
-        with loading or contextlib.nullcontext():
+        # A bounded wait: a worker ended while holding the lock never releases it.
+        turn = loading.acquire(timeout=_LOADING_WAIT) if loading is not None else False
+        try:
             import weasyprint  # noqa: F401  (the point of starting early)
 
             from publish import pdf  # noqa: F401
+        finally:
+            if turn:
+                loading.release()
     finally:
         gc.enable()
     try:
