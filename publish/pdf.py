@@ -678,56 +678,6 @@ def _pages_listed_once() -> Iterator[None]:
         pydyf.PDF.page_references = original
 
 
-# WeasyPrint versions whose page layout ``_page_styles_found_directly`` fits (it replaces one function).
-_PAGE_STYLES_FIT = ("70.",)
-
-
-@contextmanager
-def _page_styles_found_directly() -> Iterator[None]:
-    """Let WeasyPrint find a page's margin-box styles without scanning those of every page before it.
-
-    For each page, WeasyPrint 70 walks the styles of all the pages made so far to find the
-    new page's margin boxes: the time grows with the square of the page count (about a second
-    of a 500-page part). This looks each up by its key instead; the same styles are computed.
-    Other versions keep their own code.
-    """
-    import weasyprint
-    from weasyprint.layout import page as page_layout
-
-    if not weasyprint.__version__.startswith(_PAGE_STYLES_FIT):
-        yield
-        return
-    original = page_layout.set_page_type_computed_styles
-
-    def set_page_type_computed_styles(page_type: Any, html: Any, style_for: Any) -> None:
-        style_for.add_page_declarations(page_type)
-        root = html.etree_element
-        style_for.set_computed_styles(page_type, root=root, parent=root, base_url=html.base_url)
-        cascaded = style_for.get_cascaded_styles()
-        for pseudo_type in _page_pseudo_types(style_for):
-            if (page_type, pseudo_type) in cascaded:
-                style_for.set_computed_styles(
-                    page_type, pseudo_type=pseudo_type, root=root, parent=page_type, base_url=html.base_url
-                )
-
-    page_layout.set_page_type_computed_styles = set_page_type_computed_styles
-    try:
-        yield
-    finally:
-        page_layout.set_page_type_computed_styles = original
-
-
-def _page_pseudo_types(style_for: Any) -> list[str]:
-    """The margin boxes (and other page pseudo-elements) that the stylesheets' ``@page`` rules style, in order."""
-    found: dict[str, None] = {}
-    for sheet, _origin, _specificity in style_for._sheets:
-        for _rule, selectors, _declarations in sheet.page_rules:
-            for _specificity, pseudo_type, _selector in selectors:
-                if pseudo_type:
-                    found[pseudo_type] = None
-    return list(found)
-
-
 @contextmanager
 def _few_full_collections() -> Iterator[None]:
     """No full garbage collections while WeasyPrint typesets (young generations are still collected).
@@ -774,7 +724,6 @@ def typeset(
     with (
         _weasyprint_warnings() as warnings,
         _pages_listed_once(),
-        _page_styles_found_directly(),
         _few_full_collections(),
     ):
         document = HTML(string=document_html, base_url=base.resolve().as_uri() + "/", url_fetcher=fetcher)
