@@ -215,13 +215,17 @@ def pdf(manuscript: Path, output: Path | None, paper: str, duplex: bool, bleed: 
       publish pdf --handout supporting-your-partner-in-developing-self-compassion
       publish pdf --all-handouts --large-print -o dist/large-print-handouts
     """
-    from publish.build import prepare
-    from publish.pdf import write_pdf
-
     if handout and all_handouts:
         raise click.UsageError("give either --handout PIECE or --all-handouts, not both")
     if booklet and (handout or all_handouts):
         raise click.UsageError("--booklet imposes the book; handouts are printed as they are")
+    from publish.typesetters import start_typesetters
+
+    # Started first: they load WeasyPrint while this process reads the manuscript.
+    typesetters = None if handout or all_handouts else start_typesetters(manuscript, jobs, styles)
+    from publish.build import prepare
+    from publish.pdf import write_pdf
+
     rendered = prepare(manuscript, strict, allow_remote, styles)
     options = _pdf_options(paper, duplex, bleed, crop_marks, large_print, styles, booklet, strict, jobs)
     if handout or all_handouts:
@@ -234,7 +238,7 @@ def pdf(manuscript: Path, output: Path | None, paper: str, duplex: bool, bleed: 
                 _report_written(target)
         return
     target = output or Path("dist") / f"{rendered.book.slug}.pdf"
-    write_pdf(rendered, target, options)
+    write_pdf(rendered, target, options, typesetters)
     _report_written(target)
 
 
@@ -267,6 +271,12 @@ def build(manuscript: Path, output_dir: Path, styles: Path | None, strict: bool,
             click.echo("Up to date: " + ", ".join(str(p) for p in outputs) + " (use --force to rebuild)")
         return
 
+    from functools import partial
+
+    from publish.typesetters import start_typesetters
+
+    # Started first: they load WeasyPrint while this process reads the manuscript and writes the EPUB.
+    typesetters = start_typesetters(manuscript, None, styles)
     from publish.build import prepare
     from publish.epub import write_epub
     from publish.pdf import write_pdf
@@ -275,8 +285,9 @@ def build(manuscript: Path, output_dir: Path, styles: Path | None, strict: bool,
     written = []
     for target, write, write_options in (
         (output_dir / f"{rendered.book.slug}.epub", write_epub, _epub_options(False, styles)),
-        (output_dir / f"{rendered.book.slug}.pdf", write_pdf, _pdf_options("letter", False, None, False, False, styles)),
-    ):
+        (output_dir / f"{rendered.book.slug}.pdf", partial(write_pdf, typesetters=typesetters),
+         _pdf_options("letter", False, None, False, False, styles)),
+    ):  # fmt: skip
         written.append(write(rendered, target, write_options))
         _report_written(target)
     record_build(output_dir, fingerprint, written)

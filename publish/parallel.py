@@ -27,16 +27,14 @@ import copy
 import io
 import itertools
 import logging
-import os
 import re
 import tempfile
 import time
 from dataclasses import dataclass
 from html import unescape
-from multiprocessing import get_context
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from publish.pdf import (
@@ -49,17 +47,23 @@ from publish.pdf import (
     report_warnings,
     typeset,
 )
-from publish.render import RenderedBook
+from publish.progress import report_progress
+from publish.typesetters import (
+    PARALLEL_PIECES,
+    PARALLEL_WORDS,
+    Typesetters,
+    Worker,
+    available_cores,
+    typeset_in,
+    worker_context,
+)
+
+if TYPE_CHECKING:
+    from publish.render import RenderedBook
 
 log = logging.getLogger(__name__)
 
 PART_LINK = "publish-part:"
-# The words of the book's pieces above which it is typeset in parallel by default. Measured
-# on a 2-core machine, whole processes: a part's process costs about a second to start
-# (WeasyPrint's import, fonts, stylesheets), so the split breaks even at about 12,000 words;
-# at 16,000 it saves 9%, at 60,000 40%, at 300,000 nearly half.
-PARALLEL_WORDS = 20_000
-PARALLEL_PIECES = 4
 
 # An <a> start tag with an internal link: the text of the document is escaped, so "<a " only
 # starts a tag, and attribute values are quoted without a bare quote inside.
@@ -71,14 +75,6 @@ _PART_END = '<section class="piece"></section>'
 _FRONT_END = '<main><section class="piece opening"></section></main>'
 # The contents' numbers, written in instead of target-counter() (same text, same place).
 _LITERAL_TOC = 'nav.toc a::after { content: leader(". ") attr(data-page); }'
-
-
-def available_cores() -> int:
-    """The processor cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def parallel_jobs(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS) -> int:
@@ -137,9 +133,12 @@ def _part_links(html: str) -> str:
     return _INTERNAL_LINK.sub(lambda match: match.group(1) + PART_LINK, html)
 
 
-def typeset_book_parallel(rendered: RenderedBook, options: PdfOptions, jobs: int) -> bytes | None:
+def typeset_book_parallel(
+    rendered: RenderedBook, options: PdfOptions, jobs: int, typesetters: Typesetters | None = None
+) -> bytes | None:
     """The book's PDF typeset in ``jobs`` parts at once; None when the parts cannot be made exact
     (the caller then typesets the book whole). WeasyPrint's warnings are reported as one render reports them.
+    The parts go to ``typesetters``' workers first, to new processes when there are not enough.
     """
     sections = book_sections(rendered, options)
     styles = book_styles(options)
@@ -161,7 +160,7 @@ def typeset_book_parallel(rendered: RenderedBook, options: PdfOptions, jobs: int
             html = _part_links(f"{sections.start}<main>{body}</main>{sections.end}")
             output = Path(folder, f"part-{number}.pdf")
             jobs_list.append(_Job(html, body_styles, base, allowed, bleed, output, f"p{number}-" if number else ""))
-        result = _run_parts(jobs_list, sections, styles, base, allowed, bleed)
+        result = _run_parts(jobs_list, sections, styles, base, allowed, bleed, typesetters)
     if result is None:
         return None
     pdf, warnings = result
@@ -170,34 +169,36 @@ def typeset_book_parallel(rendered: RenderedBook, options: PdfOptions, jobs: int
 
 
 def _run_parts(
-    jobs: list[_Job], sections: BookSections, styles: list[str], base: Path, allowed: list[Path], bleed: float | None
-) -> tuple[bytes, list[str]] | None:
-    """Start one process per part, hand each its first folio and side, typeset the front matter, join."""
-    # "spawn": a fresh interpreter per worker is safe whatever threads the parent runs
-    # (forking a process that has loaded fontconfig and Pango is not).
-    context = get_context("spawn")
-    processes = []
-    connections: list[Connection] = []
+    jobs: list[_Job], sections: BookSections, styles: list[str], base: Path, allowed: list[Path],
+    bleed: float | None, typesetters: Typesetters | None,
+) -> tuple[bytes, list[str]] | None:  # fmt: skip
+    """Give each part a process, hand each its first folio and side, typeset the front matter, join."""
+    workers: list[Worker] = []
+    result = None
     try:
         try:
-            for job in jobs:
-                parent_end, child_end = context.Pipe()
-                connections.append(parent_end)
-                process = context.Process(target=_part_worker, args=(child_end, job), daemon=True)
-                process.start()  # fails inside a daemonic process, which may not have children
-                child_end.close()
-                processes.append(process)
+            for _ in jobs:
+                worker = typesetters.take() if typesetters is not None else None
+                workers.append(worker or Worker.start(worker_context()))
+            for number, (worker, job) in enumerate(zip(workers, jobs, strict=True)):
+                # The first part shows WeasyPrint's progress (one status line); a worker still
+                # loading WeasyPrint takes its part when ready.
+                worker.connection.send(("part", job, number == 0))
         except (AssertionError, OSError) as error:
             log.info("typesetting the book whole: no worker processes (%s)", error)
             return None
-        return _coordinate(jobs, processes, connections, sections, styles, base, allowed, bleed)
+        processes = [worker.process for worker in workers]
+        connections = [worker.connection for worker in workers]
+        # A worker started ahead typesets the front matter; else this process does.
+        front_worker = typesetters.take() if typesetters is not None else None
+        if front_worker is not None:
+            workers.append(front_worker)
+        result = _coordinate(jobs, processes, connections, sections, styles, base, allowed, bleed, front_worker)
     finally:
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
-            process.join()
-        for connection in connections:
-            connection.close()
+        for worker in workers:
+            # Finished workers are exiting; one still at work after a failure is ended at once.
+            worker.stop(wait=1.0 if result is not None else 0.0)
+    return result
 
 
 def _receive(connections: list[Connection], processes: list[Any], pending: set[int]) -> tuple[int, tuple[Any, ...]]:
@@ -220,9 +221,11 @@ class _PartError(Exception):
 
 def _coordinate(
     jobs: list[_Job], processes: list[Any], connections: list[Connection], sections: BookSections,
-    styles: list[str], base: Path, allowed: list[Path], bleed: float | None,
+    styles: list[str], base: Path, allowed: list[Path], bleed: float | None, front_worker: Worker | None,
 ) -> tuple[bytes, list[str]] | None:  # fmt: skip
-    """Tell each part where it starts as soon as that is known, typeset the front matter, join."""
+    """Tell each part where it starts as soon as that is known, typeset the front matter (in
+    ``front_worker`` if there is one, else here), join.
+    """
     count = len(jobs)
     started = time.perf_counter()
     paginated: dict[int, tuple[int, list[list[str]]]] = {}
@@ -244,6 +247,8 @@ def _coordinate(
 
     try:
         tell_known_starts()
+        import pikepdf  # noqa: F401  (loaded while the parts paginate, for the joining)
+
         while len(paginated) < count:
             index, message = _receive(connections, processes, set(range(count)) - set(paginated))
             if message[0] != "paginated":
@@ -252,6 +257,11 @@ def _coordinate(
             log.debug("part %d paginated: %d pages (%.1f s)", index + 1, message[1], time.perf_counter() - started)
             tell_known_starts()
         log.debug("parts start on body pages %s", [first_page[number] + 1 for number in range(count)])
+        report_progress(
+            "%d pages laid out in %d parts; drawing them, typesetting the contents",
+            first_page[count - 1] + paginated[count - 1][0],
+            count,
+        )
         # The folio of every anchor's page, for the contents (target-counter(): the first page it is on).
         folios: dict[str, int] = {}
         for number in range(count):
@@ -259,7 +269,7 @@ def _coordinate(
                 for name in names:
                     folios.setdefault(name, first_page[number] + page + 1)
         # The parts draw their pages meanwhile.
-        front, warnings = _typeset_front(sections, styles, folios, base, allowed, bleed)
+        front, warnings = _typeset_front(sections, styles, folios, base, allowed, bleed, front_worker)
         log.debug("front matter typeset (%.1f s)", time.perf_counter() - started)
         pending = set(range(count))
         while pending:
@@ -272,6 +282,7 @@ def _coordinate(
     except _PartError as error:
         log.info("typesetting the book whole: %s", error)
         return None
+    report_progress("joining %d parts", count)
     parts = [job.output.read_bytes() for job in jobs]
     keep = [paginated[number][0] - (0 if number == count - 1 else 1) for number in range(count)]
     joined = join_parts(front, parts, keep)
@@ -286,8 +297,11 @@ def _typeset_front(
     base: Path,
     allowed: list[Path],
     bleed: float | None,
+    worker: Worker | None = None,
 ) -> tuple[bytes, list[str]]:
-    """The title page, the copyright page and the contents, with the contents' numbers written in."""
+    """The title page, the copyright page and the contents, with the contents' numbers written in
+    (typeset in ``worker``, if given).
+    """
 
     def numbered(match: re.Match[str]) -> str:
         name = match.group(1)
@@ -298,14 +312,18 @@ def _typeset_front(
 
     toc = _TOC_LINK.sub(numbered, sections.toc)
     html = f"{sections.start}{sections.front}{toc}{_FRONT_END}{sections.end}"
+    if worker is not None:
+        return typeset_in(worker, html, [*styles, _LITERAL_TOC], base, allowed, bleed, progress=False)
     return typeset(html, [*styles, _LITERAL_TOC], base, allowed, bleed)
 
 
 # --- In a part's process ------------------------------------------------------------
 
 
-def _part_worker(connection: Connection, job: _Job) -> None:
-    """Typeset one part: pause after pagination for the first folio and side, then finish and write the PDF."""
+def typeset_part(connection: Connection, job: _Job) -> None:
+    """Typeset one part (in its own process): pause after pagination for the first folio and side, then
+    finish and write the PDF.
+    """
     try:
         _install_pagination_hook(connection)
         amend = _prefix_structure_ids(job.id_prefix) if job.id_prefix else None
@@ -314,8 +332,6 @@ def _part_worker(connection: Connection, job: _Job) -> None:
         connection.send(("done", warnings))
     except Exception as error:  # reported to the parent, which typesets the book whole
         connection.send(("error", f"{type(error).__name__}: {error}"))
-    finally:
-        connection.close()
 
 
 def _prefix_structure_ids(prefix: str) -> Any:

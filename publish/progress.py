@@ -55,3 +55,11 @@ def attach_terminal_progress(stream: TextIO) -> TerminalProgress:
         logger.setLevel(logging.INFO)
         logger.propagate = False
     return handler
+
+
+def clear_progress() -> None:
+    """Remove the status line, if one is shown (a worker process does, before it ends)."""
+    for name in ("publish.progress", "weasyprint.progress"):
+        for handler in logging.getLogger(name).handlers:
+            if isinstance(handler, TerminalProgress):
+                handler.clear()

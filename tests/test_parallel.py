@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 import re
 import shutil
+import subprocess
+import sys
 from dataclasses import replace
+from multiprocessing import get_context
 from pathlib import Path
 
 import pikepdf
@@ -16,8 +19,9 @@ from publish.build import prepare
 from publish.parallel import PARALLEL_WORDS, parallel_jobs, split_pieces, typeset_book_parallel
 from publish.pdf import PdfOptions, typeset_book
 from publish.render import RenderedBook
+from publish.typesetters import Typesetters
 
-from conftest import FIXTURES
+from conftest import FIXTURES, ROOT
 from pdf_helpers import outline, page_texts
 
 WORDS = [
@@ -211,6 +215,33 @@ def test_parts_join_into_the_single_render(
         assert starts[:2] == [1, 2], starts
     joined = tmp_path / "joined.pdf"
     joined.write_bytes(joined_bytes)
+    _assert_same_pdf(single, joined)
+
+
+def test_the_command_typesets_parts_in_processes_started_before_reading(
+    long_book: RenderedBook, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``publish pdf`` forks its part processes first; they give the single render too."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    single = tmp_path / "single.pdf"
+    single.write_bytes(typeset_book(long_book, PdfOptions(jobs=1)))
+    joined = tmp_path / "joined.pdf"
+    command = [sys.executable, "-m", "publish", "-v", "pdf", "-m", str(long_book.book.root), "--jobs", "2"]
+    result = subprocess.run([*command, "-o", str(joined)], check=True, cwd=ROOT, capture_output=True, text=True)
+    assert "typesetting the book whole" not in result.stderr  # the parts were joined
+    _assert_same_pdf(single, joined)
+
+
+def test_workers_started_ahead_typeset_the_parts_and_the_front_matter(
+    long_book: RenderedBook, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    single = tmp_path / "single.pdf"
+    single.write_bytes(typeset_book(long_book, PdfOptions(jobs=1)))
+    workers = Typesetters(3, get_context("spawn"))  # this process has loaded WeasyPrint: no fork
+    joined = tmp_path / "joined.pdf"
+    joined.write_bytes(typeset_book(long_book, PdfOptions(jobs=2), workers))
+    assert len(workers) == 0
     _assert_same_pdf(single, joined)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import logging
 
-from publish.progress import TerminalProgress, attach_terminal_progress, report_progress
+from publish.progress import TerminalProgress, attach_terminal_progress, clear_progress, report_progress
 
 
 def test_nothing_is_shown_for_a_quick_build() -> None:
@@ -40,6 +40,23 @@ def test_publish_and_weasyprint_progress_reach_the_handler() -> None:
         handler.last = 0.0
         logging.getLogger("weasyprint.progress").info("Step 6 - Creating PDF")
         assert stream.getvalue().endswith("s] Creating PDF")
+    finally:
+        for name in ("publish.progress", "weasyprint.progress"):
+            logging.getLogger(name).handlers.clear()
+            logging.getLogger(name).propagate = True
+
+
+def test_a_worker_clears_the_line_it_showed() -> None:
+    stream = io.StringIO()
+    handler = attach_terminal_progress(stream)
+    handler.delay = 0
+    try:
+        logging.getLogger("weasyprint.progress").info("Step 5 - Creating layout - Page 3")
+        shown = stream.getvalue()
+        clear_progress()
+        assert stream.getvalue() == shown + "\r\x1b[K"
+        clear_progress()  # nothing shown any more: nothing written
+        assert stream.getvalue() == shown + "\r\x1b[K"
     finally:
         for name in ("publish.progress", "weasyprint.progress"):
             logging.getLogger(name).handlers.clear()

@@ -1,0 +1,140 @@
+"""Typesetting processes started ahead of the work (publish.typesetters)."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+from multiprocessing import get_context
+from pathlib import Path
+
+import pytest
+
+from publish import typesetters
+from publish.build import prepare
+from publish.errors import ManuscriptError, Problem, RenderError
+from publish.pdf import PdfOptions, render_book_pdf, typeset_book
+from publish.typesetters import (
+    PARALLEL_WORDS,
+    Typesetters,
+    estimated_processes,
+    start_typesetters,
+    typeset_in,
+)
+
+from conftest import FIXTURES, ROOT
+
+# Tests may not fork (this process has loaded WeasyPrint): their workers are fresh interpreters.
+SPAWN = get_context("spawn")
+
+
+def test_a_worker_typesets_the_book_this_process_would(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    rendered = prepare(FIXTURES / "linked")
+    workers = Typesetters(2, SPAWN)
+    assert len(workers) == 2
+    assert typeset_book(rendered, PdfOptions(), workers) == typeset_book(rendered, PdfOptions())
+    assert len(workers) == 0  # one typeset the book, the other was ended
+
+
+def test_the_command_forks_its_typesetter_and_writes_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    target = tmp_path / "book.pdf"
+    command = [sys.executable, "-m", "publish", "-q", "pdf", "-m", str(FIXTURES / "linked"), "-o", str(target)]
+    subprocess.run(command, check=True, cwd=ROOT)
+    assert target.read_bytes() == render_book_pdf(prepare(FIXTURES / "linked"))
+
+
+def test_an_error_in_a_worker_is_raised_here() -> None:
+    worker = Typesetters(1, SPAWN).take()
+    assert worker is not None
+    with pytest.raises(AttributeError, match="resolve"):
+        typeset_in(worker, "<p>text</p>", [], "not a path", [])  # a str has no resolve()
+    assert not worker.process.is_alive()
+
+
+def test_errors_cross_to_the_parent_with_their_problems() -> None:
+    error = RenderError("WeasyPrint could not typeset this", Path("book"))
+    carried = pickle.loads(pickle.dumps(typesetters._portable(error)))
+    assert type(carried) is RenderError and carried.problems == error.problems
+    # One that does not survive pickling arrives as a RenderError with its message.
+    several = ManuscriptError([Problem(Path("a.md"), 3, "bad"), Problem(Path("b.md"), 4, "worse")])
+    carried = typesetters._portable(several)
+    assert type(carried) is RenderError and "a.md:3: bad" in str(carried)
+
+
+def test_workers_not_taken_end_on_their_own() -> None:
+    workers = Typesetters(2, SPAWN)
+    processes = [worker.process for worker in workers._idle]
+    workers.close()
+    assert len(workers) == 0 and workers.take() is None
+    for process in processes:  # each reads the end of its pipe once it has loaded WeasyPrint
+        process.join(timeout=30)
+        assert process.exitcode == 0
+
+
+def test_processes_guessed_from_the_manuscript_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(typesetters, "available_cores", lambda: 2)
+    (tmp_path / "short.md").write_text("word " * 1000, encoding="utf-8")
+    assert estimated_processes(tmp_path) == 1
+    (tmp_path / "long.md").write_text("word " * (2 * PARALLEL_WORDS), encoding="utf-8")
+    assert estimated_processes(tmp_path) == 3  # two parts and the front matter
+    assert estimated_processes(tmp_path, jobs=3) == 4
+    assert estimated_processes(tmp_path, jobs=1) == 1
+    assert estimated_processes(tmp_path, styles=tmp_path) == 1  # own stylesheets: the book is typeset whole
+    monkeypatch.setattr(typesetters, "available_cores", lambda: 1)
+    assert estimated_processes(tmp_path) == 1
+    assert estimated_processes(tmp_path / "missing") == 1
+
+
+def test_no_fork_once_weasyprint_is_loaded(tmp_path: Path) -> None:
+    import weasyprint  # noqa: F401  (fontconfig and Pango loaded: a forked child could hang)
+
+    assert not typesetters.can_fork()
+    assert start_typesetters(tmp_path) is None
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in path.read_text().split()] if path.exists() else []
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")  # a zombie has ended (no one may reap it here)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the workers are forked on Linux only")
+def test_a_killed_command_leaves_no_worker_behind(tmp_path: Path) -> None:
+    folder = tmp_path / "book"
+    folder.mkdir()
+    (folder / "book.yaml").write_text("title: Long\nauthor: Someone\nlanguage: en\nstart: p0.md\n", encoding="utf-8")
+    paragraph = "Words enough to keep the Markdown and the line breaker busy for a while. " * 40
+    for i in range(6):
+        links = (f"previous: p{i - 1}.md\n" if i else "") + (f"next: p{i + 1}.md\n" if i < 5 else "")
+        body = "\n\n".join(f"## Section {j}\n\n{paragraph}" for j in range(20))
+        (folder / f"p{i}.md").write_text(f"---\ntitle: Piece {i}\n{links}---\n\n{body}\n", encoding="utf-8")
+    command = [sys.executable, "-m", "publish", "pdf", "-m", str(folder), "-o", str(tmp_path / "book.pdf")]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while len(workers := _children(process.pid)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(workers) == 3, "two parts and the front matter"
+    os.kill(process.pid, signal.SIGKILL)
+    assert process.wait() == -signal.SIGKILL
+    deadline = time.monotonic() + 10
+    try:
+        while any(_running(worker) for worker in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(_running(worker) for worker in workers)
+    finally:
+        for worker in filter(_running, workers):  # after a failure: leave nothing running
+            os.kill(worker, signal.SIGKILL)
