@@ -39,13 +39,18 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def can_fork() -> bool:
-    """True where a child can safely be forked: Linux, a second core, and no other thread in this process.
+def fork_is_safe() -> bool:
+    """True where a child can safely be forked: Linux, and no other thread in this process.
 
     A thread holding a lock when the process forks leaves that lock held forever in the child; macOS's
     system libraries are not safe to use after a fork at all.
     """
-    return sys.platform == "linux" and available_cores() >= 2 and threading.active_count() == 1
+    return sys.platform == "linux" and threading.active_count() == 1
+
+
+def can_fork() -> bool:
+    """True where a forked child can share the work: ``fork_is_safe()`` and a second core to run it on."""
+    return fork_is_safe() and available_cores() >= 2
 
 
 class ChildMap(Generic[Item, Result]):

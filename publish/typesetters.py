@@ -22,13 +22,14 @@ import logging
 import os
 import pickle
 import sys
-import threading
 import weakref
 from dataclasses import dataclass
 from multiprocessing import get_context
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
+
+from publish.forking import available_cores, fork_is_safe
 
 # The words of the book's pieces above which it is typeset in parallel by default. Measured
 # on a 2-core machine, whole processes: a part's process costs about a second to start
@@ -43,17 +44,9 @@ _LOADING_WAIT = 3.0
 _BYTES_PER_WORD = 6.5
 
 
-def available_cores() -> int:
-    """The processor cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def can_fork() -> bool:
     """Whether a worker may be forked from this process now (see the module's docstring)."""
-    return sys.platform.startswith("linux") and "weasyprint" not in sys.modules and threading.active_count() == 1
+    return fork_is_safe() and "weasyprint" not in sys.modules
 
 
 def worker_context() -> Any:
