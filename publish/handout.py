@@ -27,6 +27,7 @@ from publish.pdf import (
 from publish.progress import report_progress
 from publish.render import CONTINUE_READING_FILE, RenderedBook, RenderedPiece
 from publish.resources import read_style
+from publish.typesetters import can_fork
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +162,20 @@ def _write_one(rendered: RenderedBook, slug: str, target: Path, options: PdfOpti
     return target, warnings
 
 
+# The book a handout worker process writes handouts of (set once as the worker starts).
+_shared_book: RenderedBook | None = None
+
+
+def _share_book(rendered: RenderedBook) -> None:
+    global _shared_book
+    _shared_book = rendered
+
+
+def _write_one_shared(slug: str, target: Path, options: PdfOptions) -> tuple[Path, list[str]]:
+    assert _shared_book is not None, "the worker was started without its book"
+    return _write_one(_shared_book, slug, target, options)
+
+
 def write_handout(rendered: RenderedBook, reference: str, target: Path | None = None,
                   options: PdfOptions = DEFAULT_OPTIONS) -> Path:  # fmt: skip
     """Write the handout of one piece (file name or slug); by default to dist/handouts/<slug>.pdf."""
@@ -181,10 +196,14 @@ def write_all_handouts(
     if len(jobs) == 1 or workers < 2:
         results = [_write_one(rendered, slug, target, options) for slug, target in jobs]
     else:
-        # "spawn": a fresh interpreter per worker is safe whatever threads the parent runs
-        # (forking a process that has loaded fontconfig and Pango is not).
-        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=get_context("spawn")) as pool:
-            futures = [pool.submit(_write_one, rendered, slug, target, options) for slug, target in jobs]
+        # A fork while that is safe (no WeasyPrint loaded here, no other thread; see
+        # publish.typesetters), else a fresh interpreter. Either way the book reaches each
+        # worker once, not with every handout.
+        context = get_context("fork" if can_fork() else "spawn")
+        with ProcessPoolExecutor(
+            max_workers=min(workers, len(jobs)), mp_context=context, initializer=_share_book, initargs=(rendered,)
+        ) as pool:
+            futures = [pool.submit(_write_one_shared, slug, target, options) for slug, target in jobs]
             results = []
             for number, future in enumerate(futures, 1):
                 results.append(future.result())

@@ -211,7 +211,7 @@ def test_all_handouts_one_per_piece_on_two_worker_processes(tmp_path: Path, monk
             super().__init__(max_workers=max_workers, **kwargs)  # type: ignore[arg-type]
 
         def submit(self, function, /, *args, **kwargs):  # type: ignore[no-untyped-def]
-            jobs.append(args[1])
+            jobs.append(args[0])
             return super().submit(function, *args, **kwargs)
 
     monkeypatch.setattr(publish.handout, "ProcessPoolExecutor", RecordingPool)
