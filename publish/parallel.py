@@ -10,8 +10,9 @@ and where its anchors fell, and learns from the parent its first folio and wheth
 page is a left one. Then it sets its page counter, moves a page that changed sides over to its
 mirrored margins and lays out the running heads and folios as one render would.
 
-The front matter is typeset last, in the parent, with the contents' page numbers written in
-(``target-counter()`` cannot see pages typeset elsewhere). Links between parts travel through
+The front matter is typeset once every part has paginated, with the contents' page numbers
+written in (``target-counter()`` cannot see pages typeset elsewhere): by a worker started
+ahead (``publish.typesetters``) while the parts draw their pages, else in the parent. Links between parts travel through
 a part as ``publish-part:`` URIs and become the internal links they were when the parts are
 joined (pikepdf): pages, structure tree (ParentTree renumbered as WeasyPrint numbers it:
 pages first, then annotations in page order), outline, named destinations, page labels;
