@@ -29,7 +29,6 @@ import io
 import itertools
 import logging
 import re
-import tempfile
 import time
 from dataclasses import dataclass
 from html import unescape
@@ -121,7 +120,6 @@ class _Job:
     base: Path
     allowed: list[Path]
     bleed: float | None
-    output: Path
     id_prefix: str  # keeps the structure elements' IDs (table headers) unique in the joined PDF
 
 
@@ -152,16 +150,14 @@ def typeset_book_parallel(
     bleed = bleed_points(options)
     base = rendered.book.root
 
-    with tempfile.TemporaryDirectory(prefix="publish-parts-") as folder:
-        jobs_list = []
-        for number, pieces in enumerate(ranges):
-            last = number == len(ranges) - 1
-            body = "".join(sections.pieces[index] for index in pieces)
-            body += sections.further if last else _PART_END
-            html = _part_links(f"{sections.start}<main>{body}</main>{sections.end}")
-            output = Path(folder, f"part-{number}.pdf")
-            jobs_list.append(_Job(html, body_styles, base, allowed, bleed, output, f"p{number}-" if number else ""))
-        result = _run_parts(jobs_list, sections, styles, base, allowed, bleed, typesetters)
+    jobs_list = []
+    for number, pieces in enumerate(ranges):
+        last = number == len(ranges) - 1
+        body = "".join(sections.pieces[index] for index in pieces)
+        body += sections.further if last else _PART_END
+        html = _part_links(f"{sections.start}<main>{body}</main>{sections.end}")
+        jobs_list.append(_Job(html, body_styles, base, allowed, bleed, f"p{number}-" if number else ""))
+    result = _run_parts(jobs_list, sections, styles, base, allowed, bleed, typesetters)
     if result is None:
         return None
     pdf, warnings = result
@@ -272,21 +268,23 @@ def _coordinate(
         # The parts draw their pages meanwhile.
         front, warnings = _typeset_front(sections, styles, folios, base, allowed, bleed, front_worker)
         log.debug("front matter typeset (%.1f s)", time.perf_counter() - started)
+        # Each part's PDF comes back through its pipe: no file is left behind if the command is killed.
+        parts: dict[int, bytes] = {}
         pending = set(range(count))
         while pending:
             index, message = _receive(connections, processes, pending)
             if message[0] != "done":
                 raise _PartError(str(message[1]))
             warnings += message[1]
+            parts[index] = message[2]
             pending.discard(index)
             log.debug("part %d drawn (%.1f s)", index + 1, time.perf_counter() - started)
     except _PartError as error:
         log.info("typesetting the book whole: %s", error)
         return None
     report_progress("joining %d parts", count)
-    parts = [job.output.read_bytes() for job in jobs]
     keep = [paginated[number][0] - (0 if number == count - 1 else 1) for number in range(count)]
-    joined = join_parts(front, parts, keep)
+    joined = join_parts(front, [parts[number] for number in range(count)], keep)
     log.debug("joined (%.1f s)", time.perf_counter() - started)
     return joined, list(dict.fromkeys(warnings))
 
@@ -323,14 +321,13 @@ def _typeset_front(
 
 def typeset_part(connection: Connection, job: _Job) -> None:
     """Typeset one part (in its own process): pause after pagination for the first folio and side, then
-    finish and write the PDF.
+    finish, and send the PDF back.
     """
     try:
         _install_pagination_hook(connection)
         amend = _prefix_structure_ids(job.id_prefix) if job.id_prefix else None
         pdf, warnings = typeset(job.html, job.styles, job.base, job.allowed, job.bleed, amend=amend)
-        job.output.write_bytes(pdf)
-        connection.send(("done", warnings))
+        connection.send(("done", warnings, pdf))
     except Exception as error:  # reported to the parent, which typesets the book whole
         connection.send(("error", f"{type(error).__name__}: {error}"))
 
