@@ -30,6 +30,7 @@ validators:
 test: export PUBLISH_REQUIRE_VALIDATORS = 1
 test: $(STAMP) validators
 	$(BIN)/ruff check publish tests
+	$(BIN)/ruff format --check publish tests
 	$(BIN)/python -m pytest -n 2
 
 lint: $(STAMP)

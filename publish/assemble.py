@@ -93,7 +93,11 @@ def assemble_book(manuscript: Manuscript, problems: Problems) -> Book | None:
             target = pieces.get(name)
             if target is None:
                 if not (manuscript.root / name).is_file():
-                    problems.error(current.path, current.line_of(direction), f"'{direction}' names {reference}, which does not exist")
+                    problems.error(
+                        current.path,
+                        current.line_of(direction),
+                        f"'{direction}' names {reference}, which does not exist",
+                    )
                 return None
             if target in visited:
                 path = " -> ".join(p.name for p in [*visited, target])
@@ -135,6 +139,14 @@ def _check_link_symmetry(ordered: list[Piece], problems: Problems) -> None:
     """Warn when A says next is B but B says its previous is someone else."""
     for before, after in itertools.pairwise(ordered):
         if after.previous is not None and normalise_reference(after.previous, after) != before.name:
-            problems.warning(after.path, after.line_of("previous"), f"'previous' is {after.previous}, but the reading order puts {before.name} before it")
+            problems.warning(
+                after.path,
+                after.line_of("previous"),
+                f"'previous' is {after.previous}, but the reading order puts {before.name} before it",
+            )
         if before.next is not None and normalise_reference(before.next, before) != after.name:
-            problems.warning(before.path, before.line_of("next"), f"'next' is {before.next}, but the reading order puts {after.name} after it")
+            problems.warning(
+                before.path,
+                before.line_of("next"),
+                f"'next' is {before.next}, but the reading order puts {after.name} after it",
+            )

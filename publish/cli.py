@@ -142,13 +142,22 @@ def _epub_options(embed_fonts: bool, styles: Path | None) -> Any:
 
 @main.command()
 @manuscript_option
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="The EPUB to write [default: dist/<slug>.epub].")
-@click.option("--embed-fonts", is_flag=True, help="Embed the book's OFL fonts (by default the reader's fonts are used).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The EPUB to write [default: dist/<slug>.epub].",
+)
+@click.option(
+    "--embed-fonts", is_flag=True, help="Embed the book's OFL fonts (by default the reader's fonts are used)."
+)
 @styles_option
 @strict_option
 @allow_remote_option
 @_reports_errors
-def epub(manuscript: Path, output: Path | None, embed_fonts: bool, styles: Path | None, strict: bool, allow_remote: bool) -> None:
+def epub(
+    manuscript: Path, output: Path | None, embed_fonts: bool, styles: Path | None, strict: bool, allow_remote: bool
+) -> None:
     """Write the book as an EPUB 3.
 
     \b
@@ -170,7 +179,13 @@ def _pdf_options(paper: str, duplex: bool, bleed: str | None, crop_marks: bool, 
 
 
 pdf_options = [
-    click.option("--paper", type=click.Choice(["letter", "a4", "a5", "half-letter"]), default="letter", show_default=True, help="Paper size."),
+    click.option(
+        "--paper",
+        type=click.Choice(["letter", "a4", "a5", "half-letter"]),
+        default="letter",
+        show_default=True,
+        help="Paper size.",
+    ),
     click.option("--duplex", is_flag=True, help="Start each piece on a right-hand page, for double-sided printing."),
     click.option("--bleed", metavar="LENGTH", default=None, help="Bleed for a print shop, e.g. 0.125in or 3mm."),
     click.option("--crop-marks", is_flag=True, help="Print crop marks (adds a 0.125in bleed unless --bleed is given)."),
@@ -193,8 +208,17 @@ def _with(options: list[Callable[[Any], Any]]) -> Callable[[Any], Any]:
               help="The PDF to write [default: dist/<slug>.pdf, with --handout dist/handouts/<slug>.pdf]; "
                    "with --all-handouts the folder [default: dist/handouts].")  # fmt: skip
 @_with(pdf_options)
-@click.option("--booklet", is_flag=True, help="Impose for saddle-stitch printing: half-letter pages two to a landscape letter sheet (A5 on A4 with --paper a4).")
-@click.option("--handout", metavar="PIECE", default=None, help="Write one piece (file name or slug) as a client handout instead of the book.")
+@click.option(
+    "--booklet",
+    is_flag=True,
+    help="Impose for saddle-stitch printing: half-letter pages two to a landscape letter sheet (A5 on A4 with --paper a4).",
+)
+@click.option(
+    "--handout",
+    metavar="PIECE",
+    default=None,
+    help="Write one piece (file name or slug) as a client handout instead of the book.",
+)
 @click.option("--all-handouts", is_flag=True, help="Write a handout for every piece with text into the -o folder.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="Processes that typeset the book at once [default: 2 for a long book on 2 or more cores]; "
@@ -251,7 +275,9 @@ def pdf(manuscript: Path, output: Path | None, paper: str, duplex: bool, bleed: 
 @allow_remote_option
 @click.option("--force", is_flag=True, help="Rebuild even when nothing changed since the last build.")
 @_reports_errors
-def build(manuscript: Path, output_dir: Path, styles: Path | None, strict: bool, allow_remote: bool, force: bool) -> None:
+def build(
+    manuscript: Path, output_dir: Path, styles: Path | None, strict: bool, allow_remote: bool, force: bool
+) -> None:
     """Write both the EPUB and the PDF, unless nothing changed since the last build.
 
     Whether anything changed is decided by content hashes of the manuscript, the styles,
@@ -360,10 +386,14 @@ def toc(manuscript: Path) -> None:
 @main.command("import")
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
 @manuscript_option
-@click.option("--only", multiple=True, metavar="SLUG", help="From a WordPress export, import only this post (repeatable).")
+@click.option(
+    "--only", multiple=True, metavar="SLUG", help="From a WordPress export, import only this post (repeatable)."
+)
 @click.option("--drafts", is_flag=True, help="From a WordPress export, import unpublished posts too.")
 @click.option("--author", default=None, help="The author for a new book.yaml [default: from the page or export].")
-@click.option("--language", default=None, help="The language (BCP 47) for a new book.yaml [default: from the page, else en-US].")
+@click.option(
+    "--language", default=None, help="The language (BCP 47) for a new book.yaml [default: from the page, else en-US]."
+)
 @click.option("--force", is_flag=True, help="Overwrite pieces that already have text.")
 @_reports_errors
 def import_(sources: tuple[Path, ...], manuscript: Path, only: tuple[str, ...], drafts: bool, author: str | None,
@@ -387,4 +417,3 @@ def import_(sources: tuple[Path, ...], manuscript: Path, only: tuple[str, ...], 
     if log.isEnabledFor(logging.WARNING):  # not with --quiet
         for line in report.lines():
             click.echo(line)
-

@@ -144,7 +144,13 @@ def _png(image: Image.Image, palette: bytes) -> bytes:
     # default strategy for a file 10% larger.
     compressor = zlib.compressobj(9, zlib.DEFLATED, 15, 9, zlib.Z_RLE)
     data = compressor.compress(rows.tobytes()) + compressor.flush()
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"PLTE", palette) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"PLTE", palette)
+        + chunk(b"IDAT", data)
+        + chunk(b"IEND", b"")
+    )
 
 
 def generate_cover(meta: BookMeta) -> bytes:

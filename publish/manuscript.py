@@ -249,8 +249,12 @@ class _Fields:
             if key not in allowed:
                 import difflib  # only for a key the file should not have
 
-                guess = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.7)  # 'titel' -> 'title', not 'color' -> 'cover'
-                hint = f"did you mean '{self.prefix}{guess[0]}'?" if guess else f"known keys: {', '.join(sorted(allowed))}"
+                guess = difflib.get_close_matches(
+                    str(key), allowed, n=1, cutoff=0.7
+                )  # 'titel' -> 'title', not 'color' -> 'cover'
+                hint = (
+                    f"did you mean '{self.prefix}{guess[0]}'?" if guess else f"known keys: {', '.join(sorted(allowed))}"
+                )
                 self.problems.error(self.path, self.line(str(key)), f"unknown key '{self.prefix}{key}' ({hint})")
 
     def _wrong(self, key: str, expected: str) -> None:
@@ -284,9 +288,13 @@ class _Fields:
             try:
                 return dt.date.fromisoformat(value.strip()).isoformat()
             except ValueError:
-                self.problems.error(self.path, self.line(key), f"'{self.prefix}{key}' is not a day of the calendar: {value.strip()}")
+                self.problems.error(
+                    self.path, self.line(key), f"'{self.prefix}{key}' is not a day of the calendar: {value.strip()}"
+                )
                 return None
-        self.problems.error(self.path, self.line(key), f"'{self.prefix}{key}' must be a date written YYYY-MM-DD, not {value!r}")
+        self.problems.error(
+            self.path, self.line(key), f"'{self.prefix}{key}' must be a date written YYYY-MM-DD, not {value!r}"
+        )
         return None
 
     def text_list(self, key: str) -> tuple[str, ...] | None:
@@ -306,7 +314,9 @@ class _Fields:
             if isinstance(item, bool) or not isinstance(item, (str, int, float)):
                 line = self.lines.get(f"{self.prefix}{key}[{index}]", self.line(key))
                 got = _describe_type(item)
-                self.problems.error(self.path, line, f"'{self.prefix}{key}' must be a list of text, but item {index + 1} is {got}")
+                self.problems.error(
+                    self.path, line, f"'{self.prefix}{key}' must be a list of text, but item {index + 1} is {got}"
+                )
                 return None
         return tuple(str(v).strip() for v in value)
 
@@ -322,7 +332,11 @@ class _Fields:
     def language(self, key: str) -> str | None:
         value = self.text(key)
         if value is not None and not is_language_tag(value):
-            self.problems.error(self.path, self.line(key), f"'{self.prefix}{key}' is not a BCP 47 language tag: {value!r} (for example en-US)")
+            self.problems.error(
+                self.path,
+                self.line(key),
+                f"'{self.prefix}{key}' is not a BCP 47 language tag: {value!r} (for example en-US)",
+            )
             return None
         return value
 
@@ -346,10 +360,14 @@ def read_book_meta(root: Path) -> BookMeta | None:
 def _load_book_meta(root: Path, problems: Problems) -> BookMeta | None:
     path = root / BOOK_FILE
     if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
-        problems.error(path, None, f"{BOOK_FILE} is a link to a file outside the manuscript folder: copy the file in instead")
+        problems.error(
+            path, None, f"{BOOK_FILE} is a link to a file outside the manuscript folder: copy the file in instead"
+        )
         return None
     if not path.is_file():
-        problems.error(path, None, "not found: a manuscript folder needs a book.yaml with title, author, language and start")
+        problems.error(
+            path, None, "not found: a manuscript folder needs a book.yaml with title, author, language and start"
+        )
         return None
     text = read_text(path, problems)
     if text is None:
@@ -388,7 +406,11 @@ def _load_book_meta(root: Path, problems: Problems) -> BookMeta | None:
         handout = HandoutText(handout_fields.text("footer"), handout_fields.text("disclaimer"))
     contents = fields.text_list("contents")
     if "contents" in data and data["contents"] in (None, []):
-        problems.error(path, fields.line("contents"), "'contents' is empty: list the pieces in reading order, or remove it to follow 'start'")
+        problems.error(
+            path,
+            fields.line("contents"),
+            "'contents' is empty: list the pieces in reading order, or remove it to follow 'start'",
+        )
     title, author = fields.text("title", True), fields.text("author", True)
     language, start = fields.language("language"), fields.text("start", True)
     meta = BookMeta(
@@ -468,7 +490,9 @@ def load_piece(root: Path, path: Path, problems: Problems) -> Piece | None:
     name = path.relative_to(root).as_posix()
     slug = fields.text("slug") or slugify(path.stem) or "piece"
     if slugify(slug) != slug:
-        problems.error(path, fields.line("slug"), f"slug {slug!r} may hold only lower-case letters, digits, '-' and '_'")
+        problems.error(
+            path, fields.line("slug"), f"slug {slug!r} may hold only lower-case letters, digits, '-' and '_'"
+        )
     elif slug in RESERVED_SLUGS:
         problems.error(
             path, fields.line("slug") or 1,
@@ -508,16 +532,18 @@ def load_manuscript(root: Path, problems: Problems) -> Manuscript | None:
             continue
         if not path.resolve().is_relative_to(root.resolve()):
             # A symbolic link to a file elsewhere would carry text from outside the manuscript into the book.
-            problems.error(path, None, f"{relative.as_posix()} is a link to a file outside the manuscript folder: copy the file in instead")
+            problems.error(
+                path,
+                None,
+                f"{relative.as_posix()} is a link to a file outside the manuscript folder: copy the file in instead",
+            )
             continue
         piece = load_piece(root, path, problems)
         if piece is None:
             continue
         if piece.slug in slugs:
             other = slugs[piece.slug]
-            problems.error(
-                path, piece.line_of("slug") or 1, f"duplicate slug {piece.slug!r}: {other.name} has it too"
-            )
+            problems.error(path, piece.line_of("slug") or 1, f"duplicate slug {piece.slug!r}: {other.name} has it too")
             continue
         slugs[piece.slug] = piece
         pieces[piece.name] = piece

@@ -239,7 +239,9 @@ def strip_remote_css(css: str) -> str:
     return _CSS_REMOTE.sub(lambda m: "" if m.group("import") else "none", css)
 
 
-def report_remote(problems: Problems, path: Path, line: int | None, what: str, reference: str, allow_remote: bool) -> None:
+def report_remote(
+    problems: Problems, path: Path, line: int | None, what: str, reference: str, allow_remote: bool
+) -> None:
     """Report a remote reference: an error, or with ``allow_remote`` a warning; either way it is left out."""
     if allow_remote:
         problems.warning(path, line, f"remote {what} {shorten(reference)} left out: building never fetches anything")
@@ -360,12 +362,22 @@ class _PieceRenderer:
             alt = image.get("alt")
             if not src:
                 line = self.lines.line(alt, image=False) if alt else None
-                self.problems.error(self.piece.path, line, f"image {alt or ''!r} has no usable source: use a file in the manuscript folder")
+                self.problems.error(
+                    self.piece.path,
+                    line,
+                    f"image {alt or ''!r} has no usable source: use a file in the manuscript folder",
+                )
                 image.tail = (alt or "") + (image.tail or "")
                 unwrap(image)
                 continue
             reference = resolve_image(
-                self.book, self.piece, src, alt or "", self.problems, self.lines.line(src, image=True), self.allow_remote
+                self.book,
+                self.piece,
+                src,
+                alt or "",
+                self.problems,
+                self.lines.line(src, image=True),
+                self.allow_remote,
             )
             if reference is None:
                 # Left out, but its description stays for the reader.
@@ -373,14 +385,22 @@ class _PieceRenderer:
                 unwrap(image)
                 continue
             if alt is None:
-                self.problems.warning(self.piece.path, line_in_piece(self.piece, src), f"image {shorten(src)} has no alt text")
+                self.problems.warning(
+                    self.piece.path, line_in_piece(self.piece, src), f"image {shorten(src)} has no alt text"
+                )
                 image.set("alt", "")
             image.set("src", reference.name)
             self.images[reference.name] = reference
 
 
 def resolve_image(
-    book: Book, piece: Piece | None, src: str, alt: str, problems: Problems, line: int | None, allow_remote: bool = False
+    book: Book,
+    piece: Piece | None,
+    src: str,
+    alt: str,
+    problems: Problems,
+    line: int | None,
+    allow_remote: bool = False,
 ) -> ImageRef | None:
     """Check an image reference: local, inside the manuscript, present, a readable image.
 
@@ -472,7 +492,9 @@ class _LinkResolver:
     def _target(self, piece: Piece, target: Piece, anchor: str, href: str, line: int | None) -> str | None:
         if target.is_link_only:
             if anchor:
-                self.problems.error(piece.path, line, f"link {href}: {target.name} has no text yet, so no section #{anchor}")
+                self.problems.error(
+                    piece.path, line, f"link {href}: {target.name} has no text yet, so no section #{anchor}"
+                )
                 return None
             return target.url or f"{CONTINUE_READING_FILE}#{target.slug}"
         if anchor and anchor not in self.anchors.get(target.name, set()):
@@ -490,10 +512,16 @@ class _LinkResolver:
             target = self.by_url.get(_normalise_url(href.split("#")[0]))
             return self._target(piece, target, anchor, href, line) if target else href
         if parts.scheme == "file":
-            self.problems.error(piece.path, line, f"link {shorten(href)} points to a file on this computer: link to a piece or a web page")
+            self.problems.error(
+                piece.path,
+                line,
+                f"link {shorten(href)} points to a file on this computer: link to a piece or a web page",
+            )
             return None
         if parts.scheme:
-            self.problems.error(piece.path, line, f"link {shorten(href)}: only http, https, mailto and tel links are allowed")
+            self.problems.error(
+                piece.path, line, f"link {shorten(href)}: only http, https, mailto and tel links are allowed"
+            )
             return None
         if not parts.path:
             return self._target(piece, piece, anchor, href, line) if anchor else None
@@ -503,7 +531,9 @@ class _LinkResolver:
                 target = self.by_url.get(_normalise_url(absolute.split("#")[0]))
                 return self._target(piece, target, anchor, href, line) if target else absolute
             self.problems.warning(
-                piece.path, line, f"link {href} is relative to the website, and the piece has no 'url' to resolve it against; kept as text"
+                piece.path,
+                line,
+                f"link {href} is relative to the website, and the piece has no 'url' to resolve it against; kept as text",
             )
             return None
         name = normalise_reference(unquote(parts.path), piece)
@@ -532,7 +562,9 @@ def to_xhtml(root: etree._Element) -> str:
     return "".join(parts)
 
 
-def render_book(book: Book, problems: Problems, allow_remote: bool = False, parallel: bool | None = None) -> RenderedBook:
+def render_book(
+    book: Book, problems: Problems, allow_remote: bool = False, parallel: bool | None = None
+) -> RenderedBook:
     """Render every piece with text, resolve links between pieces, check every image.
 
     ``allow_remote`` turns a remote image or stylesheet from an error into a warning; it is left out either way.
@@ -553,9 +585,15 @@ def render_book(book: Book, problems: Problems, allow_remote: bool = False, para
         resolver.resolve(piece, root)
         hero = None
         if piece.image:
-            hero = resolve_image(book, piece, piece.image, piece.image_alt or "", problems, piece.line_of("image"), allow_remote)
+            hero = resolve_image(
+                book, piece, piece.image, piece.image_alt or "", problems, piece.line_of("image"), allow_remote
+            )
             if hero is not None and not piece.image_alt:
-                problems.warning(piece.path, piece.line_of("image"), "'image' has no 'image_alt': describe the image for readers who cannot see it")
+                problems.warning(
+                    piece.path,
+                    piece.line_of("image"),
+                    "'image' has no 'image_alt': describe the image for readers who cannot see it",
+                )
         pieces.append(
             RenderedPiece(
                 piece=piece,
@@ -571,6 +609,12 @@ def render_book(book: Book, problems: Problems, allow_remote: bool = False, para
     cover = None
     if book.meta.cover:
         cover = resolve_image(
-            book, None, book.meta.cover, f"Cover of {book.meta.title}", problems, book.meta.line_of("cover"), allow_remote
+            book,
+            None,
+            book.meta.cover,
+            f"Cover of {book.meta.title}",
+            problems,
+            book.meta.line_of("cover"),
+            allow_remote,
         )
     return RenderedBook(book=book, pieces=tuple(pieces), cover=cover)

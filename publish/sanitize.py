@@ -247,7 +247,9 @@ def _repair_once(root: etree._Element) -> bool:
             if tag == "p":
                 element.tag = "div"  # a paragraph that holds blocks becomes a plain block
             elif tag in _HEADINGS or tag == "pre":
-                blocks = [c for c in element.iter() if c is not element and isinstance(c.tag, str) and c.tag not in _PHRASING]
+                blocks = [
+                    c for c in element.iter() if c is not element and isinstance(c.tag, str) and c.tag not in _PHRASING
+                ]
                 for child in blocks:
                     child.tail = " " + (child.tail or "")  # keep words apart once the blocks are gone
                     unwrap(child)
@@ -296,8 +298,10 @@ def _repair_once(root: etree._Element) -> bool:
         elif tag == "col" and parent_tag != "colgroup" and parent is not None:
             parent.remove(element)  # an empty element with nothing to keep
             changed = True
-        elif (tag in ("td", "th") and parent_tag != "tr") or (tag == "tr" and parent_tag not in _TABLE_SECTIONS | {"table"}) or (
-            tag in _TABLE_CHILDREN - {"tr"} and parent_tag != "table"
+        elif (
+            (tag in ("td", "th") and parent_tag != "tr")
+            or (tag == "tr" and parent_tag not in _TABLE_SECTIONS | {"table"})
+            or (tag in _TABLE_CHILDREN - {"tr"} and parent_tag != "table")
         ):
             unwrap(element)  # a table part outside a table: its content stays
             changed = True

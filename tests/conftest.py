@@ -23,7 +23,12 @@ DEMO_SECTIONS = [
     "Encouraging Therapy Without Making It a “Fix”",
     "Why Your Support Matters (Even If They Can’t Say It Yet)",
 ]
-BOOKS = {"demo": DEMO, "linked": FIXTURES / "linked", "contents": FIXTURES / "contents", "minimal": FIXTURES / "minimal"}
+BOOKS = {
+    "demo": DEMO,
+    "linked": FIXTURES / "linked",
+    "contents": FIXTURES / "contents",
+    "minimal": FIXTURES / "minimal",
+}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

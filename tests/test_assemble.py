@@ -26,7 +26,11 @@ def manuscript(root: Path, start: str, links: dict[str, tuple[str | None, str | 
     root.mkdir(parents=True)
     (root / "book.yaml").write_text(f"title: T\nauthor: A\nlanguage: en\nstart: {start}\n{extra}", encoding="utf-8")
     for name, (previous, following) in links.items():
-        front = f"title: {name}\n" + (f"previous: {previous}\n" if previous else "") + (f"next: {following}\n" if following else "")
+        front = (
+            f"title: {name}\n"
+            + (f"previous: {previous}\n" if previous else "")
+            + (f"next: {following}\n" if following else "")
+        )
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(f"---\n{front}---\n\nText of {name}.\n", encoding="utf-8")
     return root
@@ -81,7 +85,9 @@ def test_links_are_relative_to_the_piece(tmp_path: Path) -> None:
 
 def test_one_sided_links_are_enough(tmp_path: Path) -> None:
     # Only "previous" links, walked back from the last piece.
-    book, problems = order(manuscript(tmp_path / "m", "c.md", {"a.md": (None, None), "b.md": ("a.md", None), "c.md": ("b.md", None)}))
+    book, problems = order(
+        manuscript(tmp_path / "m", "c.md", {"a.md": (None, None), "b.md": ("a.md", None), "c.md": ("b.md", None)})
+    )
     assert problems == []
     assert names(book) == ["a.md", "b.md", "c.md"]
 
@@ -97,7 +103,9 @@ def test_pieces_left_out_of_the_order_are_warned_about(tmp_path: Path) -> None:
     root = manuscript(tmp_path / "m", "a.md", {"a.md": (None, None), "lost.md": (None, None)})
     book, problems = order(root)
     assert names(book) == ["a.md"]
-    assert messages(problems) == ["warning lost.md:None: lost.md is not part of the book: no previous/next link leads to it from 'start' (a.md)"]
+    assert messages(problems) == [
+        "warning lost.md:None: lost.md is not part of the book: no previous/next link leads to it from 'start' (a.md)"
+    ]
     root = manuscript(tmp_path / "n", "a.md", {"a.md": (None, None), "b.md": (None, None)}, "contents:\n  - b.md\n")
     book, problems = order(root)
     assert names(book) == ["b.md"]
@@ -117,7 +125,9 @@ def test_pieces_left_out_of_the_order_are_warned_about(tmp_path: Path) -> None:
         ({"a.md": (None, "sub/../ghost.md")}, ["error a.md:3: 'next' names sub/../ghost.md, which does not exist"]),
     ],
 )  # fmt: skip
-def test_broken_chains_name_the_files(tmp_path: Path, links: dict[str, tuple[str | None, str | None]], expected: list[str]) -> None:
+def test_broken_chains_name_the_files(
+    tmp_path: Path, links: dict[str, tuple[str | None, str | None]], expected: list[str]
+) -> None:
     book, problems = order(manuscript(tmp_path / "m", "a.md", links))
     assert book is None
     assert messages(problems) == expected

@@ -203,7 +203,10 @@ def test_unreached_piece_is_a_warning_and_strict_makes_it_fatal(tmp_path: Path) 
     _manuscript(tmp_path / "m", BOOK, {"a.md": PIECE, "lost.md": "---\ntitle: Lost\n---\n\nText.\n"})
     result = run(tmp_path, "check", "-m", "m")
     assert result.exit_code == 0
-    assert result.stderr == "Warning: m/lost.md: lost.md is not part of the book: no previous/next link leads to it from 'start' (a.md)\n"
+    assert (
+        result.stderr
+        == "Warning: m/lost.md: lost.md is not part of the book: no previous/next link leads to it from 'start' (a.md)\n"
+    )
     assert run(tmp_path, "check", "--strict", "-m", "m").exit_code == 1
 
 
@@ -358,7 +361,9 @@ def _remote_manuscript(tmp_path: Path, url: str) -> Path:
     styles = tmp_path / "styles"
     styles.mkdir()
     for name in ("epub.css", "print.css"):
-        (styles / name).write_text(f'@import url("{url}/{name}");\nbody {{ background: url({url}/{name}.png); }}\n', encoding="utf-8")
+        (styles / name).write_text(
+            f'@import url("{url}/{name}");\nbody {{ background: url({url}/{name}.png); }}\n', encoding="utf-8"
+        )
     return tmp_path / "m"
 
 
@@ -379,7 +384,9 @@ def _remote_messages(url: str, allowed: bool) -> list[str]:
 
 
 @pytest.mark.parametrize("command", ["epub", "pdf"])
-def test_remote_references_are_errors_and_never_fetched(tmp_path: Path, http_server: _CountingServer, command: str) -> None:
+def test_remote_references_are_errors_and_never_fetched(
+    tmp_path: Path, http_server: _CountingServer, command: str
+) -> None:
     url = http_server.url
     _remote_manuscript(tmp_path, url)
     result = run(tmp_path, command, "-m", "m", "--styles", "styles", "-o", f"out/book.{command}")
@@ -505,7 +512,7 @@ ACTIVE = re.compile(
 )
 
 AWKWARD = {
-    "title": 'Tom & Jerry <Live> "Quoted" \'single\' 🙂',
+    "title": "Tom & Jerry <Live> \"Quoted\" 'single' 🙂",
     "subtitle": "שלום עולם · 日本語のテキスト",
     "author": "O'Brien & Søn <Ltd>",
     "description": 'a < b && c > d, "both" quotes \' and ]]> end',
@@ -594,7 +601,10 @@ def test_text_outside_the_book_fonts_falls_back_to_installed_fonts(tmp_path: Pat
     from publish.build import prepare
     from publish.pdf import write_pdf
 
-    if not shutil.which("fc-list") or "Noto Sans CJK" not in subprocess.run(["fc-list"], capture_output=True, text=True).stdout:
+    if (
+        not shutil.which("fc-list")
+        or "Noto Sans CJK" not in subprocess.run(["fc-list"], capture_output=True, text=True).stdout
+    ):
         if os.environ.get("PUBLISH_REQUIRE_VALIDATORS") == "1":
             pytest.fail("fonts-noto-cjk is not installed (run tests/install-validators.sh)")
         pytest.skip("fonts-noto-cjk is not installed")
@@ -621,7 +631,9 @@ def test_text_outside_the_book_fonts_falls_back_to_installed_fonts(tmp_path: Pat
     assert "日本語" in text and "한국어" in text
 
 
-def test_a_failure_inside_weasyprint_is_one_line_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failure_inside_weasyprint_is_one_line_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import weasyprint
 
     def fail(*args: object, **kwargs: object) -> None:
@@ -629,7 +641,9 @@ def test_a_failure_inside_weasyprint_is_one_line_not_a_traceback(tmp_path: Path,
 
     copy_manuscript(FIXTURES / "minimal", tmp_path / "m")
     monkeypatch.setattr(weasyprint.HTML, "write_pdf", fail)
-    result = CliRunner().invoke(main, ["pdf", "-m", str(tmp_path / "m"), "-o", str(tmp_path / "book.pdf"), "--jobs", "1"])
+    result = CliRunner().invoke(
+        main, ["pdf", "-m", str(tmp_path / "m"), "-o", str(tmp_path / "book.pdf"), "--jobs", "1"]
+    )
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         f"Error: {tmp_path / 'm'}: WeasyPrint could not typeset this (AssertionError: Got ' \\n' between two lines); "

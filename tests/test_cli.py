@@ -208,7 +208,9 @@ def test_leftovers_of_a_killed_build_are_removed_by_the_next(tmp_path: Path) -> 
 def _large_manuscript(folder: Path, pieces: int = 12) -> Path:
     """A manuscript that takes WeasyPrint several seconds to typeset."""
     folder.mkdir()
-    (folder / "book.yaml").write_text("title: A Long Book\nauthor: Someone\nlanguage: en\nstart: p00.md\n", encoding="utf-8")
+    (folder / "book.yaml").write_text(
+        "title: A Long Book\nauthor: Someone\nlanguage: en\nstart: p00.md\n", encoding="utf-8"
+    )
     paragraph = "This sentence goes on for a while so that the line breaker has some work to do. " * 6
     for i in range(pieces):
         links = (f"previous: p{i - 1:02}.md\n" if i else "") + (f"next: p{i + 1:02}.md\n" if i + 1 < pieces else "")
@@ -225,7 +227,9 @@ def test_sigkill_half_way_leaves_the_previous_output(tmp_path: Path) -> None:
     subprocess.run([*command, str(tmp_path / "small")], check=True, cwd=ROOT, capture_output=True)
     previous = target.read_bytes()
 
-    process = subprocess.Popen([*command, str(tmp_path / "large")], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [*command, str(tmp_path / "large")], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     time.sleep(0.8)
     # The large book takes several seconds: this kill lands half-way through the build.
     assert process.poll() is None, "the build finished before it could be killed: make the manuscript larger"

@@ -592,7 +592,9 @@ def test_accessibility_problems_name_every_image_and_heading_in_reading_order(tm
     (root / "book.yaml").write_text("title: A\nauthor: B\nlanguage: en\nstart: a.md\n", encoding="utf-8")
     (root / "a.md").write_text("---\ntitle: A\nnext: b.md\nimage: i.png\n---\n\n#### Deep\n\n![](i.png)\n\n"
                                "## Two\n\n##### Five\n\n<img src=\"i.png\">\n", encoding="utf-8")  # fmt: skip
-    (root / "b.md").write_text("---\ntitle: B\nprevious: a.md\n---\n\n### Three\n\n![x](i.png) ![](i.png)\n", encoding="utf-8")
+    (root / "b.md").write_text(
+        "---\ntitle: B\nprevious: a.md\n---\n\n### Three\n\n![x](i.png) ![](i.png)\n", encoding="utf-8"
+    )
     rendered = prepare(root)
     assert accessibility_problems(rendered) == [
         "image without alt text: a.md: i.png",  # the Markdown image
@@ -725,7 +727,9 @@ def test_generated_cover_title_reads_as_a_thumbnail(linked: BuiltBook) -> None:
          "And a subtitle that goes on for quite a while, as subtitles do", "Dr. Firstname Lastname-Doublebarrel"),
     ],
 )  # fmt: skip
-def test_generated_cover_looks_as_drawn_in_full_colour(linked: BuiltBook, title: str, subtitle: str, author: str) -> None:
+def test_generated_cover_looks_as_drawn_in_full_colour(
+    linked: BuiltBook, title: str, subtitle: str, author: str
+) -> None:
     # The cover is a palette PNG drawn as palette indices; drawn directly in RGB (fields, text, rule) it
     # must look the same: no pixel more than 2 of 255 apart in any channel, nearly all of them equal.
     meta = replace(linked.rendered.book.meta, title=title, subtitle=subtitle, author=author)
@@ -745,7 +749,9 @@ def test_generated_cover_looks_as_drawn_in_full_colour(linked: BuiltBook, title:
     assert max(high for _, high in difference.getextrema()) <= 2
     differing = sum(difference.convert("L").point(lambda v: 255 if v else 0).histogram()[255:])
     assert differing < WIDTH * HEIGHT // 100  # only antialiased edge pixels
-    assert {TEXT_COLOURS["title"], TEXT_COLOURS["subtitle"], TEXT_COLOURS["author"]} <= {c for _, c in cover.getcolors(1 << 16)}
+    assert {TEXT_COLOURS["title"], TEXT_COLOURS["subtitle"], TEXT_COLOURS["author"]} <= {
+        c for _, c in cover.getcolors(1 << 16)
+    }
 
 
 class _Drawing:

@@ -129,7 +129,12 @@ def test_a_long_book_renders_the_same_in_two_processes_as_in_one(tmp_path: Path)
         print(json.dumps({{"same": one == two, "forked": len(forks) - forked_before, "before": forked_before,
                           "pieces": len(one["pieces"])}}))
     """)
-    assert json.loads(output) == {"same": True, "forked": 1, "before": 0, "pieces": len(sources) - 2}  # the demo has two link-only pieces
+    assert json.loads(output) == {
+        "same": True,
+        "forked": 1,
+        "before": 0,
+        "pieces": len(sources) - 2,
+    }  # the demo has two link-only pieces
 
 
 def test_the_epub_is_the_same_when_its_cover_is_drawn_in_a_child(tmp_path: Path) -> None:

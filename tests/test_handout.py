@@ -229,7 +229,9 @@ def test_all_handouts_one_per_piece_on_two_worker_processes(tmp_path: Path, monk
         texts = page_texts(folder / f"{slug}.pdf")
         assert outline(folder / f"{slug}.pdf")[0][1] == title
         assert title.split(":")[0] in texts[0] and f"Page 1 of {len(texts)}" in texts[0]
-    assert [line.split(" (")[0] for line in result.output.splitlines()] == [f"Wrote {folder / f'{slug}.pdf'}" for slug in jobs]
+    assert [line.split(" (")[0] for line in result.output.splitlines()] == [
+        f"Wrote {folder / f'{slug}.pdf'}" for slug in jobs
+    ]
 
 
 def test_all_handouts_into_a_file_is_an_error(tmp_path: Path) -> None:

@@ -133,13 +133,16 @@ def test_problems_in_several_files_are_all_reported(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "tag", ["en", "en-US", "zh-Hant-TW", "sr-Latn-RS", "es-419", "de-CH-1996", "en-US-x-twain", "x-private", "he", "fil"]
+    "tag",
+    ["en", "en-US", "zh-Hant-TW", "sr-Latn-RS", "es-419", "de-CH-1996", "en-US-x-twain", "x-private", "he", "fil"],
 )
 def test_bcp47_accepts_well_formed_tags(tag: str) -> None:
     assert is_language_tag(tag)
 
 
-@pytest.mark.parametrize("tag", ["", "e", "english_US!", "en_US", "en-", "-en", "en US", "en\n", "123", "en-US-", "abcdefghi"])
+@pytest.mark.parametrize(
+    "tag", ["", "e", "english_US!", "en_US", "en-", "-en", "en US", "en\n", "123", "en-US-", "abcdefghi"]
+)
 def test_bcp47_refuses_malformed_tags(tag: str) -> None:
     assert not is_language_tag(tag)
 
@@ -179,6 +182,14 @@ def test_a_piece_cannot_take_the_name_of_a_page_of_the_book(tmp_path: Path) -> N
     _, problems = load(root)
     messages = sorted((p.path.name if p.path else "", p.line, p.message) for p in problems)
     assert messages == [
-        ("b.md", 3, "slug 'continue-reading' names a page of the book itself: give the piece another 'slug' in its front matter"),
-        ("contents.md", 1, "slug 'contents' names a page of the book itself: give the piece another 'slug' in its front matter"),
+        (
+            "b.md",
+            3,
+            "slug 'continue-reading' names a page of the book itself: give the piece another 'slug' in its front matter",
+        ),
+        (
+            "contents.md",
+            1,
+            "slug 'contents' names a page of the book itself: give the piece another 'slug' in its front matter",
+        ),
     ]

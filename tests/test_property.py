@@ -88,8 +88,15 @@ leaf = st.one_of(
     st.tuples(st.integers(1, 6), inline()).map(lambda h: f"{'#' * h[0]} {h[1]}"),
     inline_html,
     st.lists(inline(), min_size=1, max_size=3).map(
-        lambda cells: "| " + " | ".join(c.replace("\n", " ") for c in cells) + " |\n|" + "---|" * len(cells)
-        + "\n| " + " | ".join("cell" for _ in cells) + " |"
+        lambda cells: (
+            "| "
+            + " | ".join(c.replace("\n", " ") for c in cells)
+            + " |\n|"
+            + "---|" * len(cells)
+            + "\n| "
+            + " | ".join("cell" for _ in cells)
+            + " |"
+        )
     ),
     inline().map(lambda t: f"[^1]: {t}"),
     inline().map(lambda t: f"[^note]:\n    {t}\n\n    second paragraph"),

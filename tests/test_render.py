@@ -97,7 +97,11 @@ def test_assert_renders_smallest_cases() -> None:
 
 
 def test_section_anchors_are_python_markdowns_toc_slugs() -> None:
-    headings = ["You Don’t Have to Fix It—Just Be With Them", "Encouraging Therapy Without Making It a “Fix”", "Café & Crème"]
+    headings = [
+        "You Don’t Have to Fix It—Just Be With Them",
+        "Encouraging Therapy Without Making It a “Fix”",
+        "Café & Crème",
+    ]
     piece, _ = render_piece("\n\n".join(f"## {h}\n\nText." for h in headings))
     toc = markdown.Markdown(extensions=["toc"])
     toc.convert("\n\n".join(f"## {h}" for h in headings))
@@ -152,8 +156,14 @@ def test_links_become_internal_or_stay_web_links(link: str, href: str) -> None:
         ("other.md#nowhere", "error: piece.md:9: link other.md#nowhere: other.md has no section #nowhere"),
         ("#nowhere", "error: piece.md:9: link #nowhere: piece.md has no section #nowhere"),
         ("later.md#part", "error: piece.md:9: link later.md#part: later.md has no text yet, so no section #part"),
-        ("file:///etc/passwd", "error: piece.md:9: link file:///etc/passwd points to a file on this computer: link to a piece or a web page"),
-        ("data:text/html,hi", "error: piece.md:9: link data:text/html,hi: only http, https, mailto and tel links are allowed"),
+        (
+            "file:///etc/passwd",
+            "error: piece.md:9: link file:///etc/passwd points to a file on this computer: link to a piece or a web page",
+        ),
+        (
+            "data:text/html,hi",
+            "error: piece.md:9: link data:text/html,hi: only http, https, mailto and tel links are allowed",
+        ),
     ],
 )
 def test_broken_links_are_reported_and_never_left_live(link: str, problem: str) -> None:
@@ -196,7 +206,9 @@ def test_images_are_relative_to_the_piece_and_named_from_the_manuscript_root() -
     piece, problems = render_piece("![A square](pictures/square.png)\n", {"pictures/square.png": SQUARE})
     assert problems == []
     assert '<img alt="A square" src="pictures/square.png"/>' in piece.body
-    assert [(i.name, i.media_type, i.path.name) for i in piece.images] == [("pictures/square.png", "image/png", "square.png")]
+    assert [(i.name, i.media_type, i.path.name) for i in piece.images] == [
+        ("pictures/square.png", "image/png", "square.png")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -228,13 +240,18 @@ def test_remote_image_is_an_error_or_with_allow_remote_a_warning_and_left_out() 
         "folder (or use --allow-remote to leave it out)"
     ]
     piece, problems = render_piece(source, allow_remote=True)
-    assert problems == ["warning: piece.md:9: remote image https://example.com/far.png left out: building never fetches anything"]
+    assert problems == [
+        "warning: piece.md:9: remote image https://example.com/far.png left out: building never fetches anything"
+    ]
     assert piece.body == "<p>Text.</p>\n<p>Far</p>"
     assert piece.images == ()
 
 
 def test_tags_that_are_no_html_are_shown_not_dropped() -> None:
-    assert_renders("Replace <name> with yours, <<like this>>.", "<p>Replace &lt;name&gt; with yours, &lt;&lt;like this&gt;&gt;.</p>")
+    assert_renders(
+        "Replace <name> with yours, <<like this>>.",
+        "<p>Replace &lt;name&gt; with yours, &lt;&lt;like this&gt;&gt;.</p>",
+    )
 
 
 # --- remote references in CSS ---------------------------------------------------------------------------
@@ -324,7 +341,9 @@ def test_characters_html_allows_nowhere_are_left_out_in_every_plane() -> None:
 
 
 def test_remote_stylesheet_in_raw_html_is_reported_whatever_the_case() -> None:
-    _, problems = render_piece('Text.\n\n<LINK REL="Stylesheet" HREF="https://example.com/a.css">\n\n<p STYLE="background: url(//example.com/b.png)">x</p>\n')
+    _, problems = render_piece(
+        'Text.\n\n<LINK REL="Stylesheet" HREF="https://example.com/a.css">\n\n<p STYLE="background: url(//example.com/b.png)">x</p>\n'
+    )
     assert [p.split(": ", 1)[1] for p in problems] == [
         "piece.md:9: remote stylesheet https://example.com/a.css is not fetched: copy it into the manuscript folder (or use --allow-remote to leave it out)",
         "piece.md:11: remote resource in CSS //example.com/b.png is not fetched: copy it into the manuscript folder (or use --allow-remote to leave it out)",

@@ -26,7 +26,9 @@ def _characters(html: str) -> str:
 
 def with_smarty(source: str) -> str:
     md = markdown.Markdown(
-        extensions=[*OTHERS, "smarty"], extension_configs={"smarty": {"smart_angled_quotes": False}}, output_format="xhtml"
+        extensions=[*OTHERS, "smarty"],
+        extension_configs={"smarty": {"smart_angled_quotes": False}},
+        output_format="xhtml",
     )
     return _characters(md.convert(source))
 
@@ -43,7 +45,7 @@ def with_typography(source: str) -> str:
         "An en dash -- an em dash --- four dashes ---- and an ellipsis... or four....",
         "In the '80s, rock 'n' roll; 'tis the \"'quoted' words\" and '\"these\"'.",
         "'\"Quote\" first.' \"'Sets' too.\" Em dash---\"quoted\"--'single'.",
-        "A quote after a tag: <b>bold</b>\"x\" and *em*'s tail, `\"code\" stays`, \\\"escaped\\' too.",
+        'A quote after a tag: <b>bold</b>"x" and *em*\'s tail, `"code" stays`, \\"escaped\\\' too.',
         "Non-breaking&nbsp;'quote' and &mdash;\"entity\" and —'dash' and –\"dash\".",
         "# Heading's \"quotes\"\n\n- list's 'item'\n\n> quote's \"block\"\n\nNote[^1]\n\n[^1]: The note's \"text\"...",
         "'\n\n\"\n\n'.\n\n\".\n\n'a\n\n\"a\n\n's\n\n\"'\n\n'\"",
