@@ -22,12 +22,29 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 CORPUS = Path(__file__).resolve().parent / "corpus"
 
 
+# Put before a script by run_counting_forks: the list ``forks`` gets an item per fork.
+_COUNT_FORKS = """
+import os
+forks = []
+_fork = os.fork
+def _counted_fork():
+    forks.append(1)
+    return _fork()
+os.fork = _counted_fork
+"""
+
+
 def run_python(script: str) -> str:
     result = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(script)], cwd=ROOT, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
     return result.stdout
+
+
+def run_counting_forks(script: str) -> str:
+    """``run_python``, with a list ``forks`` that gets an item for each fork the script makes."""
+    return run_python(_COUNT_FORKS + textwrap.dedent(script))
 
 
 def test_results_come_in_order_and_the_later_ones_from_the_child() -> None:
@@ -99,7 +116,7 @@ def test_a_long_book_renders_the_same_in_two_processes_as_in_one(tmp_path: Path)
     (tmp_path / "book.yaml").write_text(
         f"title: All\nauthor: Someone\nlanguage: en-US\nstart: p00.md\ncontents:\n{contents}", encoding="utf-8"
     )
-    output = run_python(f"""
+    output = run_counting_forks(f"""
         import json, os
         from pathlib import Path
         from publish import forking
@@ -107,13 +124,6 @@ def test_a_long_book_renders_the_same_in_two_processes_as_in_one(tmp_path: Path)
         from publish.errors import Problems
         from publish.manuscript import load_manuscript
         from publish.render import render_book
-
-        forks = []
-        fork = os.fork
-        def counted_fork():
-            forks.append(1)
-            return fork()
-        os.fork = counted_fork
 
         def render(parallel):
             problems = Problems()
@@ -138,17 +148,10 @@ def test_a_long_book_renders_the_same_in_two_processes_as_in_one(tmp_path: Path)
 
 
 def test_the_epub_is_the_same_when_its_cover_is_drawn_in_a_child(tmp_path: Path) -> None:
-    output = run_python(f"""
+    output = run_counting_forks(f"""
         import os
         from pathlib import Path
         os.environ["SOURCE_DATE_EPOCH"] = "1700000000"
-        forks = []
-        fork = os.fork
-        def counted_fork():
-            forks.append(1)
-            return fork()
-        os.fork = counted_fork
-
         from publish.build import build_epub, prepare
         from publish.epub import write_epub
         drawn = build_epub(Path({str(DEMO)!r}), Path({str(tmp_path / "drawn.epub")!r})).read_bytes()
