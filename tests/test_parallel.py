@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from multiprocessing import get_context
 from pathlib import Path
@@ -93,6 +94,25 @@ def long_book(tmp_path_factory: pytest.TempPathFactory) -> RenderedBook:
         encoding="utf-8",
     )
     return prepare(folder)
+
+
+@pytest.fixture(scope="module")
+def single_render(long_book: RenderedBook, tmp_path_factory: pytest.TempPathFactory) -> Callable[[PdfOptions], Path]:
+    """The long book typeset in one process, once per set of options, dated by SOURCE_DATE_EPOCH as the
+    parallel builds compared with it are."""
+    made: dict[PdfOptions, Path] = {}
+
+    def render(options: PdfOptions) -> Path:
+        options = replace(options, jobs=1)
+        if options not in made:
+            path = tmp_path_factory.mktemp("single") / "single.pdf"
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+                path.write_bytes(typeset_book(long_book, options))
+            made[options] = path
+        return made[options]
+
+    return render
 
 
 def _struct(pdf: pikepdf.Pdf) -> tuple[list[tuple[int, str, int | None, str]], set[tuple[int, int]]]:
@@ -196,15 +216,15 @@ def _assert_same_pdf(single: Path, joined: Path) -> None:
 )
 def test_parts_join_into_the_single_render(
     long_book: RenderedBook,
+    single_render: Callable[[PdfOptions], Path],
     options: PdfOptions,
     jobs: int,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # the same dates in both
-    single = tmp_path / "single.pdf"
-    single.write_bytes(typeset_book(long_book, replace(options, jobs=1)))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # the same dates as the single render
+    single = single_render(options)
     with caplog.at_level(logging.DEBUG, logger="publish.parallel"):
         joined_bytes = typeset_book_parallel(long_book, options, jobs)
     assert joined_bytes is not None, caplog.text
@@ -219,12 +239,14 @@ def test_parts_join_into_the_single_render(
 
 
 def test_the_command_typesets_parts_in_processes_started_before_reading(
-    long_book: RenderedBook, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    long_book: RenderedBook,
+    single_render: Callable[[PdfOptions], Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """``publish pdf`` forks its part processes first; they give the single render too."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    single = tmp_path / "single.pdf"
-    single.write_bytes(typeset_book(long_book, PdfOptions(jobs=1)))
+    single = single_render(PdfOptions())
     joined = tmp_path / "joined.pdf"
     command = [sys.executable, "-m", "publish", "-v", "pdf", "-m", str(long_book.book.root), "--jobs", "2"]
     result = subprocess.run([*command, "-o", str(joined)], check=True, cwd=ROOT, capture_output=True, text=True)
@@ -233,11 +255,13 @@ def test_the_command_typesets_parts_in_processes_started_before_reading(
 
 
 def test_workers_started_ahead_typeset_the_parts_and_the_front_matter(
-    long_book: RenderedBook, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    long_book: RenderedBook,
+    single_render: Callable[[PdfOptions], Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    single = tmp_path / "single.pdf"
-    single.write_bytes(typeset_book(long_book, PdfOptions(jobs=1)))
+    single = single_render(PdfOptions())
     workers = Typesetters(3, get_context("spawn"))  # this process has loaded WeasyPrint: no fork
     joined = tmp_path / "joined.pdf"
     joined.write_bytes(typeset_book(long_book, PdfOptions(jobs=2), workers))
