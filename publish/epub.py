@@ -555,8 +555,8 @@ def write_epub(
 
     buffer = io.BytesIO()
     # ebooklib's ZIP is only read back by _repack, which compresses every file again: not compressed here.
-    options = {"mtime": modified, "epub3_landmark": False, "raise_exceptions": True, "compresslevel": 0}
-    writer = epub.EpubWriter(buffer, book, options)
+    writer_options = {"mtime": modified, "epub3_landmark": False, "raise_exceptions": True, "compresslevel": 0}
+    writer = epub.EpubWriter(buffer, book, writer_options)
     writer.process()
     writer.write()
     with atomic_output(target) as temporary:
