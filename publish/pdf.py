@@ -628,6 +628,11 @@ def url_fetcher(allowed: list[Path]) -> Any:
     return LocalOnlyFetcher()
 
 
+# What WeasyPrint says about the machine rather than the book: fontTools subsets the fonts where the
+# system has no HarfBuzz-Subset library (Debian: libharfbuzz-subset0), with the same glyphs embedded.
+_ABOUT_THE_MACHINE = ("Using fontTools instead of HarfBuzz-Subset",)
+
+
 class _WarningCollector(logging.Handler):
     """Keeps what WeasyPrint logs at warning level and above (bad CSS, missing images, missing alt)."""
 
@@ -636,7 +641,11 @@ class _WarningCollector(logging.Handler):
         self.messages: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
+        message = record.getMessage()
+        if message.startswith(_ABOUT_THE_MACHINE):
+            log.debug("WeasyPrint: %s", message)
+            return
+        self.messages.append(message)
 
 
 @contextmanager

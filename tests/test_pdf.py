@@ -445,6 +445,32 @@ def test_weasyprint_warnings_are_reported_and_strict_makes_them_errors(tmp_path:
     assert not (tmp_path / "b.pdf").exists()
 
 
+def test_weasyprint_notice_about_the_machine_is_no_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Without the system's HarfBuzz-Subset library, WeasyPrint subsets fonts with fontTools and says so at
+    # warning level: that is about the machine, not the book, so neither a warning nor fatal with --strict.
+    import logging
+
+    from weasyprint import HTML
+
+    write_pdf = HTML.write_pdf
+
+    def write_pdf_saying_so(self: HTML, *args: object, **kwargs: object) -> object:
+        logging.getLogger("weasyprint").warning(
+            'Using fontTools instead of HarfBuzz-Subset for font "Source Serif Pro". '
+            "This will be unsupported in future versions of WeasyPrint."
+        )
+        return write_pdf(self, *args, **kwargs)
+
+    monkeypatch.setattr(HTML, "write_pdf", write_pdf_saying_so)
+    book = copy_manuscript(FIXTURES / "minimal", tmp_path / "book")
+    result = CliRunner().invoke(
+        main, ["pdf", "-m", str(book), "--strict", "--jobs", "1", "-o", str(tmp_path / "a.pdf")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "HarfBuzz" not in result.output and "Warning" not in result.output
+    assert (tmp_path / "a.pdf").is_file()
+
+
 def _build_in_subprocess(target: Path, timezone: str, *extra: str) -> bytes:
     env = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000", "TZ": timezone}
     command = [sys.executable, "-m", "publish", "-q", "pdf", "-m", str(FIXTURES / "linked"), "-o", str(target), *extra]
