@@ -204,7 +204,8 @@ class _Sanitizer:
         return css
 
     def clean(self, element: etree._Element) -> None:
-        """Sanitise ``element``'s children and attributes (the element itself is allowed)."""
+        """Sanitise ``element``'s attributes and children (the element itself is allowed)."""
+        self.clean_attributes(element)
         for child in list(element):
             if not isinstance(child.tag, str):  # comments, processing instructions, entity references
                 if isinstance(child, etree._Entity):
@@ -220,7 +221,6 @@ class _Sanitizer:
             self.clean(child)
             if name in _REFERRING and child.get("href") is None and child.get(f"{{{XLINK_NS}}}href") is None:
                 _remove_keeping_tail(child)  # nothing left to show (WeasyPrint fails on an <image> without one)
-        self.clean_attributes(element)
         if etree.QName(element).localname == "style" and element.text:
             element.text = self.clean_css(element.text)
 

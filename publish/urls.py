@@ -71,7 +71,10 @@ def normalise_link(url: str) -> str:
     scheme = scheme_of(url)
     if scheme not in LINK_SCHEMES:
         raise UrlError(f"{scheme}: links are not allowed" if scheme else "it is not an absolute URL")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a bracketed host that is no IPv6 address
+        raise UrlError(f"the host in {shorten(url)} is not an IPv6 address") from None
     fragment = _quote(parts.fragment, _QUERY_SAFE)
     query = _quote(parts.query, _QUERY_SAFE)
     if scheme in WEB_SCHEMES:
