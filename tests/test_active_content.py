@@ -301,8 +301,20 @@ def test_svg_keeps_fragments_embedded_raster_images_and_web_links() -> None:
 
 def test_an_svg_external_entity_is_never_read() -> None:
     clean, removed = sanitize_svg(EXTERNAL_ENTITY_SVG)
-    assert removed == ("DOCTYPE", "entity &x;")
+    assert removed == ("external entity x", "entity &x;")
     assert b"ENTITY" not in clean and b"&x;" not in clean and b"file:" not in clean
+
+
+def test_a_standard_doctype_and_internal_entities_are_no_warning() -> None:
+    clean, removed = sanitize_svg(
+        b'<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd" '
+        b'[<!ENTITY ns_svg "http://www.w3.org/2000/svg">]><svg xmlns="&ns_svg;"><rect width="1" height="1"/></svg>'
+    )
+    assert removed == ()
+    assert clean == (
+        b"<?xml version='1.0' encoding='utf-8'?>\n"
+        b'<svg xmlns="http://www.w3.org/2000/svg"><rect width="1" height="1"/></svg>'
+    )
 
 
 def test_svg_that_is_not_svg_is_refused() -> None:
@@ -344,7 +356,7 @@ def _odd_book(root: Path) -> Path:
 ODD_WARNINGS = [
     "Warning: m/a.md:11: image photo.png is a JPEG file, not PNG: it goes into the EPUB as photo.jpg (rename the file to match)",
     f"Warning: m/a.md:11: image drawing.svg: removed {EVIL_SVG_REMOVED} {SVG_NOTE}",
-    f"Warning: m/a.md:11: image letter.svg: removed DOCTYPE, entity &x; {SVG_NOTE}",
+    f"Warning: m/a.md:11: image letter.svg: removed external entity x, entity &x; {SVG_NOTE}",
     "Warning: m/a.md:13: link https://foo.bar/baz bim is not a valid URL (it holds a space); kept as text",
     "Warning: m/a.md:13: link https://../ is not a valid URL (the host '..' is not a domain name); kept as text",
     f"Warning: m/book.yaml:5: image cover.svg: removed {EVIL_SVG_REMOVED} {SVG_NOTE}",
