@@ -20,9 +20,11 @@ from ebooklib import epub
 from lxml import etree
 
 from publish.identity import book_identifier, build_time
+from publish.images import image_bytes
 from publish.output import atomic_output
 from publish.render import CONTINUE_READING_FILE, ImageRef, RenderedBook, RenderedPiece
 from publish.resources import Font, book_fonts, read_style
+from publish.urls import link_href, quote_path
 
 if TYPE_CHECKING:
     from publish.cover import CoverDrawing
@@ -102,7 +104,7 @@ def _cover_page(image_name: str, alt: str) -> str:
     # DPUB-ARIA 1.1: doc-cover goes on the image itself.
     return (
         '<section epub:type="cover" class="cover">\n'
-        f'<img role="doc-cover" src="{escape(image_name)}" alt="{escape(alt)}"/>\n</section>'
+        f'<img role="doc-cover" src="{escape(quote_path(image_name))}" alt="{escape(alt)}"/>\n</section>'
     )
 
 
@@ -144,9 +146,8 @@ def _continue_reading(rendered: RenderedBook) -> str:
     for piece in rendered.link_only:
         lang = f" {_lang_attributes(piece.lang)}" if piece.lang and piece.lang != rendered.book.meta.language else ""
         title = escape(piece.title)
-        if piece.url:
-            url = escape(piece.url)
-            entry = f'<a href="{url}"{lang}>{title}</a><br/><span class="url">{url}</span>'
+        if href := link_href(piece.url):
+            entry = f'<a href="{escape(href)}"{lang}>{title}</a><br/><span class="url">{escape(piece.url or "")}</span>'
         else:
             entry = f"<span{lang}>{title}</span>"
         items.append(f'<li id="{escape(piece.slug)}">{entry}</li>')
@@ -170,7 +171,8 @@ def _piece_body(piece: RenderedPiece) -> str:
     title_id = f"{piece.slug}-title"
     hero = ""
     if piece.hero is not None:
-        hero = f'<figure class="hero"><img src="{escape(piece.hero.name)}" alt="{escape(piece.hero.alt)}"/></figure>\n'
+        src = escape(quote_path(piece.hero.name))
+        hero = f'<figure class="hero"><img src="{src}" alt="{escape(piece.hero.alt)}"/></figure>\n'
     byline = f'<p class="byline">{escape(piece.piece.author)}</p>\n' if piece.piece.author else ""
     return (
         f'<section epub:type="chapter" role="doc-chapter" aria-labelledby="{title_id}">\n'
@@ -458,11 +460,12 @@ def _font_css(fonts: list[Font]) -> str:
 def _cover_image(rendered: RenderedBook, drawing: CoverDrawing | None) -> tuple[str, bytes, str]:
     """The cover image: ``book.yaml``'s, else one generated from title, subtitle and author (or ``drawing``'s)."""
     if rendered.cover is not None:
-        return rendered.cover.name, rendered.cover.path.read_bytes(), rendered.cover.media_type
+        cover = rendered.cover
+        return cover.name, image_bytes(cover.path, cover.content), cover.media_type
     from publish.cover import generate_cover
 
-    name, taken, number = GENERATED_COVER, {image.name for image in rendered.images}, 1
-    while name in taken:  # the manuscript has an image of that name: step aside
+    name, taken, number = GENERATED_COVER, {image.name.casefold() for image in rendered.images}, 1
+    while name.casefold() in taken:  # the manuscript has an image of that name: step aside
         number += 1
         name = GENERATED_COVER.replace(".png", f"-{number}.png")
     meta = rendered.book.meta
@@ -519,8 +522,9 @@ def write_epub(
     book.add_metadata(None, "meta", "", {"name": "cover", "content": "cover-image"})
     images: list[ImageRef] = [image for image in rendered.images if image.name != cover_name]
     for number, image in enumerate(images, 1):
+        content = image_bytes(image.path, image.content)
         book.add_item(epub.EpubItem(uid=f"image-{number}", file_name=image.name,
-                                    media_type=image.media_type, content=image.path.read_bytes()))  # fmt: skip
+                                    media_type=image.media_type, content=content))  # fmt: skip
 
     contents = table_of_contents(rendered)
     landmarks = [

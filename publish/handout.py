@@ -28,6 +28,7 @@ from publish.progress import report_progress
 from publish.render import CONTINUE_READING_FILE, RenderedBook, RenderedPiece
 from publish.resources import read_style
 from publish.typesetters import can_fork
+from publish.urls import link_href, quote_fragment
 
 log = logging.getLogger(__name__)
 
@@ -97,9 +98,12 @@ def handout_html(rendered: RenderedBook, piece: RenderedPiece, options: PdfOptio
         # A handout travels alone: links to the book's other pieces go to their web pages,
         # or stay plain text when a piece has none.
         target = by_slug.get(anchor) if document == CONTINUE_READING_FILE else by_file.get(document)
-        if target is None or not target.url:
+        href = link_href(target.url) if target is not None else None
+        if href is None:
             return None
-        return f"{target.url}#{anchor}" if anchor and document != CONTINUE_READING_FILE else target.url
+        return (
+            f"{href.split('#')[0]}#{quote_fragment(anchor)}" if anchor and document != CONTINUE_READING_FILE else href
+        )
 
     name = practice.name or meta.publisher or meta.author
     website = f'<span class="website">{escape(practice.website)}</span>' if practice.website else ""
@@ -107,11 +111,11 @@ def handout_html(rendered: RenderedBook, piece: RenderedPiece, options: PdfOptio
         f'<p class="handout-date">{escape(format_date(piece.piece.date, piece.lang))}</p>' if piece.piece.date else ""
     )
     online = ""
-    if piece.piece.url:
-        url = escape(piece.piece.url)
+    if href := link_href(piece.piece.url):
+        url = escape(piece.piece.url or "")
         online = (
-            f'<aside class="read-online"><img class="qr" src="{qr_data_uri(piece.piece.url)}" alt="QR code linking to {url}">'
-            f'<p><span class="caption">Read this online</span><a href="{url}">{url}</a></p></aside>'
+            f'<aside class="read-online"><img class="qr" src="{qr_data_uri(href)}" alt="QR code linking to {url}">'
+            f'<p><span class="caption">Read this online</span><a href="{escape(href)}">{url}</a></p></aside>'
         )
     classes = "handout large-print" if options.large_print else "handout"
     author = name or meta.author

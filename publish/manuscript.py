@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from publish.errors import Problems
+from publish.urls import web_address_problem
 
 BOOK_FILE = "book.yaml"
 # Names the writers give the book's own pages (the contents, "Continue reading"): a piece cannot take them.
@@ -297,6 +298,16 @@ class _Fields:
         )
         return None
 
+    def web_address(self, key: str) -> str | None:
+        """A web page's address: http or https, and valid once percent-encoded (see publish.urls)."""
+        value = self.text(key)
+        if value is None or not value.strip():
+            return None
+        if (problem := web_address_problem(value)) is not None:
+            self.problems.error(self.path, self.line(key), f"'{self.prefix}{key}' {problem}")
+            return None
+        return value.strip()
+
     def text_list(self, key: str) -> tuple[str, ...] | None:
         value = self.data.get(key)
         if value is None:
@@ -508,7 +519,7 @@ def load_piece(root: Path, path: Path, problems: Problems) -> Piece | None:
         date=fields.date("date"),
         author=fields.text("author"),
         summary=fields.text("summary"),
-        url=fields.text("url"),
+        url=fields.web_address("url"),
         previous=fields.text("previous"),
         next=fields.text("next"),
         lang=fields.language("lang"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import gc
 import logging
@@ -18,9 +19,10 @@ from lxml import etree, html
 from publish.errors import PublishError, RenderError
 from publish.output import atomic_output
 from publish.resources import book_fonts, read_style, styles_dir
+from publish.urls import link_href
 
 if TYPE_CHECKING:  # a worker process that only typesets never loads the Markdown side
-    from publish.render import RenderedBook, RenderedPiece
+    from publish.render import ImageRef, RenderedBook, RenderedPiece
     from publish.typesetters import Typesetters
 
 log = logging.getLogger(__name__)
@@ -99,7 +101,12 @@ def _rewrite_ids_and_links(root: etree._Element, slug: str, resolve_document: Li
         if identifier := element.get("id"):
             element.set("id", f"{slug}--{identifier}")
         href = element.get("href") if element.tag == "a" else None
-        if href is None or "://" in href or href.startswith(("mailto:", "tel:")):
+        if href is None:
+            continue
+        if "://" in href or href.startswith(("mailto:", "tel:")):
+            # Written by publish.render, normalised; checked again so that no other scheme reaches a PDF.
+            if link_href(href) is None:
+                _unwrap(element)
             continue
         document, _, anchor = href.partition("#")
         target = (
@@ -212,6 +219,10 @@ def _table_scopes(root: etree._Element) -> None:
 def piece_body_html(piece: RenderedPiece, resolve_document: LinkResolver) -> str:
     """The piece's body prepared for print: unique ids, footnotes in place, figures."""
     wrapper = html.fragment_fromstring(piece.body, create_parent="div")
+    images = {image.name: image for image in piece.images}
+    for element in wrapper.iter("img"):
+        if (image := images.get(element.get("src", ""))) is not None:
+            element.set("src", image_source(image))
     _rewrite_ids_and_links(wrapper, piece.slug, resolve_document)
     _inline_footnotes(wrapper)
     _figures(wrapper)
@@ -246,14 +257,23 @@ def hero_html(piece: RenderedPiece) -> str:
     """The piece's lead image as a figure, or nothing."""
     if piece.hero is None:
         return ""
-    return f'<figure class="hero"><img src="{escape(piece.hero.name)}" alt="{escape(piece.hero.alt)}"></figure>'
+    return (
+        f'<figure class="hero"><img src="{escape(image_source(piece.hero))}" alt="{escape(piece.hero.alt)}"></figure>'
+    )
+
+
+def image_source(image: ImageRef) -> str:
+    """Where WeasyPrint reads an image: a sanitised SVG from its bytes (a data URI), any other from its file."""
+    if image.content is not None:
+        return "data:image/svg+xml;base64," + base64.b64encode(image.content).decode("ascii")
+    return image.path.as_uri()
 
 
 def qr_data_uri(url: str) -> str:
-    """A QR code for ``url`` as an SVG data URI (vector, so it prints sharp at any size)."""
+    """A QR code for ``url`` (normalised, as the link is) as an SVG data URI (vector, so it prints sharp)."""
     import segno
 
-    return str(segno.make(url, error="m").svg_data_uri(scale=4, border=0, dark="#000"))
+    return str(segno.make(link_href(url) or url, error="m").svg_data_uri(scale=4, border=0, dark="#000"))
 
 
 # --- The book -------------------------------------------------------------------
@@ -328,9 +348,9 @@ def _continue_html(rendered: RenderedBook) -> str:
     with_urls = any(piece.url for piece in rendered.link_only)
     for piece in rendered.link_only:
         qr = url = ""
-        if piece.url:
-            qr = f'<img class="qr" src="{qr_data_uri(piece.url)}" alt="QR code linking to {escape(piece.url)}">'
-            url = f'<a class="url" href="{escape(piece.url)}">{escape(piece.url)}</a>'
+        if piece.url and (href := link_href(piece.url)):
+            qr = f'<img class="qr" src="{qr_data_uri(href)}" alt="QR code linking to {escape(piece.url)}">'
+            url = f'<a class="url" href="{escape(href)}">{escape(piece.url)}</a>'
         summary = f'<span class="summary">{escape(piece.summary)}</span>' if piece.summary else ""
         items.append(
             f'<li id="{prefix}--{escape(piece.slug)}">{qr}<div class="entry">'

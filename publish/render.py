@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import mimetypes
 import posixpath
 import re
 from collections.abc import Generator
@@ -27,17 +26,18 @@ from markdown.extensions.toc import TocExtension
 from publish.assemble import Book, normalise_reference
 from publish.errors import Problems
 from publish.forking import ChildMap, can_fork
+from publish.images import BookImages, ImageError, kind
 from publish.manuscript import Piece, slugify
 from publish.markdown_ext import FencedDivExtension
 from publish.sanitize import repair_structure, sanitize_html, strip_control_chars, unwrap
 from publish.typography import TypographyExtension
+from publish.urls import UrlError, link_href, normalise_link, quote_fragment, shorten
 
 CONTINUE_READING_FILE = "continue-reading.xhtml"
 
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
                ".svg": "image/svg+xml", ".webp": "image/webp"}  # fmt: skip
 
-_LINK_SCHEMES = {"http", "https", "mailto", "tel"}
 # A remote reference in CSS: @import "http://..." / @import url(//...) / url(https://...).
 _CSS_REMOTE = re.compile(
     r"""@import\s+(?:url\(\s*)?(?P<q1>['"]?)(?P<import>(?:[a-z][a-z0-9+.-]*:)?//[^'")\s;]*)(?P=q1)\s*\)?[^;]*;?"""
@@ -59,10 +59,11 @@ class Heading:
 class ImageRef:
     """An image file the book uses."""
 
-    name: str  # path relative to the manuscript folder, with "/"; also its path inside the EPUB
-    path: Path
-    media_type: str
+    name: str  # its path inside the EPUB (safe for OCF and URLs; see publish.images.safe_image_name)
+    path: Path  # the file in the manuscript folder
+    media_type: str  # from the file's bytes, not its name
     alt: str
+    content: bytes | None = None  # a sanitised SVG's bytes, which replace the file's; None for other images
 
 
 @dataclass(frozen=True)
@@ -217,11 +218,6 @@ class _LineFinder:
         return self.piece.body_line + body.count("\n", 0, index)
 
 
-def shorten(reference: str, limit: int = 80) -> str:
-    """A reference as shown in a message: a long data: URL is cut."""
-    return reference if len(reference) <= limit else reference[: limit - 1] + "…"
-
-
 def remote_css_references(css: str) -> list[tuple[int, str, str]]:
     """Every remote URL that CSS refers to: (line, URL, "stylesheet" for ``@import`` or "resource" for ``url()``)."""
     found = []
@@ -256,11 +252,14 @@ def report_remote(
 class _PieceRenderer:
     """Renders one piece; checks its images and remembers its links for the second pass."""
 
-    def __init__(self, book: Book, piece: Piece, problems: Problems, allow_remote: bool = False):
+    def __init__(
+        self, book: Book, piece: Piece, problems: Problems, allow_remote: bool = False, files: BookImages | None = None
+    ):
         self.book = book
         self.piece = piece
         self.problems = problems
         self.allow_remote = allow_remote
+        self.files = files if files is not None else BookImages()
         self.images: dict[str, ImageRef] = {}
         self.lines = _LineFinder(piece)
 
@@ -378,6 +377,7 @@ class _PieceRenderer:
                 self.problems,
                 self.lines.line(src, image=True),
                 self.allow_remote,
+                self.files,
             )
             if reference is None:
                 # Left out, but its description stays for the reader.
@@ -401,10 +401,12 @@ def resolve_image(
     problems: Problems,
     line: int | None,
     allow_remote: bool = False,
+    files: BookImages | None = None,
 ) -> ImageRef | None:
-    """Check an image reference: local, inside the manuscript, present, a readable image.
+    """Check an image reference: local, inside the manuscript, present, a readable image of a known type.
 
     Nothing is ever fetched: a remote image is an error, or with ``allow_remote`` a warning, and is left out.
+    ``files`` (the book's images) checks each file once and gives it its name inside the EPUB.
     """
     where = piece.path if piece else book.root / "book.yaml"
     parts = urlsplit(src)
@@ -427,33 +429,30 @@ def resolve_image(
     if not path.is_file():
         problems.error(where, line, f"image {src} not found")
         return None
-    media_type = IMAGE_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or ""
-    if media_type not in IMAGE_TYPES.values():
+    named_type = IMAGE_TYPES.get(path.suffix.lower())
+    if named_type is None:
         problems.error(where, line, f"image {src} is not a PNG, JPEG, GIF, WebP or SVG file")
         return None
-    if not _image_is_readable(path, media_type):
-        problems.error(where, line, f"image {src} is empty or corrupt")
-        return None
-    return ImageRef(name=name, path=path, media_type=media_type, alt=alt)
-
-
-def _image_is_readable(path: Path, media_type: str) -> bool:
-    if path.stat().st_size == 0:
-        return False
-    if media_type == "image/svg+xml":
-        try:
-            etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True))
-        except etree.XMLSyntaxError:
-            return False
-        return True
-    from PIL import Image, UnidentifiedImageError
-
+    files = files if files is not None else BookImages()
     try:
-        with Image.open(path) as image:
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        return False
-    return True
+        checked = files.check(path)
+    except ImageError as problem:
+        problems.error(where, line, f"image {src} {problem}")
+        return None
+    epub_name = files.name(path, name, checked.media_type)
+    if checked.media_type != named_type:
+        problems.warning(
+            where, line,
+            f"image {src} is a {kind(checked.media_type)} file, not {kind(named_type)}: it goes into the EPUB "
+            f"as {epub_name} (rename the file to match)",
+        )  # fmt: skip
+    if checked.removed:
+        problems.warning(
+            where, line,
+            f"image {src}: removed {', '.join(checked.removed)} (SVG images may hold no active content "
+            "and no reference to anything outside the image)",
+        )  # fmt: skip
+    return ImageRef(name=epub_name, path=path, media_type=checked.media_type, alt=alt, content=checked.content)
 
 
 def _normalise_url(url: str) -> str:
@@ -483,7 +482,15 @@ class _LinkResolver:
                 if href[1:] not in self.anchors.get(piece.name, set()):
                     unwrap(link)
                 continue
-            new = self._resolve_href(piece, href, lines.line(href, image=False))
+            line = lines.line(href, image=False)
+            if _is_autolink(link, href) and any(character.isspace() for character in href.strip()):
+                # CommonMark: an autolink holds no white space, so <https://a.b/c d> is text, not a link.
+                self.problems.warning(
+                    piece.path, line, f"link {shorten(href)} is not a valid URL (it holds a space); kept as text"
+                )
+                new = None
+            else:
+                new = self._resolve_href(piece, href, line)
             if new is None:
                 unwrap(link)
             else:
@@ -496,21 +503,31 @@ class _LinkResolver:
                     piece.path, line, f"link {href}: {target.name} has no text yet, so no section #{anchor}"
                 )
                 return None
-            return target.url or f"{CONTINUE_READING_FILE}#{target.slug}"
+            return link_href(target.url) or f"{CONTINUE_READING_FILE}#{target.slug}"
         if anchor and anchor not in self.anchors.get(target.name, set()):
             self.problems.error(piece.path, line, f"link {href}: {target.name} has no section #{anchor}")
             return None
         document = "" if target is piece else piece_filename(target)
-        return f"{document}#{anchor}" if anchor else (document or "#")
+        return f"{document}#{quote_fragment(anchor)}" if anchor else (document or "#")
+
+    def _external(self, piece: Piece, href: str, line: int | None) -> str | None:
+        """A link out of the book, normalised; one that cannot be made a valid URL is kept as text."""
+        try:
+            return normalise_link(href)
+        except UrlError as error:
+            self.problems.warning(piece.path, line, f"link {shorten(href)} is not a valid URL ({error}); kept as text")
+            return None
 
     def _resolve_href(self, piece: Piece, href: str, line: int | None) -> str | None:
         parts = urlsplit(href)
         anchor = unquote(parts.fragment)
         if parts.scheme in ("mailto", "tel"):
-            return href
+            return self._external(piece, href, line)
         if parts.scheme in ("http", "https") or href.startswith("//"):
             target = self.by_url.get(_normalise_url(href.split("#")[0]))
-            return self._target(piece, target, anchor, href, line) if target else href
+            if target:
+                return self._target(piece, target, anchor, href, line)
+            return self._external(piece, f"https:{href}" if href.startswith("//") else href, line)
         if parts.scheme == "file":
             self.problems.error(
                 piece.path,
@@ -529,7 +546,9 @@ class _LinkResolver:
             if piece.url:
                 absolute = urljoin(piece.url, href)
                 target = self.by_url.get(_normalise_url(absolute.split("#")[0]))
-                return self._target(piece, target, anchor, href, line) if target else absolute
+                return (
+                    self._target(piece, target, anchor, href, line) if target else self._external(piece, absolute, line)
+                )
             self.problems.warning(
                 piece.path,
                 line,
@@ -549,9 +568,14 @@ class _LinkResolver:
             self.problems.error(piece.path, line, f"link {href}: {name} {reason}")
             return None
         if piece.url:
-            return urljoin(piece.url, href)
+            return self._external(piece, urljoin(piece.url, href), line)
         self.problems.warning(piece.path, line, f"link {href} does not lead to a piece of the book; kept as text")
         return None
+
+
+def _is_autolink(link: etree._Element, href: str) -> bool:
+    """True for a link written as ``<https://...>``: its text is its address."""
+    return len(link) == 0 and (link.text or "") == href
 
 
 def to_xhtml(root: etree._Element) -> str:
@@ -572,10 +596,11 @@ def render_book(
     """
     rendered: list[tuple[Piece, etree._Element, tuple[Heading, ...], bool, dict[str, ImageRef]]] = []
     anchors: dict[str, set[str]] = {}
+    files = BookImages()
     # Closed when done, or on an error: a child process converting the rest is then stopped.
     with closing(_conversions([piece.body for piece in book.chapters], parallel)) as conversions:
         for piece, converted in zip(book.chapters, conversions, strict=True):
-            renderer = _PieceRenderer(book, piece, problems, allow_remote)
+            renderer = _PieceRenderer(book, piece, problems, allow_remote, files)
             root, headings, has_footnotes = renderer.render(converted)
             anchors[piece.name] = {el.get("id") for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
             rendered.append((piece, root, headings, has_footnotes, renderer.images))
@@ -586,7 +611,7 @@ def render_book(
         hero = None
         if piece.image:
             hero = resolve_image(
-                book, piece, piece.image, piece.image_alt or "", problems, piece.line_of("image"), allow_remote
+                book, piece, piece.image, piece.image_alt or "", problems, piece.line_of("image"), allow_remote, files
             )
             if hero is not None and not piece.image_alt:
                 problems.warning(
@@ -616,5 +641,6 @@ def render_book(
             problems,
             book.meta.line_of("cover"),
             allow_remote,
+            files,
         )
     return RenderedBook(book=book, pieces=tuple(pieces), cover=cover)

@@ -73,6 +73,17 @@ MESSAGES: dict[str, list[str]] = {
     "missing-piece-link": ["m/a.md:5: link ghost.md: ghost.md does not exist"],
     "missing-anchor": ["m/a.md:6: link other.md#no-such-section: other.md has no section #no-such-section"],
     "file-link": ["m/a.md:5: link file:///etc/passwd points to a file on this computer: link to a piece or a web page"],
+    "javascript-url": [
+        "m/a.md:3: 'url' must be a web page's address starting with https:// or http://, not a javascript: URL",
+    ],
+    "data-url": ["m/a.md:3: 'url' must be a web page's address starting with https:// or http://, not a data: URL"],
+    "link-only-javascript-url": [
+        "m/b.md:3: 'url' must be a web page's address starting with https:// or http://, not a javascript: URL",
+    ],
+    "schemeless-url": [
+        "m/a.md:3: 'url' must be a web page's address starting with https:// or http://, "
+        "not 'www.example.com/blog/a-piece'",
+    ],
 }
 
 

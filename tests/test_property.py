@@ -9,8 +9,10 @@ one book.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
+import re
 import tempfile
 import zipfile
 from pathlib import Path
@@ -209,3 +211,76 @@ def test_any_markdown_builds_or_is_refused_with_a_publish_error(tmp_path: Path) 
 @pytest.mark.parametrize("case", sorted(p.name for p in CORPUS.glob("*.md")))
 def test_corpus_case(case: str) -> None:
     build_or_refuse((CORPUS / case).read_text(encoding="utf-8"))
+
+
+# --- hostile image names and SVG content -----------------------------------------------------------------
+
+_NAME_CHARACTERS = [*"abzAZ09 .-_\"#?%\\'&<>:*|+=;,~()[]{}!@$", "é", "λ", "日", "\u00a0", "\u202e"]
+image_names = st.tuples(
+    st.text(alphabet=st.sampled_from(_NAME_CHARACTERS), min_size=1, max_size=10),
+    st.sampled_from([".png", ".PNG", ".jpg", ".jpeg", ".svg", ".gif"]),
+).map("".join)
+_SVG_PARTS = [
+    "<script>alert(1)</script>", '<rect width="1" height="1" onclick="alert(1)"/>',
+    '<a xlink:href="javascript:alert(1)"><rect width="1" height="1"/></a>', '<a href="https://exämple.com/a b">x</a>',
+    '<foreignObject><iframe xmlns="http://www.w3.org/1999/xhtml" src="https://example.com/"/></foreignObject>',
+    '<image href="file:///etc/passwd" width="1" height="1"/>', '<image xlink:href="http://example.com/x.png"/>',
+    '<use href="#r"/>', '<rect id="r" width="1" height="1" fill="url(#g)"/>', '<rect style="fill: url(file:///x)"/>',
+    "<style>@import 'https://example.com/a.css'; rect { fill: url(http://example.com/#x) }</style>",
+    '<set attributeName="href" to="javascript:alert(1)"/>', '<animate attributeName="x" values="1;2"/>',
+    "<text>&amp; &lt;plain text&gt;</text>", '<g xml:base="http://example.com/"><circle r="1"/></g>',
+    "<!-- a comment --><?pi data?>", '<metadata><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/></metadata>',
+]  # fmt: skip
+svg_documents = st.lists(st.sampled_from(_SVG_PARTS), max_size=6).map(
+    lambda parts: (
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="4" height="4" '
+        f'onload="alert(0)">{"".join(parts)}</svg>'
+    ).encode()
+)
+_SAFE_ZIP_NAME = re.compile(r"^[A-Za-z0-9._/-]+$")
+_ACTIVE_IN_SVG = re.compile(rb"<script|\son[a-z]+\s*=|foreignobject|<set|<animate|javascript:|file:|xml:base", re.I)
+
+
+def _image_bytes(name: str, svg: bytes) -> bytes:
+    if name.lower().endswith(".svg"):
+        return svg
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (2, 2), "red").save(buffer, "PNG")  # a PNG, whatever the name says
+    return buffer.getvalue()
+
+
+def test_odd_image_names_and_svg_content_give_safe_names_and_no_active_content() -> None:
+    """Any image names and SVG content: the EPUB's names are safe for OCF and URLs, every image is found,
+    and no SVG holds active content or a reference outside it."""
+    from urllib.parse import quote
+
+    @settings(max_examples=40, derandomize=True, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
+    @given(st.lists(image_names, min_size=1, max_size=4, unique_by=str.casefold), svg_documents)
+    def check(names: list[str], svg: bytes) -> None:
+        names = [n for n in names if n.strip(". ") and n not in (".", "..")]
+        if not names:
+            return
+        with tempfile.TemporaryDirectory() as folder:
+            root = Path(folder) / "m"
+            (root / "images").mkdir(parents=True)
+            (root / "book.yaml").write_text(BOOK, encoding="utf-8")
+            images = " ".join(f"![image {i}](images/{quote(name)})" for i, name in enumerate(names))
+            (root / "piece.md").write_text(f"---\ntitle: Piece\n---\n\n{images}\n", encoding="utf-8")
+            for name in names:
+                (root / "images" / name).write_bytes(_image_bytes(name, svg))
+            epub = write_epub(prepare(root), Path(folder) / "book.epub")
+            with zipfile.ZipFile(epub) as archive:
+                entries = set(archive.namelist())
+                assert all(_SAFE_ZIP_NAME.match(entry) for entry in entries), entries
+                document = archive.read("EPUB/piece.xhtml").decode()
+                sources = re.findall(r'<img [^>]*src="([^"]*)"', document)
+                assert len(sources) == len(names)
+                assert all(f"EPUB/{source}" in entries for source in sources), (sources, entries)
+                for entry in entries:
+                    if entry.endswith(".svg"):
+                        assert not _ACTIVE_IN_SVG.search(archive.read(entry)), archive.read(entry)
+
+    check()
