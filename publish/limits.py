@@ -154,7 +154,8 @@ _DIV_OPEN = re.compile(r"^:{3,}\s*\{?\s*\.?[A-Za-z][\w-]*\s*\}?\s*$")
 _DIV_CLOSE = re.compile(r"^:{3,}\s*$")
 _EMPHASIS_RUN = re.compile(rf"\*{{{MAX_EMPHASIS_RUN + 1},}}|_{{{MAX_EMPHASIS_RUN + 1},}}")
 _CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
-_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)\b[^<>]*?(/?)>")
+# A tag's name ends at white space, "/" or ">": <https://...> and <me@example.com> are links, not tags.
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)(?=[\s/>])[^<>]*?(/?)>")
 NUMERIC_REFERENCE = re.compile(r"&#(?:[xX]([0-9A-Fa-f]{1,8})|([0-9]{1,10}));")
 # Elements that never hold content, or whose end tag HTML lets an author leave out (a paragraph ends at
 # the next block): neither nests deeper when left open.
@@ -299,7 +300,7 @@ def scan_markdown(body: str) -> list[Finding]:
                 limit(number, "emphasis", f"{len(run.group()):,} '{run.group()[0]}' in a row; emphasis marks may "
                       f"come at most {MAX_EMPHASIS_RUN} in a row (for a rule, write '---' on a line of its own)")  # fmt: skip
         if "<" in line:
-            depth = _html_depth(line, len(open_tags), open_tags)
+            depth = _html_depth(_CODE_SPAN.sub("", line) if "`" in line else line, len(open_tags), open_tags)
             if depth > MAX_HTML_DEPTH:
                 limit(number, "html", f"raw HTML elements nest {depth} deep here; at most {MAX_HTML_DEPTH} may nest")
             lowered = line.lower()

@@ -218,6 +218,7 @@ def test_a_real_article_is_far_from_every_limit() -> None:
     assert scan_markdown("* * * * * * * * * * * * * * * * * * * * * * * * *\n\nName: " + "_" * 80) == []
     assert scan_markdown("> > > an old reply\n\n" + "\n".join("    " * i + "- x" for i in range(20))) == []
     assert scan_markdown("<p>One<p>two<p>" * 50 + "<br>" * 100) == []
+    assert scan_markdown("<https://example.com> <me@example.com> `<div>`\n" * 60) == []
 
 
 # --- text safety -----------------------------------------------------------------------------------------------
