@@ -34,7 +34,7 @@ class Book:
         """A file-name-safe name for the book's outputs."""
         from publish.manuscript import slugify
 
-        return slugify(self.meta.title) or "book"
+        return shorten_slug(slugify(self.meta.title)) or "book"
 
     def find(self, reference: str) -> Piece | None:
         """Find a piece by file name or slug."""
@@ -44,10 +44,42 @@ class Book:
         return None
 
 
+# Output names are the slug plus ".epub" or ".pdf": 80 characters keep them readable and far below the 255
+# bytes a file name may have (a 400-character title would make a name no file system can create).
+MAX_SLUG_IN_FILE_NAME = 80
+
+
+def shorten_slug(slug: str, limit: int = MAX_SLUG_IN_FILE_NAME) -> str:
+    """A slug cut to ``limit`` characters at a word boundary ("-") where there is one."""
+    if len(slug) <= limit:
+        return slug
+    cut = slug[: limit + 1].rsplit("-", 1)[0] if "-" in slug[: limit + 1] else slug[:limit]
+    return cut[:limit].rstrip("-_")
+
+
 def normalise_reference(reference: str, from_piece: Piece | None = None) -> str:
     """Turn a file reference into a manuscript-relative posix path."""
     base = posixpath.dirname(from_piece.name) if from_piece else ""
     return posixpath.normpath(posixpath.join(base, reference.strip()))
+
+
+def unusable_reason(root: Path, name: str) -> str | None:
+    """Why a manuscript-relative ``name`` that is not a loaded piece cannot be one; None when it failed to load.
+
+    A piece that failed to load has its own error already; any other reference is reported with its reason.
+    """
+    path = root / name
+    if name == ".." or name.startswith(("../", "/")) or not path.resolve().is_relative_to(root.resolve()):
+        return "which is outside the manuscript folder: name a piece inside it"
+    if not path.is_file():
+        return "which does not exist"
+    if not name.endswith(".md"):
+        return "which is not a Markdown piece (a .md file)"
+    if posixpath.basename(name).lower() == "readme.md":
+        return "which is a README: publish leaves README.md files out of the book (they are notes); rename it"
+    if any(part.startswith(".") for part in name.split("/")):
+        return "which is hidden (its name or a folder's starts with '.'): publish leaves hidden files out"
+    return None
 
 
 def assemble_book(manuscript: Manuscript, problems: Problems) -> Book | None:
@@ -62,8 +94,8 @@ def assemble_book(manuscript: Manuscript, problems: Problems) -> Book | None:
             name = normalise_reference(reference)
             line = meta.line_of(f"contents[{index}]") or meta.line_of("contents")
             if name not in pieces:
-                if not (manuscript.root / name).is_file():  # a piece that failed to load is reported already
-                    problems.error(book_file, line, f"'contents' names {reference}, which does not exist")
+                if reason := unusable_reason(manuscript.root, name):  # one that failed to load is reported already
+                    problems.error(book_file, line, f"'contents' names {reference}, {reason}")
             elif name in seen:
                 problems.error(book_file, line, f"'contents' lists {reference} twice")
             else:
@@ -79,8 +111,8 @@ def assemble_book(manuscript: Manuscript, problems: Problems) -> Book | None:
     start_name = normalise_reference(meta.start)
     start = pieces.get(start_name)
     if start is None:
-        if not (manuscript.root / start_name).is_file():
-            problems.error(book_file, meta.line_of("start"), f"'start' names {meta.start}, which does not exist")
+        if reason := unusable_reason(manuscript.root, start_name):
+            problems.error(book_file, meta.line_of("start"), f"'start' names {meta.start}, {reason}")
         return None
 
     def walk(direction: str) -> list[tuple[Piece, Piece]] | None:
@@ -92,11 +124,9 @@ def assemble_book(manuscript: Manuscript, problems: Problems) -> Book | None:
             name = normalise_reference(reference, current)
             target = pieces.get(name)
             if target is None:
-                if not (manuscript.root / name).is_file():
+                if reason := unusable_reason(manuscript.root, name):
                     problems.error(
-                        current.path,
-                        current.line_of(direction),
-                        f"'{direction}' names {reference}, which does not exist",
+                        current.path, current.line_of(direction), f"'{direction}' names {reference}, {reason}"
                     )
                 return None
             if target in visited:

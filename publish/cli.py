@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from publish import __version__
-from publish.errors import PublishError
+from publish.errors import PublishError, escape_controls
 
 log = logging.getLogger("publish")
 
@@ -24,7 +24,7 @@ class _MessageHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         _clear_progress()
         prefix = "Warning: " if record.levelno >= logging.WARNING else ""
-        click.echo(f"{prefix}{record.getMessage()}", err=True)
+        click.echo(f"{prefix}{escape_controls(record.getMessage())}", err=True)
 
 
 _progress: Any = None  # the terminal status line, when there is one
@@ -52,20 +52,81 @@ def _reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            from publish.limits import source_date_epoch
+
+            source_date_epoch()  # a malformed value is refused before anything is read
             return command(*args, **kwargs)
         except PublishError as error:
             _clear_progress()
             for problem in error.problems:
                 click.echo(f"Error: {problem.format(Path.cwd())}", err=True)
             sys.exit(1)
+        except BrokenPipeError:
+            _end_quietly_on_closed_pipe()
         except OSError as error:
             _clear_progress()
             # A file the library did not expect to fail (permissions, a disk full): still the user's to fix.
             where = f"{error.filename}: " if error.filename else ""
-            click.echo(f"Error: {where}{error.strerror or error}", err=True)
+            click.echo(escape_controls(f"Error: {where}{error.strerror or error}"), err=True)
             sys.exit(1)
 
     return wrapper
+
+
+def _end_quietly_on_closed_pipe() -> None:
+    """End as ``head`` expects of a command whose output it stopped reading: no message, status 141.
+
+    141 is 128 + SIGPIPE, the status a shell reports for tools that SIGPIPE ends (``yes | head``). Standard
+    output goes to /dev/null first, so Python's own flush at exit does not fail on the closed pipe again.
+    """
+    try:
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (a test's captured output)
+        pass
+    sys.exit(141)
+
+
+def _one_line(error: click.UsageError) -> click.UsageError:
+    """The same usage error as one ``Error:`` line that names the command's help.
+
+    Click prints the usage and a hint on lines of their own before the error; a UsageError without a
+    context prints the ``Error:`` line alone.
+    """
+    command = error.ctx.command_path if error.ctx is not None else "publish"
+    one = click.UsageError(f"{error.format_message()} (see '{command} -h')")
+    one.exit_code = error.exit_code
+    return one
+
+
+class _OneLineUsageErrors(click.Group):
+    """Click's group, but a mistake on the command line is one ``Error:`` line, exit status 2."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as error:
+            raise _one_line(error) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as error:
+            raise _one_line(error) from None
+
+
+def _check_bleed(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Refuse a bleed that is no length, or more than an inch, before the manuscript is read."""
+    if value is not None:
+        from publish.limits import parse_length
+
+        try:
+            parse_length(value)
+        except PublishError as error:
+            raise click.BadParameter(str(error), ctx, param) from None
+    return value
 
 
 manuscript_option = click.option(
@@ -117,10 +178,10 @@ def _report_written(target: Path) -> None:
         with zipfile.ZipFile(target) as archive:
             documents = sum(1 for name in archive.namelist() if name.endswith(".xhtml"))
         shown += f", {documents} documents"
-    click.echo(f"Wrote {target} ({shown})")
+    click.echo(escape_controls(f"Wrote {target} ({shown})"))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_OneLineUsageErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="publish")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
 @click.option("-v", "--verbose", is_flag=True, help="Say what is being done.")
@@ -187,7 +248,13 @@ pdf_options = [
         help="Paper size.",
     ),
     click.option("--duplex", is_flag=True, help="Start each piece on a right-hand page, for double-sided printing."),
-    click.option("--bleed", metavar="LENGTH", default=None, help="Bleed for a print shop, e.g. 0.125in or 3mm."),
+    click.option(
+        "--bleed",
+        metavar="LENGTH",
+        default=None,
+        callback=_check_bleed,
+        help="Bleed for a print shop, e.g. 0.125in or 3mm (at most 1in).",
+    ),
     click.option("--crop-marks", is_flag=True, help="Print crop marks (adds a 0.125in bleed unless --bleed is given)."),
     click.option("--large-print", is_flag=True, help="Large print: 18 pt sans serif, ragged right, no hyphenation."),
 ]
@@ -239,6 +306,8 @@ def pdf(manuscript: Path, output: Path | None, paper: str, duplex: bool, bleed: 
       publish pdf --handout supporting-your-partner-in-developing-self-compassion
       publish pdf --all-handouts --large-print -o dist/large-print-handouts
     """
+    if handout is not None and not handout.strip():
+        raise click.UsageError("--handout needs a piece: give its file name or slug")
     if handout and all_handouts:
         raise click.UsageError("give either --handout PIECE or --all-handouts, not both")
     if booklet and (handout or all_handouts):
@@ -352,8 +421,9 @@ def check(manuscript: Path, styles: Path | None, strict: bool, allow_remote: boo
 
 @main.command()
 @manuscript_option
+@allow_remote_option
 @_reports_errors
-def toc(manuscript: Path) -> None:
+def toc(manuscript: Path, allow_remote: bool) -> None:
     """Print the reading order and the table of contents, without building anything.
 
     \b
@@ -362,25 +432,21 @@ def toc(manuscript: Path) -> None:
     """
     from publish.build import prepare
 
-    rendered = prepare(manuscript)
+    rendered = prepare(manuscript, allow_remote=allow_remote)
     book = rendered.book
-    click.echo(book.meta.title)
-    click.echo("")
-    click.echo("Reading order:")
+    lines = [book.meta.title, "", "Reading order:"]
     for number, piece in enumerate(book.pieces, 1):
         note = "  (link only)" if piece.is_link_only else ""
-        click.echo(f"  {number}. {piece.name}{note}")
-    click.echo("")
-    click.echo("Contents:")
+        lines.append(f"  {number}. {piece.name}{note}")
+    lines += ["", "Contents:"]
     for chapter in rendered.pieces:
-        click.echo(f"  {chapter.title}")
-        for heading in chapter.headings:
-            indent = "    " * (heading.level - 1)
-            click.echo(f"{indent}{heading.text}")
+        lines.append(f"  {chapter.title}")
+        lines += [f"{'    ' * (heading.level - 1)}{heading.text}" for heading in chapter.headings]
     if rendered.link_only:
-        click.echo("  Continue reading")
-        for linked in rendered.link_only:
-            click.echo(f"      {linked.title}" + (f" <{linked.url}>" if linked.url else ""))
+        lines.append("  Continue reading")
+        lines += [f"      {linked.title}" + (f" <{linked.url}>" if linked.url else "") for linked in rendered.link_only]
+    for line in lines:
+        click.echo(escape_controls(line))  # a title's ESC must not drive the terminal
 
 
 @main.command("import")
@@ -416,4 +482,4 @@ def import_(sources: tuple[Path, ...], manuscript: Path, only: tuple[str, ...], 
     report = import_articles(sources, manuscript, options)
     if log.isEnabledFor(logging.WARNING):  # not with --quiet
         for line in report.lines():
-            click.echo(line)
+            click.echo(escape_controls(line))

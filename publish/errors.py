@@ -3,8 +3,22 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
+
+_TERMINAL_CONTROLS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff]")
+# A message quotes a user's values: past this many characters it is cut, however long the value was.
+MAX_MESSAGE = 2000
+
+
+def escape_controls(text: str) -> str:
+    r"""``text`` safe to print on a terminal: controls and surrogates written as ``\x1b``, ``\udcff``.
+
+    A title or a file name holding ESC could otherwise clear the screen or write to the clipboard (OSC 52),
+    and one holding a line feed could print a line of its own. Tab stays.
+    """
+    return _TERMINAL_CONTROLS.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 @dataclass(frozen=True)
@@ -32,7 +46,10 @@ class Problem:
     def format(self, base: Path | None = None) -> str:
         """Return ``file:line: message``."""
         where = self.location(base)
-        return f"{where}: {self.message}" if where else self.message
+        text = f"{where}: {self.message}" if where else self.message
+        if len(text) > MAX_MESSAGE:
+            text = text[: MAX_MESSAGE - 1] + "…"
+        return escape_controls(text)
 
 
 class PublishError(Exception):

@@ -14,6 +14,7 @@ from publish.pdf import (
     DEFAULT_OPTIONS,
     PdfOptions,
     bleed_points,
+    css_string,
     document_head,
     finishing_css,
     font_faces,
@@ -58,12 +59,6 @@ def find_piece(rendered: RenderedBook, reference: str) -> RenderedPiece:
     raise PublishError(f"no piece {reference!r} in the book: give a file name or one of these slugs: {names}")
 
 
-def _css_string(text: str) -> str:
-    """``text`` as a CSS string literal (CSS Syntax 3: escape quotes, backslashes and newlines)."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ")
-    return f'"{escaped}"'
-
-
 def contact_line(rendered: RenderedBook) -> str:
     """The handout's contact line: book.yaml's ``handout.footer``, else the practice's phone, email and website."""
     meta = rendered.book.meta
@@ -78,10 +73,10 @@ def handout_page_css(rendered: RenderedBook, options: PdfOptions) -> str:
     size, margin = _HANDOUT_PAGES.get(options.paper, _HANDOUT_PAGES["letter"])
     if options.large_print:
         margin = "1in 0.75in"  # large print needs no wide margins (DESIGN.md), the letterhead some room
-    footer = [_css_string(f"{line} · ") for line in (contact_line(rendered),) if line]
+    footer = [css_string(f"{line} · ") for line in (contact_line(rendered),) if line]
     footer += ['"Page "', "counter(page)", '" of "', "counter(pages)"]
     if disclaimer := rendered.book.meta.handout.disclaimer:
-        footer.append(_css_string("\n" + disclaimer))
+        footer.append(css_string("\n" + disclaimer))
     return (
         f"@page {{ size: {size}; margin: {margin}; }}\n@page {{ @bottom-center {{ content: {' '.join(footer)}; }} }}\n"
     )

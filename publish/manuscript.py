@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from publish.errors import Problems
+from publish.limits import MAX_YAML_DEPTH, describe_character, first_forbidden, scan_markdown, shown
 from publish.urls import web_address_problem
 
 BOOK_FILE = "book.yaml"
@@ -132,13 +133,54 @@ class Manuscript:
 
 
 class _Loader(yaml.SafeLoader):
-    """PyYAML's safe loader, but dates stay text: the date check reports a bad one with its line.
+    """PyYAML's safe loader, but dates stay text, aliases are refused and nesting is bounded.
 
-    (PyYAML turns ``2024-13-45`` into a ValueError from ``datetime.date`` with no line at all.)
+    Dates stay text so the date check reports a bad one with its line (PyYAML turns ``2024-13-45`` into a
+    ValueError from ``datetime.date`` with no line at all). An alias (``*name``) is refused where it appears:
+    book.yaml and front matter never need one, and nine lines of aliases expand to gigabytes (an "alias
+    bomb"). Nesting stops at ``MAX_YAML_DEPTH``, before the composer's recursion could fail.
     """
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, f"an alias (*{event.anchor}) is not allowed here: write the value out", event.start_mark
+            )
+        if self._depth >= MAX_YAML_DEPTH:
+            raise yaml.composer.ComposerError(
+                None, None, f"values nest more than {MAX_YAML_DEPTH} deep", self.peek_event().start_mark
+            )
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self._depth -= 1
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+
+
+def _report_forbidden_text(node: yaml.Node, path: Path, problems: Problems, first_line: int) -> None:
+    """Report each text (key or value) holding a character a book cannot hold, such as ``"\x01"``, on its line.
+
+    YAML refuses such characters written as they are, but its escapes (``"\x01"``, ``"\ud800"``) make them.
+    """
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, yaml.ScalarNode):
+            if (code := first_forbidden(str(current.value))) is not None:
+                problems.error(
+                    path, first_line + current.start_mark.line,
+                    f"character {describe_character(code)} cannot appear in a book (XML forbids it); remove it",
+                )  # fmt: skip
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(reversed(current.value))
+        elif isinstance(current, yaml.MappingNode):
+            stack.extend(item for pair in reversed(current.value) for item in reversed(pair))
 
 
 def _load_yaml(text: str, path: Path, problems: Problems, first_line: int = 1) -> tuple[Any, dict[str, int]] | None:
@@ -153,6 +195,11 @@ def _load_yaml(text: str, path: Path, problems: Problems, first_line: int = 1) -
     node = None
     try:
         node = loader.get_single_node()
+        if node is not None:
+            reported = len(problems.errors)
+            _report_forbidden_text(node, path, problems, first_line)
+            if len(problems.errors) > reported:
+                return None
         value = loader.construct_document(node) if node is not None else None
     except (ValueError, TypeError, OverflowError) as exc:
         # An explicit tag with a value it cannot hold (``!!int abc``): the constructor raises without a mark.
@@ -294,7 +341,7 @@ class _Fields:
                 )
                 return None
         self.problems.error(
-            self.path, self.line(key), f"'{self.prefix}{key}' must be a date written YYYY-MM-DD, not {value!r}"
+            self.path, self.line(key), f"'{self.prefix}{key}' must be a date written YYYY-MM-DD, not {shown(value)}"
         )
         return None
 
@@ -346,7 +393,7 @@ class _Fields:
             self.problems.error(
                 self.path,
                 self.line(key),
-                f"'{self.prefix}{key}' is not a BCP 47 language tag: {value!r} (for example en-US)",
+                f"'{self.prefix}{key}' is not a BCP 47 language tag: {shown(value)} (for example en-US)",
             )
             return None
         return value
@@ -402,6 +449,14 @@ def _load_book_meta(root: Path, problems: Problems) -> BookMeta | None:
         position = series_fields.data.get("position")
         if position is not None and (isinstance(position, bool) or not isinstance(position, (int, float))):
             series_fields._wrong("position", "a number")
+            position = None
+        elif position is not None and not (position >= 1 and float(position).is_integer()):
+            # YAML reads .inf and .nan as numbers: neither is a place in a series (nor is 1.5, 0 or -2).
+            problems.error(
+                path,
+                series_fields.line("position"),
+                f"'series.position' must be a whole number from 1 up, not {position}",
+            )
             position = None
         if name is None:
             problems.error(path, fields.line("series"), "'series' needs a 'name'")
@@ -483,6 +538,13 @@ def load_piece(root: Path, path: Path, problems: Problems) -> Piece | None:
     parsed = _load_yaml(front, path, problems, first_line=2)
     if parsed is None:
         return None
+    # Before Python-Markdown ever sees the body: nesting and sizes past its limits stop the piece here.
+    findings = scan_markdown(body)
+    for finding in findings:
+        report = problems.error if finding.fatal else problems.warning
+        report(path, body_line + finding.line, finding.message)
+    if any(finding.fatal for finding in findings):
+        return None
     data, lines = parsed
     if data is None:
         data = {}
@@ -502,12 +564,12 @@ def load_piece(root: Path, path: Path, problems: Problems) -> Piece | None:
     slug = fields.text("slug") or slugify(path.stem) or "piece"
     if slugify(slug) != slug:
         problems.error(
-            path, fields.line("slug"), f"slug {slug!r} may hold only lower-case letters, digits, '-' and '_'"
+            path, fields.line("slug"), f"slug {shown(slug)} may hold only lower-case letters, digits, '-' and '_'"
         )
     elif slug in RESERVED_SLUGS:
         problems.error(
             path, fields.line("slug") or 1,
-            f"slug {slug!r} names a page of the book itself: give the piece another 'slug' in its front matter",
+            f"slug {shown(slug)} names a page of the book itself: give the piece another 'slug' in its front matter",
         )  # fmt: skip
     return Piece(
         path=path,

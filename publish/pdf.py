@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree, html
 
 from publish.errors import PublishError, RenderError
+from publish.limits import MAX_TREE_DEPTH, deepest_element, parse_length
 from publish.output import atomic_output
 from publish.resources import book_fonts, read_style, styles_dir
 from publish.urls import link_href
@@ -216,6 +217,26 @@ def _table_scopes(root: etree._Element) -> None:
         cell.set("scope", "row")
 
 
+def check_tree_depth(piece: RenderedPiece, root: etree._Element) -> None:
+    """Refuse a piece whose elements nest deeper than WeasyPrint can typeset (its layout recurses per level).
+
+    Each kind of nesting is limited before Python-Markdown runs (``publish.limits``); together they can
+    still go deeper than the PDF allows.
+    """
+    depth, deepest = deepest_element(root)
+    if depth <= MAX_TREE_DEPTH:
+        return
+    from publish.render import line_in_piece
+
+    text = next((t.strip() for t in deepest.itertext() if t.strip()), "")
+    raise RenderError(
+        f"elements nest {depth} deep here (lists, quotes, '::: ' blocks, emphasis and raw HTML together); "
+        f"the PDF can typeset at most {MAX_TREE_DEPTH}: nest less",
+        piece.piece.path,
+        line_in_piece(piece.piece, text[:40]),
+    )
+
+
 def piece_body_html(piece: RenderedPiece, resolve_document: LinkResolver) -> str:
     """The piece's body prepared for print: unique ids, footnotes in place, figures."""
     wrapper = html.fragment_fromstring(piece.body, create_parent="div")
@@ -223,6 +244,7 @@ def piece_body_html(piece: RenderedPiece, resolve_document: LinkResolver) -> str
     for element in wrapper.iter("img"):
         if (image := images.get(element.get("src", ""))) is not None:
             element.set("src", image_source(image))
+    check_tree_depth(piece, wrapper)
     _rewrite_ids_and_links(wrapper, piece.slug, resolve_document)
     _inline_footnotes(wrapper)
     _figures(wrapper)
@@ -451,6 +473,25 @@ def _paper_of(options: PdfOptions) -> Paper:
     return PAPERS[options.paper]
 
 
+def css_string(text: str) -> str:
+    """``text`` as a CSS string literal that nothing in it can end (CSS Syntax 3, 4.3.5 and 2.3).
+
+    Quotes and backslashes are escaped, and so is every control character: a line feed, a carriage
+    return or a form feed would otherwise end the string and let the rest be read as rules (an
+    ``@import`` of a file elsewhere). A line break is written ``\\A`` (the ``white-space`` of the
+    element decides whether it breaks the line).
+    """
+    escaped = []
+    for character in text:
+        if character in '"\\':
+            escaped.append("\\" + character)
+        elif ord(character) < 0x20 or 0x7F <= ord(character) <= 0x9F:
+            escaped.append(f"\\{ord(character):X} ")
+        else:
+            escaped.append(character)
+    return f'"{"".join(escaped)}"'
+
+
 def font_faces() -> str:
     """``@font-face`` rules for the book's OFL fonts, so WeasyPrint embeds exactly these."""
     return "".join(
@@ -471,24 +512,7 @@ def page_css(options: PdfOptions) -> str:
     return "\n".join(rules)
 
 
-_UNITS = {"in": 72.0, "cm": 72 / 2.54, "mm": 72 / 25.4, "pt": 1.0, "pc": 12.0, "px": 0.75}
 DEFAULT_BLEED = "0.125in"
-
-
-def parse_length(text: str) -> float:
-    """A CSS length with a unit (``0.125in``, ``3mm``, ``9pt``) in PostScript points."""
-    value = text.strip().lower()
-    for unit, points in _UNITS.items():
-        number = value.removesuffix(unit)
-        if number != value:
-            try:
-                length = float(number)
-            except ValueError:
-                break
-            if length >= 0:
-                return length * points
-            break
-    raise PublishError(f"bleed {text!r} is not a length: give a number and a unit, e.g. 0.125in or 3mm")
 
 
 def bleed_points(options: PdfOptions) -> float | None:
@@ -766,6 +790,11 @@ def typeset(
                 pdf_identifier=True,
                 finisher=_finish_pdf(bleed, arabic_from, amend),
             )
+        except RecursionError as error:
+            # What check_tree_depth lets through should never get here; if it does, still one line.
+            raise RenderError(
+                "WeasyPrint could not typeset this: its elements nest too deep; the EPUB is not affected", base
+            ) from error
         except (AssertionError, IndexError, KeyError, TypeError, ValueError, ZeroDivisionError) as error:
             # A failure inside WeasyPrint's layout is its bug, not the author's; still one line, no traceback.
             raise RenderError(

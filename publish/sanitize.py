@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from html import escape
+from html import escape, unescape
 
 import nh3
 from lxml import etree
 
+from publish.limits import NUMERIC_REFERENCE, forbidden_reference
 from publish.manuscript import is_language_tag
 
 # What raw HTML in Markdown may keep: content elements only, nothing active.
@@ -91,9 +92,10 @@ def sanitize_html(fragment: str) -> str:
     """Remove everything active from HTML: scripts, handlers, javascript: URLs, frames, forms.
 
     ``file:`` and ``data:`` URLs are kept for the link and image checks, which refuse them by name.
+    The text of what a book cannot show (MathML, inline SVG, media, forms) is kept: ``keep_fallback_text``.
     """
-    return nh3.clean(
-        escape_unknown_tags(fragment),
+    cleaned = nh3.clean(
+        escape_unknown_tags(keep_fallback_text(drop_forbidden_references(fragment))),
         tags=ALLOWED_TAGS,
         clean_content_tags=_DROPPED_WITH_CONTENT,
         attributes=_ALLOWED_ATTRIBUTES,
@@ -102,6 +104,7 @@ def sanitize_html(fragment: str) -> str:
         filter_style_properties={"text-align"},
         strip_comments=True,
     )
+    return strip_control_chars(cleaned)
 
 
 def escape_unknown_tags(fragment: str) -> str:
@@ -113,6 +116,53 @@ def escape_unknown_tags(fragment: str) -> str:
         return escape(match.group(0), quote=False)
 
     return _TAG.sub(escape_if_unknown, fragment)
+
+
+# --- what the sanitizer would drop, or keep as characters XML forbids ----------------------------------------
+
+
+def drop_forbidden_references(fragment: str) -> str:
+    """Leave out numeric references to characters XML forbids (``&#65535;``, ``&#0;``, ``&#xD800;``).
+
+    An HTML parser would turn them into the character (U+FFFF, which no XHTML may hold) or into U+FFFD.
+    A reference inside code is written ``&amp;#...;`` by Markdown, and stays as text. The scan of the
+    Markdown (``publish.limits.scan_markdown``) warns about each one with its line.
+    """
+    if "&#" not in fragment:
+        return fragment
+
+    return NUMERIC_REFERENCE.sub(lambda m: "" if forbidden_reference(m) is not None else m.group(), fragment)
+
+
+_FALLBACK_OPENING = re.compile(r"<(math|svg|video|audio|form)\b", re.IGNORECASE)
+_ELEMENT_WITH_TEXT = re.compile(r"<(math|svg)\b([^>]*)>(.*?)</\1\s*>", re.IGNORECASE | re.DOTALL)
+_NOT_READ = re.compile(r"<(annotation(?:-xml)?|style|script)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_ALTTEXT = re.compile(r"""\balttext\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
+_MEDIA_OR_FORM_TAG = re.compile(r"</?(?:video|audio|form)\b[^>]*>", re.IGNORECASE)
+_ANY_TAG = re.compile(r"<[^>]*>")
+
+
+def keep_fallback_text(fragment: str) -> str:
+    """Keep the text of what a book cannot show, where the sanitizer would drop it whole.
+
+    MathML becomes its ``alttext``, else its text ("x = 2"); an inline SVG drawing its text and title;
+    a video or an audio its fallback content (what a browser shows when it cannot play it); a form its
+    labels and text (its fields are still removed). So "The area is <math>...</math> exactly." never
+    reads "The area is  exactly." The scan of the Markdown warns about each with its line.
+    """
+    if not _FALLBACK_OPENING.search(fragment):
+        return fragment
+
+    def text_of(match: re.Match[str]) -> str:
+        alttext = _ALTTEXT.search(match.group(2)) if match.group(1).lower() == "math" else None
+        if alttext:
+            text = escape(unescape(alttext.group(1) if alttext.group(1) is not None else alttext.group(2)), quote=False)
+        else:
+            text = " ".join(_ANY_TAG.sub(" ", _NOT_READ.sub("", match.group(3))).split())
+        return f'<span class="{match.group(1).lower()}">{text}</span>'
+
+    # The media and form tags go, their content stays: <source>, <track> and the fields are not allowed tags.
+    return _MEDIA_OR_FORM_TAG.sub("", _ELEMENT_WITH_TEXT.sub(text_of, fragment))
 
 
 # --- tree surgery ------------------------------------------------------------------------------------------

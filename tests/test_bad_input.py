@@ -84,6 +84,31 @@ MESSAGES: dict[str, list[str]] = {
         "m/a.md:3: 'url' must be a web page's address starting with https:// or http://, "
         "not 'www.example.com/blog/a-piece'",
     ],
+    "yaml-alias-bomb": ["m/book.yaml:7: invalid YAML: an alias (*a) is not allowed here: write the value out"],
+    "yaml-too-deep": ["m/book.yaml:5: invalid YAML: values nest more than 10 deep"],
+    "series-infinite": ["m/book.yaml:7: 'series.position' must be a whole number from 1 up, not inf"],
+    "title-escape-control": [
+        "m/a.md:2: character U+0001 (a control character) cannot appear in a book (XML forbids it); remove it",
+    ],
+    "deep-list": ["m/a.md:25: lists nest 21 deep here; at most 20 may nest"],
+    "deep-quotes": ["m/a.md:5: block quotes ('>') nest 250 deep here; at most 20 may nest"],
+    "deep-emphasis": [
+        "m/a.md:5: 5,000 '*' in a row; emphasis marks may come at most 100 in a row "
+        "(for a rule, write '---' on a line of its own)",
+    ],
+    "deep-fences": ["m/a.md:25: '::: ' blocks nest 21 deep here; at most 20 may nest"],
+    "deep-html": ["m/a.md:5: raw HTML elements nest 300 deep here; at most 40 may nest"],
+    "start-outside": [
+        "m/book.yaml:4: 'start' names ../../etc/passwd, which is outside the manuscript folder: name a piece inside it",
+    ],
+    "contents-outside": [
+        "m/book.yaml:7: 'contents' names ../../etc/passwd, which is outside the manuscript folder: "
+        "name a piece inside it",
+    ],
+    "readme-start": [
+        "m/book.yaml:4: 'start' names README.md, which is a README: publish leaves README.md files out of the book "
+        "(they are notes); rename it",
+    ],
 }
 
 

@@ -4,7 +4,8 @@ Hypothesis generates documents with nested lists and block quotes, raw HTML frag
 active content, comments, CDATA), footnotes, tables, long words and odd Unicode (control characters,
 bidirectional marks, non-characters). Cases it found are kept in ``tests/corpus/`` (one ``.md`` each) and
 always re-run; a handful of the generated documents that built go through EPUBCheck once, as chapters of
-one book.
+one book. Hostile text gets its own property: nesting up to past every limit of ``publish.limits``, and
+characters XML forbids (as themselves, as numeric references, and as YAML escapes in a title).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 import os
 import re
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 
@@ -284,3 +286,82 @@ def test_odd_image_names_and_svg_content_give_safe_names_and_no_active_content()
                         assert not _ACTIVE_IN_SVG.search(archive.read(entry)), archive.read(entry)
 
     check()
+
+
+# --- hostile text: deep nesting, characters XML forbids ---------------------------------------------------------
+
+# Code points no book may hold, written as themselves, as numeric references, or as YAML escapes in a title.
+FORBIDDEN = ["\x00", "\x01", "\x08", "\x0b", "\x0c", "\x1b", "\x7f", "\x85", "\x9b", "\ufdd0", "\ufffe", "\uffff",
+             "\U0001fffe", "\U0010ffff"]  # fmt: skip
+FORBIDDEN_REFERENCES = ["&#0;", "&#x0;", "&#1;", "&#27;", "&#xD800;", "&#xDFFF;", "&#65534;", "&#xFFFF;",
+                        "&#x10FFFF;", "&#x110000;", "&#4294967295;", "&#150;", "&#x9B;"]  # fmt: skip
+YAML_ESCAPES = ["\\x01", "\\e", "\\f", "\\r", "\\N", "\\uFFFE", "\\ud800", "\\udfff", "\\U0010FFFF", "\\t", "\\0"]
+
+
+def _nest(kind: str, depth: int, inner: str) -> str:
+    """``inner`` nested ``depth`` deep in one kind of Markdown or HTML container."""
+    if kind == "list":
+        return "\n".join("    " * level + "- item" for level in range(depth)) + " " + inner
+    if kind == "quote":
+        return "> " * depth + inner
+    if kind == "fence":
+        return "::: reflection\n\n" * depth + inner + "\n\n:::" * depth
+    if kind == "emphasis":
+        return "*" * depth + inner + "*" * depth
+    return f"<{kind}>" * depth + inner + f"</{kind}>" * depth
+
+
+hostile_inline = st.lists(
+    st.one_of(words, st.sampled_from(FORBIDDEN), st.sampled_from(FORBIDDEN_REFERENCES),
+              st.sampled_from(["<math><mi>x</mi></math>", "<svg><text>t</text></svg>", "<video>v</video>"])),
+    min_size=1, max_size=6,
+).map(" ".join)  # fmt: skip
+hostile_documents = st.recursive(
+    hostile_inline,
+    lambda inner: st.tuples(
+        st.sampled_from(["list", "quote", "fence", "emphasis", "div", "span", "b", "blockquote"]),
+        st.integers(1, 28),
+        inner,
+    ).map(lambda t: _nest(*t)),
+    max_leaves=6,
+)
+
+
+@pytest.mark.usefixtures("quiet_weasyprint")
+def test_hostile_text_builds_or_is_refused_with_a_publish_error() -> None:
+    """Deep nesting and forbidden characters, in the body and the title: well-formed XHTML or a PublishError;
+    the PDF's HTML is made (or refused by the depth guard) without any other exception."""
+    from publish.pdf import book_html
+
+    explore = os.environ.get("PUBLISH_EXPLORE") == "1"
+    outcomes: list[str] = []
+
+    @settings(max_examples=200 if explore else 40, derandomize=not explore, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
+    @given(hostile_documents, st.one_of(st.just(""), st.just(""), st.sampled_from(YAML_ESCAPES)))
+    def check(document: str, escape: str) -> None:
+        with tempfile.TemporaryDirectory() as folder:
+            root = Path(folder) / "m"
+            root.mkdir()
+            (root / "book.yaml").write_text(BOOK, encoding="utf-8")
+            (root / "piece.md").write_text(f'---\ntitle: "Odd{escape} title"\n---\n\n{document}\n', encoding="utf-8")
+            try:
+                rendered = prepare(root)
+            except PublishError:
+                outcomes.append("refused")
+                return
+            epub = write_epub(rendered, Path(folder) / "book.epub")
+            with zipfile.ZipFile(epub) as archive:
+                for name in archive.namelist():
+                    if name.endswith((".xhtml", ".opf", ".ncx")):
+                        etree.fromstring(archive.read(name), _STRICT_XML)
+            try:
+                book_html(rendered)
+                outcomes.append("built")
+            except PublishError:
+                outcomes.append("refused by the PDF's depth guard")
+
+    started = time.monotonic()
+    check()
+    assert {"built", "refused"} <= set(outcomes), outcomes
+    assert time.monotonic() - started < 60

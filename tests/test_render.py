@@ -90,7 +90,10 @@ def test_assert_renders_smallest_cases() -> None:
     assert_renders("Hello *world*.", "<p>Hello <em>world</em>.</p>")
     assert_renders("a < b & c", "<p>a &lt; b &amp; c</p>")
     assert_renders("<b>bold</b> and <span onclick='x()'>span</span>", "<p><b>bold</b> and <span>span</span></p>")
-    assert_renders("Line\u0007 with a bell\u0000.", "<p>Line with a bell.</p>")
+    # Characters XML forbids are left out, each with a warning on its line.
+    piece, problems = render_piece("Line\u0007 with a bell\u0000.")
+    assert piece.body.strip() == "<p>Line with a bell.</p>"
+    assert problems == ["warning: piece.md:7: character U+0007 (a control character) left out: XML forbids it"]
 
 
 # --- headings and anchors -----------------------------------------------------------------------------
