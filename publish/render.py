@@ -25,6 +25,7 @@ from markdown.extensions.tables import TableExtension
 from markdown.extensions.toc import TocExtension
 
 from publish.assemble import Book, normalise_reference
+from publish.confine import IMAGE, ConfinementError, check_file
 from publish.errors import Problems
 from publish.forking import ChildMap, can_fork
 from publish.manuscript import Piece, slugify
@@ -424,8 +425,16 @@ def resolve_image(
     if name.startswith("../") or not path.is_relative_to(root):
         problems.error(where, line, f"image {src} is outside the manuscript folder")
         return None
-    if not path.is_file():
+    try:
+        check_file(path, IMAGE, [root])
+    except ConfinementError as refused:
+        problems.error(where, line, f"image {src} {refused.problems[0].message}")
+        return None
+    except (FileNotFoundError, NotADirectoryError):
         problems.error(where, line, f"image {src} not found")
+        return None
+    except OSError as error:
+        problems.error(where, line, f"image {src} cannot be read: {error.strerror}")
         return None
     media_type = IMAGE_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or ""
     if media_type not in IMAGE_TYPES.values():
