@@ -21,15 +21,25 @@ log = logging.getLogger(__name__)
 
 
 def check_stylesheets(folder: Path, problems: Problems, allow_remote: bool = False) -> None:
-    """Report every remote ``@import`` or ``url()`` in a folder of stylesheets (the writers leave them out)."""
-    from publish.render import remote_css_references, report_remote
+    """Report every remote or absolute local ``@import`` or ``url()`` in a folder of stylesheets (the writers
+    leave them out), and a stylesheet that cannot be read under the confinement rule.
+    """
+    from publish.confine import STYLESHEET
+    from publish.render import remote_css_references, report_remote, shorten
+    from publish.resources import local_css_references
 
     for path in sorted(folder.glob("*.css")):
-        css = read_text(path, problems)
+        css = read_text(path, problems, STYLESHEET, [folder], "the styles folder")
         if css is None:
             continue
         for line, reference, what in remote_css_references(css):
             report_remote(problems, path, line, what, reference, allow_remote)
+        for line, reference in local_css_references(css):
+            problems.error(
+                path,
+                line,
+                f"{shorten(reference)} names a file outside the styles folder, which is never read: remove it",
+            )
 
 
 def collect_problems(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
+import signal
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -46,16 +48,42 @@ def _setup_logging(verbosity: int) -> None:
         _progress = attach_terminal_progress(stream)
 
 
+def _on_signal(signum: int, handler: Any) -> Any:
+    """Set a signal's handler; the previous one, or None where signals cannot be handled (not the main thread)."""
+    try:
+        return signal.signal(signum, handler)
+    except ValueError:
+        return None
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    # SIGTERM or SIGHUP: end as an error would, so the workers and the temporary folder go too.
+    sys.exit(128 + signum)
+
+
 def _reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a PublishError into ``Error: file:line: message`` lines and exit status 1."""
+    """Turn a PublishError into ``Error: file:line: message`` lines and exit status 1, Ctrl-C into
+    ``Error: interrupted`` and exit status 130; run the command with a private temporary folder
+    (``publish.scratch``), removed on every way out.
+    """
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from publish.scratch import start_scratch_root
+
+        scratch = start_scratch_root()
+        previous = {signum: _on_signal(signum, _terminated) for signum in (signal.SIGTERM, signal.SIGHUP)}
+        interrupted = False
         try:
             from publish.limits import source_date_epoch
 
             source_date_epoch()  # a malformed value is refused before anything is read
             return command(*args, **kwargs)
+        except KeyboardInterrupt:
+            interrupted = True
+            previous[signal.SIGINT] = _on_signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must wait
+            _clear_progress()
+            click.echo("Error: interrupted", err=True)
         except PublishError as error:
             _clear_progress()
             for problem in error.problems:
@@ -69,6 +97,14 @@ def _reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             where = f"{error.filename}: " if error.filename else ""
             click.echo(escape_controls(f"Error: {where}{error.strerror or error}"), err=True)
             sys.exit(1)
+        finally:
+            for signum, handler in previous.items():
+                if handler is not None:
+                    _on_signal(signum, handler)
+            if scratch is not None:
+                scratch.remove()
+            if interrupted:
+                _exit_interrupted()
 
     return wrapper
 
@@ -127,6 +163,38 @@ def _check_bleed(ctx: click.Context, param: click.Parameter, value: str | None) 
         except PublishError as error:
             raise click.BadParameter(str(error), ctx, param) from None
     return value
+
+
+def _exit_interrupted() -> None:
+    """End with status 130, as a shell reports a command ended by Ctrl-C.
+
+    In the command's own process the exit is immediate (what is to clean up is cleaned up by now):
+    Python's shutdown would otherwise end a process that saw a KeyboardInterrupt by SIGINT itself.
+    """
+    if sys.stderr is sys.__stderr__:  # not inside a test's CliRunner, which swaps the streams
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    sys.exit(130)
+
+
+def _check_output(output: Path | None, manuscript: Path, styles: Path | None) -> None:
+    """Refuse an output that is not a new path or a regular file, or that would overwrite an input."""
+    if output is not None:
+        from publish.confine import check_output
+
+        check_output(output, (manuscript, styles))
+
+
+def _capped_jobs(jobs: int | None) -> int | None:
+    """``--jobs``, at most the number of cores this process may use (with a warning above it)."""
+    from publish.forking import available_cores
+
+    cores = available_cores()
+    if jobs is not None and jobs > cores:
+        log.warning("--jobs %d is more than the %d cores available: using %d", jobs, cores, cores)
+        return cores
+    return jobs
 
 
 manuscript_option = click.option(
@@ -227,6 +295,7 @@ def epub(
     """
     from publish.build import build_epub
 
+    _check_output(output, manuscript, styles)
     _freeze_loaded_objects()
     _report_written(build_epub(manuscript, output, strict, allow_remote, styles, embed_fonts))
 
@@ -312,6 +381,8 @@ def pdf(manuscript: Path, output: Path | None, paper: str, duplex: bool, bleed: 
         raise click.UsageError("give either --handout PIECE or --all-handouts, not both")
     if booklet and (handout or all_handouts):
         raise click.UsageError("--booklet imposes the book; handouts are printed as they are")
+    _check_output(None if all_handouts else output, manuscript, styles)
+    jobs = _capped_jobs(jobs)
     from publish.typesetters import start_typesetters
 
     # Started first: they load WeasyPrint while this process reads the manuscript.
@@ -331,6 +402,7 @@ def pdf(manuscript: Path, output: Path | None, paper: str, duplex: bool, bleed: 
                 _report_written(target)
         return
     target = output or Path("dist") / f"{rendered.book.slug}.pdf"
+    _check_output(target, manuscript, styles)
     write_pdf(rendered, target, options, typesetters)
     _report_written(target)
 
@@ -360,7 +432,7 @@ def build(
     from publish.resources import styles_dir
 
     options = {"strict": strict, "styles": str(styles) if styles else None, "allow_remote": allow_remote}
-    fingerprint = input_fingerprint(manuscript, [styles_dir(), *([styles] if styles else [])], options)
+    fingerprint = input_fingerprint(manuscript, [styles_dir(), *([styles] if styles else [])], options, output_dir)
     if not force and (outputs := up_to_date_outputs(output_dir, fingerprint)):
         if log.isEnabledFor(logging.WARNING):
             click.echo("Up to date: " + ", ".join(str(p) for p in outputs) + " (use --force to rebuild)")
@@ -383,6 +455,7 @@ def build(
         (output_dir / f"{rendered.book.slug}.pdf", partial(write_pdf, typesetters=typesetters),
          _pdf_options("letter", False, None, False, False, styles)),
     ):  # fmt: skip
+        _check_output(target, manuscript, styles)
         written.append(write(rendered, target, write_options))
         _report_written(target)
     record_build(output_dir, fingerprint, written)

@@ -53,6 +53,27 @@ def can_fork() -> bool:
     return fork_is_safe() and available_cores() >= 2
 
 
+def end_with_parent(parent: int | None) -> bool:
+    """Make this worker process die with its parent (process id ``parent``), and leave Ctrl-C to it.
+
+    On Linux the kernel kills the worker the moment its parent dies, even of SIGKILL
+    (``prctl(PR_SET_PDEATHSIG, SIGKILL)``): it can write nothing after that, and holds no pipe of
+    the caller's open. Elsewhere a worker ends when it reads the end of its pipe. Ctrl-C, which the
+    terminal sends to every process of the command, is the parent's to handle (one line, exit 130;
+    it ends its workers): a worker ignores it, and SIGTERM ends it at once. Returns False when the
+    parent is already gone (the worker should then exit).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    # The parent may have died before prctl took effect: then no signal will come.
+    return parent is None or os.getppid() == parent
+
+
 class ChildMap(Generic[Item, Result]):
     """``function(item)`` for every item, in order, of which a child forked at once computes ``items[split:]``.
 
@@ -67,9 +88,12 @@ class ChildMap(Generic[Item, Result]):
         self._split = split
         self._received = 0
         read_end, write_end = os.pipe()
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # the child: never returns into the caller's code
             os.close(read_end)
+            if not end_with_parent(parent):
+                os._exit(1)
             _child(function, items[split:], write_end)
         os.close(write_end)
         self._pid: int | None = pid

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ProcessPoolExecutor
+import os
 from html import escape
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 from publish.errors import PublishError
+from publish.forking import end_with_parent
 from publish.output import atomic_output
 from publish.pdf import (
     DEFAULT_OPTIONS,
@@ -150,29 +152,51 @@ def handout_path(folder: Path, piece: RenderedPiece) -> Path:
     return folder / f"{piece.slug}.pdf"
 
 
-def _write_one(rendered: RenderedBook, slug: str, target: Path, options: PdfOptions) -> tuple[Path, list[str]]:
-    """Render and write one handout (run in a worker process by write_all_handouts)."""
+def _render_one(rendered: RenderedBook, slug: str, options: PdfOptions) -> tuple[bytes, list[str]]:
+    """Typeset one handout (in a worker process, for write_all_handouts); refuse it on warnings with ``strict``."""
     piece = find_piece(rendered, slug)
     pdf, warnings = render_handout(rendered, piece, options)
     if warnings and options.strict:
         report_warnings(warnings, True, piece.piece.name)
+    return pdf, warnings
+
+
+def _write_one(rendered: RenderedBook, slug: str, target: Path, options: PdfOptions) -> tuple[Path, list[str]]:
+    """Render and write one handout."""
+    pdf, warnings = _render_one(rendered, slug, options)
+    _write_pdf_file(target, pdf)
+    return target, warnings
+
+
+def _write_pdf_file(target: Path, pdf: bytes) -> None:
     with atomic_output(target) as temporary:
         temporary.write_bytes(pdf)
-    return target, warnings
 
 
 # The book a handout worker process writes handouts of (set once as the worker starts).
 _shared_book: RenderedBook | None = None
 
 
-def _share_book(rendered: RenderedBook) -> None:
+def _start_worker(rendered: RenderedBook, parent: int) -> None:
+    """A handout worker's start: die with the parent, leave Ctrl-C to it, keep the book."""
     global _shared_book
+    if not end_with_parent(parent):
+        os._exit(1)
     _shared_book = rendered
 
 
-def _write_one_shared(slug: str, target: Path, options: PdfOptions) -> tuple[Path, list[str]]:
+def _render_one_shared(slug: str, options: PdfOptions) -> tuple[bytes, list[str]]:
     assert _shared_book is not None, "the worker was started without its book"
-    return _write_one(_shared_book, slug, target, options)
+    return _render_one(_shared_book, slug, options)
+
+
+def _open_pool(count: int, rendered: RenderedBook) -> Any:
+    """``count`` worker processes that each hold the book: forked while that is safe (no WeasyPrint loaded
+    here, no other thread; see publish.typesetters), else fresh interpreters. Either way the book reaches
+    each worker once, not with every handout.
+    """
+    context = get_context("fork" if can_fork() else "spawn")
+    return context.Pool(count, initializer=_start_worker, initargs=(rendered, os.getpid()))
 
 
 def write_handout(rendered: RenderedBook, reference: str, target: Path | None = None,
@@ -195,18 +219,21 @@ def write_all_handouts(
     if len(jobs) == 1 or workers < 2:
         results = [_write_one(rendered, slug, target, options) for slug, target in jobs]
     else:
-        # A fork while that is safe (no WeasyPrint loaded here, no other thread; see
-        # publish.typesetters), else a fresh interpreter. Either way the book reaches each
-        # worker once, not with every handout.
-        context = get_context("fork" if can_fork() else "spawn")
-        with ProcessPoolExecutor(
-            max_workers=min(workers, len(jobs)), mp_context=context, initializer=_share_book, initargs=(rendered,)
-        ) as pool:
-            futures = [pool.submit(_write_one_shared, slug, target, options) for slug, target in jobs]
+        # The workers typeset; this process writes each handout as it comes back, so nothing is
+        # written by a worker, nor after this process is gone.
+        pool = _open_pool(min(workers, len(jobs)), rendered)
+        try:
+            pending = [pool.apply_async(_render_one_shared, (slug, options)) for slug, _ in jobs]
             results = []
-            for number, future in enumerate(futures, 1):
-                results.append(future.result())
-                report_progress("handouts: %d of %d written", number, len(futures))
+            for number, ((_, target), result) in enumerate(zip(jobs, pending, strict=True), 1):
+                pdf, warnings = result.get()
+                _write_pdf_file(target, pdf)
+                results.append((target, warnings))
+                report_progress("handouts: %d of %d written", number, len(jobs))
+            pool.close()
+        finally:
+            pool.terminate()  # after close(): the idle workers; after a failure or Ctrl-C: those at work
+            pool.join()
     for (slug, _), (_, warnings) in zip(jobs, results, strict=True):
         report_warnings(warnings, options.strict, f"handout {slug}")
     return [target for target, _ in results]

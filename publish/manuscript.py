@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from publish.confine import BOOK_YAML, PIECE, ConfinementError, Kind, read_confined
 from publish.errors import Problems
 from publish.limits import MAX_YAML_DEPTH, describe_character, first_forbidden, scan_markdown, shown
 from publish.urls import web_address_problem
@@ -239,10 +241,21 @@ def _load_yaml(text: str, path: Path, problems: Problems, first_line: int = 1) -
     return value, lines
 
 
-def read_text(path: Path, problems: Problems) -> str | None:
-    """Read a UTF-8 file; report a decoding error with its line and byte offset."""
+def read_text(
+    path: Path,
+    problems: Problems,
+    kind: Kind = PIECE,
+    roots: Sequence[Path] | None = None,
+    place: str = "the manuscript folder",
+) -> str | None:
+    """Read a UTF-8 file under the confinement rule (``publish.confine``: a regular file inside ``roots``,
+    within ``kind``'s size limit); report a refusal, or a decoding error with its line and byte offset.
+    """
     try:
-        data = path.read_bytes()
+        data = read_confined(path, kind, roots, place)
+    except ConfinementError as exc:
+        problems.error(path, None, exc.problems[0].message)
+        return None
     except OSError as exc:
         problems.error(path, None, f"cannot read file: {exc.strerror}")
         return None
@@ -422,12 +435,12 @@ def _load_book_meta(root: Path, problems: Problems) -> BookMeta | None:
             path, None, f"{BOOK_FILE} is a link to a file outside the manuscript folder: copy the file in instead"
         )
         return None
-    if not path.is_file():
+    if not path.exists():
         problems.error(
             path, None, "not found: a manuscript folder needs a book.yaml with title, author, language and start"
         )
         return None
-    text = read_text(path, problems)
+    text = read_text(path, problems, BOOK_YAML, [root])
     if text is None:
         return None
     parsed = _load_yaml(text, path, problems)
@@ -528,7 +541,7 @@ def _split_front_matter(text: str, path: Path, problems: Problems) -> tuple[str,
 
 def load_piece(root: Path, path: Path, problems: Problems) -> Piece | None:
     """Read one piece; report what is wrong with it and return None if it is unusable."""
-    text = read_text(path, problems)
+    text = read_text(path, problems, PIECE, [root])
     if text is None:
         return None
     split = _split_front_matter(text, path, problems)

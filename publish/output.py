@@ -2,19 +2,25 @@
 
 A build that fails or is killed half-way leaves the previous output as it was: the target is only ever
 replaced by one ``rename``, which POSIX makes atomic within a file system (the temporary file is in the
-target's own folder for that reason). Leftover temporary files of a killed build are removed by the next.
+target's own folder for that reason). Each temporary file's name holds its writer's process id
+(``.NAME.PID.RANDOM.partial``): builds writing into one folder at once never touch each other's, and
+a killed build's leftover is removed by a later build once its process is gone and the file is old.
 """
 
 from __future__ import annotations
 
 import glob
 import os
+import re
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from publish.confine import check_output
 from publish.errors import OutputError
+from publish.scratch import STALE_AFTER, process_exists
 
 _TEMP_SUFFIX = ".partial"
 
@@ -22,6 +28,24 @@ _TEMP_SUFFIX = ".partial"
 def temporary_files(target: Path) -> list[Path]:
     """The temporary files that writing ``target`` leaves behind if it is killed."""
     return sorted(target.parent.glob(f".{glob.escape(target.name)}.*{_TEMP_SUFFIX}"))
+
+
+def is_stale(path: Path, pid: int, now: float | None = None) -> bool:
+    """A leftover of writer ``pid``: that process is gone and the file is older than ``STALE_AFTER``."""
+    try:
+        modified = path.lstat().st_mtime
+    except OSError:
+        return False
+    return (now or time.time()) - modified > STALE_AFTER and not process_exists(pid)
+
+
+def remove_stale_temporary_files(target: Path) -> None:
+    """Remove what writers of ``target`` killed half-way left: never a file of a live writer, nor a recent one."""
+    owner = re.compile(rf"\.{re.escape(target.name)}\.(\d+)\.[^.]+{re.escape(_TEMP_SUFFIX)}")
+    for candidate in temporary_files(target):
+        match = owner.fullmatch(candidate.name)
+        if match and is_stale(candidate, int(match.group(1))):
+            candidate.unlink(missing_ok=True)
 
 
 def _blocking_file(folder: Path) -> Path | None:
@@ -43,9 +67,7 @@ def _prepare_folder(target: Path) -> None:
         raise OutputError(f"cannot create output folder: {exc.strerror}", folder) from None
     if not os.access(folder, os.W_OK):
         raise OutputError("cannot write to the output folder: permission denied", folder)
-    # Leftovers of a build that was killed half-way.
-    for stale in temporary_files(target):
-        stale.unlink(missing_ok=True)
+    remove_stale_temporary_files(target)
 
 
 def _sync_folder(folder: Path) -> None:
@@ -66,13 +88,15 @@ def _sync_folder(folder: Path) -> None:
 def atomic_output(target: Path) -> Iterator[Path]:
     """Yield a temporary path to write; on success it replaces ``target`` in one rename.
 
-    If the body raises, ``target`` is untouched and the temporary file is removed.
+    If the body raises, ``target`` is untouched and the temporary file is removed. A ``target`` that
+    exists and is not a regular file (a device, a named pipe) is refused: it is never replaced.
     """
     if target.is_dir():
         raise OutputError("output path is a folder; give a file name", target)
+    check_output(target)
     _prepare_folder(target)
     try:
-        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=_TEMP_SUFFIX, dir=target.parent)
+        handle, name = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=_TEMP_SUFFIX, dir=target.parent)
     except OSError as exc:
         raise OutputError(f"cannot write output: {exc.strerror}", target) from None
     os.close(handle)

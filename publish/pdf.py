@@ -6,6 +6,7 @@ import base64
 import datetime as dt
 import gc
 import logging
+import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -650,24 +651,43 @@ def _margin_boxes_as_artifacts(pdf: Any, get: Callable[[bytes], Any], pydyf: Any
                 mapping[properties["MCID"]] = "null"
 
 
+_FONT_SUFFIXES = (".otf", ".ttf", ".woff", ".woff2")
+
+
 def url_fetcher(allowed: list[Path]) -> Any:
-    """A WeasyPrint URL fetcher that reads local files under ``allowed`` and data: URIs, nothing else."""
+    """A WeasyPrint URL fetcher that reads data: URIs and local files under ``allowed``, nothing else.
+
+    Local files are read under the confinement rule (``publish.confine``): the real path inside one of
+    ``allowed``, a regular file, within the size limit of its kind (font, stylesheet, image).
+    """
+    import mimetypes
+    from urllib.parse import urlsplit
+    from urllib.request import url2pathname
+
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    roots = [folder.resolve() for folder in allowed]
+    from publish.confine import FONT, IMAGE, STYLESHEET, ConfinementError, read_confined
+
+    roots = [Path(os.path.realpath(folder)) for folder in allowed]
 
     class LocalOnlyFetcher(URLFetcher):
         def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
             if url.startswith("data:"):
                 return super().fetch(url, headers)
-            if not url.startswith("file:"):
+            parts = urlsplit(url)
+            if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
                 raise ValueError(f"not fetched (building never uses the network): {url}")
-            from urllib.request import url2pathname
-
-            path = Path(url2pathname(url.removeprefix("file://").split("?")[0].split("#")[0])).resolve()
-            if not any(path.is_relative_to(root) for root in roots):
-                raise ValueError(f"not read (outside the manuscript and styles folders): {url}")
-            return super().fetch(url, headers)
+            path = Path(url2pathname(parts.path))
+            suffix = path.suffix.lower()
+            kind = FONT if suffix in _FONT_SUFFIXES else STYLESHEET if suffix == ".css" else IMAGE
+            try:
+                data = read_confined(path, kind, roots, "the manuscript and styles folders")
+            except ConfinementError as refused:
+                raise ValueError(f"{path} {refused.problems[0].message}") from None
+            except OSError as error:
+                raise ValueError(f"{path}: {error.strerror}") from None
+            content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(url, data, {"Content-Type": content_type})
 
     return LocalOnlyFetcher()
 

@@ -24,6 +24,7 @@ from markdown.extensions.tables import TableExtension
 from markdown.extensions.toc import TocExtension
 
 from publish.assemble import Book, normalise_reference
+from publish.confine import IMAGE, ConfinementError, check_file
 from publish.errors import Problems
 from publish.forking import ChildMap, can_fork
 from publish.images import BookImages, ImageError, kind
@@ -426,8 +427,16 @@ def resolve_image(
     if name.startswith("../") or not path.is_relative_to(root):
         problems.error(where, line, f"image {src} is outside the manuscript folder")
         return None
-    if not path.is_file():
+    try:
+        check_file(path, IMAGE, [root])
+    except ConfinementError as refused:
+        problems.error(where, line, f"image {src} {refused.problems[0].message}")
+        return None
+    except (FileNotFoundError, NotADirectoryError):
         problems.error(where, line, f"image {src} not found")
+        return None
+    except OSError as error:
+        problems.error(where, line, f"image {src} cannot be read: {error.strerror}")
         return None
     named_type = IMAGE_TYPES.get(path.suffix.lower())
     if named_type is None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import util
 from pathlib import Path
 
+from publish.confine import STYLESHEET, read_confined
 from publish.errors import PublishError
 
 
@@ -19,17 +22,48 @@ def styles_dir() -> Path:
     raise PublishError("the built-in styles are missing: reinstall publish")
 
 
+# A reference in CSS to a local file by a URL with a scheme (file:, or any but data:, http: and
+# https:, which publish.render handles) or by an absolute path: never read, neither by the PDF
+# nor by an EPUB reader.
+_CSS_LOCAL = re.compile(
+    r"""@import\s+(?:url\(\s*)?(?P<q1>['"]?)(?P<import>(?!(?:data|https?):|//)(?:[a-z][a-z0-9+.-]*:|/)[^'")\s;]*)"""
+    r"""(?P=q1)\s*\)?[^;]*;?"""
+    r"""|url\(\s*(?P<q2>['"]?)(?P<url>(?!(?:data|https?):|//)(?:[a-z][a-z0-9+.-]*:|/)[^'")\s]*)(?P=q2)\s*\)""",
+    re.IGNORECASE,
+)
+
+
+def local_css_references(css: str) -> list[tuple[int, str]]:
+    """Every ``url()`` or ``@import`` of CSS that names a local file absolutely: (line, reference)."""
+    return [
+        (css.count("\n", 0, match.start()) + 1, match.group("import") or match.group("url"))
+        for match in _CSS_LOCAL.finditer(css)
+    ]
+
+
+def strip_local_css(css: str) -> str:
+    """Leave absolute local references out of a stylesheet: an ``@import`` goes, a ``url()`` becomes ``none``."""
+    return _CSS_LOCAL.sub(lambda m: "" if m.group("import") else "none", css)
+
+
 def read_style(name: str, custom: Path | None = None) -> str:
     """Read a stylesheet: from ``custom`` when it has the file, else the built-in one.
 
-    Remote ``@import``/``url()`` references are left out: building is offline, and an EPUB reader must not
-    fetch them either (``publish.build.check_stylesheets`` reports them before anything is written).
+    It is read under the confinement rule (``publish.confine``: a regular file of the folder, at most
+    2 MB). Remote and absolute local ``@import``/``url()`` references are left out: building is offline
+    and reads nothing outside the manuscript and styles, and an EPUB reader must not fetch them either
+    (``publish.build.check_stylesheets`` reports them before anything is written).
     """
     from publish.render import strip_remote_css
 
     for folder in (custom, styles_dir()):
-        if folder is not None and (folder / name).is_file():
-            return strip_remote_css((folder / name).read_text(encoding="utf-8"))
+        if folder is not None and os.path.lexists(folder / name):
+            data = read_confined(folder / name, STYLESHEET, [folder], "the styles folder")
+            try:
+                css = data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise PublishError("not valid UTF-8: save the stylesheet as UTF-8", folder / name) from None
+            return strip_local_css(strip_remote_css(css))
     raise PublishError(f"stylesheet {name} not found")
 
 

@@ -16,7 +16,6 @@ This module imports nothing heavy: it runs before the rest of the command is loa
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import logging
 import os
@@ -29,7 +28,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from publish.forking import available_cores, fork_is_safe
+from publish.forking import available_cores, end_with_parent, fork_is_safe
 
 # The words of the book's pieces above which it is typeset in parallel by default. Measured
 # on a 2-core machine, whole processes: a part's process costs about a second to start
@@ -172,7 +171,7 @@ def serve(connection: Connection, loading: Any = None, parent: int | None = None
     """A worker's life: prepare WeasyPrint (holding ``loading``, if given), then do the one piece of
     work the parent (process id ``parent``) sends.
     """
-    if not _end_with_parent(parent):
+    if not end_with_parent(parent):
         return
     # The objects inherited from the parent stay untouched (no copy-on-write for the collector),
     # and importing WeasyPrint creates only long-lived objects: no collection is worth its time.
@@ -233,18 +232,3 @@ def _portable(error: Exception) -> Exception:
     from publish.errors import RenderError
 
     return RenderError(f"{type(error).__name__}: {error}")
-
-
-def _end_with_parent(parent: int | None) -> bool:
-    """Have this worker ended when its parent dies (Linux), so that a killed command leaves none behind
-    (a forked worker holds copies of the pipes' other ends, so it would wait for work forever).
-    False when the parent is already gone.
-    """
-    if sys.platform.startswith("linux"):
-        import ctypes
-        import signal
-
-        # Without prctl the worker still ends at its parent's normal exit (daemonic) or its pipe's end.
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    return parent is None or os.getppid() == parent

@@ -198,13 +198,21 @@ def test_leftovers_of_a_killed_build_are_removed_by_the_next(tmp_path: Path) -> 
     copy_manuscript(FIXTURES / "minimal", tmp_path / "m")
     out = tmp_path / "out"
     out.mkdir()
-    # What a build killed between creating its temporary file and renaming it leaves behind.
-    stale = out / ".book.epub.k1ll3d.partial"
+    # What a build killed between creating its temporary file and renaming it leaves behind: its
+    # process is gone and the file is old.
+    dead = subprocess.Popen([sys.executable, "-c", ""])
+    dead.wait()
+    stale = out / f".book.epub.{dead.pid}.k1ll3d.partial"
     stale.write_bytes(b"half an epub")
+    an_hour_ago = time.time() - 3600
+    os.utime(stale, (an_hour_ago, an_hour_ago))
+    live = out / f".book.epub.{os.getpid()}.w0rk1n.partial"  # a build at work (this process): kept
+    live.write_bytes(b"")
+    os.utime(live, (an_hour_ago, an_hour_ago))
     other = out / ".other.epub.x.partial"  # another target's: not this build's to remove
     other.write_bytes(b"")
     assert run(tmp_path, "epub", "-m", "m", "-o", "out/book.epub").exit_code == 0
-    assert sorted(p.name for p in out.iterdir()) == [".other.epub.x.partial", "book.epub"]
+    assert sorted(p.name for p in out.iterdir()) == [live.name, ".other.epub.x.partial", "book.epub"]
 
 
 def _large_manuscript(folder: Path, pieces: int = 12) -> Path:

@@ -201,25 +201,19 @@ def test_conflicting_options(tmp_path: Path, arguments: list[str]) -> None:
 
 
 def test_all_handouts_one_per_piece_on_two_worker_processes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    pools: list[int | None] = []
-    jobs: list[str] = []
-    real = publish.handout.ProcessPoolExecutor
+    pools: list[int] = []
+    jobs = ["first-steps", "making-room-to-talk", "repair-after-a-disagreement"]
+    real = publish.handout._open_pool
 
-    class RecordingPool(real):  # type: ignore[misc, valid-type]
-        def __init__(self, max_workers: int | None = None, **kwargs: object) -> None:
-            pools.append(max_workers)
-            super().__init__(max_workers=max_workers, **kwargs)  # type: ignore[arg-type]
+    def recording_pool(count: int, rendered: object) -> object:
+        pools.append(count)
+        return real(count, rendered)  # type: ignore[arg-type]
 
-        def submit(self, function, /, *args, **kwargs):  # type: ignore[no-untyped-def]
-            jobs.append(args[0])
-            return super().submit(function, *args, **kwargs)
-
-    monkeypatch.setattr(publish.handout, "ProcessPoolExecutor", RecordingPool)
+    monkeypatch.setattr(publish.handout, "_open_pool", recording_pool)
     folder = tmp_path / "handouts"
     result = CliRunner().invoke(main, ["pdf", "-m", str(FIXTURES / "linked"), "--all-handouts", "-o", str(folder)])
     assert result.exit_code == 0, result.output
     assert pools == [2]
-    assert jobs == ["first-steps", "making-room-to-talk", "repair-after-a-disagreement"]
     assert sorted(path.name for path in folder.iterdir()) == [f"{slug}.pdf" for slug in jobs]
     for slug, title in zip(
         jobs,

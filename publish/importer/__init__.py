@@ -17,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from publish.confine import BOOK_YAML, ConfinementError, check_writable, read_confined
 from publish.errors import Problem, Problems
 from publish.importer.images import ImageNamer
 from publish.importer.model import Article
@@ -103,8 +104,8 @@ def _unique(articles: list[Article], problems: Problems) -> list[Article]:
 def _book_language(root: Path) -> str | None:
     """The language an existing book.yaml declares (a broken one is reported by the check later)."""
     try:
-        data = yaml.safe_load((root / BOOK_FILE).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        data = yaml.safe_load(read_confined(root / BOOK_FILE, BOOK_YAML, [root]).decode("utf-8"))
+    except (ConfinementError, OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
     return str(data.get("language")) if isinstance(data, dict) and data.get("language") else None
 
@@ -148,6 +149,17 @@ def _check(root: Path, plan: Plan, problems: Problems) -> None:
                 problems.error(path, problem.line, message)
             else:
                 problems.warning(path, problem.line, message)
+
+
+def _refuse_links(root: Path, plan: Plan, problems: Problems) -> None:
+    """Report each planned file whose path passes a symbolic link or that is not a regular file: written
+    (even into the scratch copy) it would land outside the manuscript.
+    """
+    for name in (*plan.images, *plan.texts):
+        try:
+            check_writable(root, name)
+        except ConfinementError as refused:
+            problems.error(refused.problems[0].path, None, refused.problems[0].message)
 
 
 def _write(root: Path, plan: Plan) -> None:
@@ -195,7 +207,8 @@ def import_articles(sources: Sequence[Path], root: Path, options: ImportOptions 
             "book.yaml exists: --author and --language apply only to a new one; edit book.yaml instead",
         )
     plan = planner.plan
-    if plan.texts or plan.images:
+    _refuse_links(root, plan, problems)
+    if (plan.texts or plan.images) and not problems.errors:
         _check(root, plan, problems)
     _report(problems)
     _write(root, plan)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 from lxml import etree
 
+from publish.confine import IMAGE, ConfinementError, read_confined
 from publish.errors import Problems
 from publish.importer.model import ImageFile
 from publish.manuscript import slugify
@@ -45,6 +47,7 @@ class ImageNamer:
     the manuscript is reused rather than copied again."""
 
     def __init__(self, manuscript: Path):
+        self.manuscript = manuscript
         self.folder = manuscript / IMAGES_FOLDER
         self.by_source: dict[Path, ImageFile] = {}
         self.taken: dict[str, str] = {}  # name -> digest of the file that has it
@@ -55,8 +58,8 @@ class ImageNamer:
         if resolved in self.by_source:
             return self.by_source[resolved]
         try:
-            data = resolved.read_bytes()
-        except OSError:
+            data = read_confined(resolved, IMAGE, None)
+        except (ConfinementError, OSError):
             return None
         suffix = sniff_image(data)
         if suffix is None:
@@ -69,10 +72,10 @@ class ImageNamer:
             owner = self.taken.get(name)
             if owner is None:
                 existing = self.folder / name
-                if existing.is_file():
+                if os.path.lexists(existing):
                     try:
-                        owner = _digest(existing.read_bytes())
-                    except OSError:
+                        owner = _digest(read_confined(existing, IMAGE, [self.manuscript]))
+                    except (ConfinementError, OSError):
                         owner = ""
             if owner is None or owner == digest:
                 break

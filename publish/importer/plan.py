@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
+from publish.confine import IMAGE, ConfinementError, read_confined
 from publish.errors import Problems
 from publish.importer.model import Article, ImageFile, Link
 from publish.manuscript import BOOK_FILE, Piece, load_piece, slugify
@@ -260,9 +261,9 @@ class Planner:
         target = self.root / image.name
         if target.is_file():
             try:
-                if target.read_bytes() == image.source.read_bytes():
+                if read_confined(target, IMAGE, [self.root]) == read_confined(image.source, IMAGE, None):
                     return  # already there, the same file
-            except OSError:
+            except (ConfinementError, OSError):
                 pass
         self.plan.images[image.name] = image.source
         self.plan.changes.append(Change("updated" if target.exists() else "created", image.name))

@@ -7,6 +7,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
+from publish.confine import IMPORT_SOURCE
 from publish.errors import Problems
 from publish.importer.images import ImageNamer
 from publish.importer.model import Article
@@ -63,7 +64,8 @@ def read_source(
     if path.is_dir():
         problems.error(path, None, "is a folder: give the saved page's HTML file, an export or a text file")
         return None
-    text = read_text(path, problems)
+    # Named by the user, so read from wherever it is; but only a regular file, and within a size limit.
+    text = read_text(path, problems, IMPORT_SOURCE)
     if text is None:
         return None
     if "\x00" in text:
