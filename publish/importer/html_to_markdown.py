@@ -34,7 +34,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 # Python-Markdown's escapable characters that start markup anywhere in running text.
 _SPECIAL = re.compile(r"([\\`*_\[\]])")
-_ENTITY_LIKE = re.compile(r"&(?=#?\w+;)")
+_ENTITY_LIKE = re.compile(r"&(?=#?\w+;|#)")  # "&#1" without its ";" is still read as a character reference
 _TAG_LIKE = re.compile(r"<(?=[A-Za-z/!?])")
 _ATTR_LIST = re.compile(r"\{(?=[:#.])")
 # Markup that only counts at the start of a line: headings, quotes, list items, definitions, setext rules.
