@@ -252,7 +252,8 @@ class MarkdownWriter:
         run: list[str] = []
 
         def flush() -> None:
-            for paragraph in "".join(run).split(_PARA):
+            # Two line breaks in a row (Blogger's <br><br>) end a paragraph.
+            for paragraph in re.sub(f"{_BREAK} *{_BREAK}[ {_BREAK}]*", _PARA, "".join(run)).split(_PARA):
                 if finished := finish_paragraph(paragraph):
                     out.append(finished)
             run.clear()

@@ -183,7 +183,8 @@ _BYLINES = (
     f"//*[{_has_class('BlogItem-meta-author')}]",
     f"//*[{_has_class('p-author')}]//*[{_has_class('p-name')}]",
     f"//*[{_has_class('p-author')}]",
-    f"//a[{_has_class('blog-author')}]",
+    f"//*[{_has_class('blog-author')}]",
+    f"//*[{_has_class('Blog-meta-item--author')}]",  # Squarespace 7.0 (Brine)
     f"//*[{_has_class('author')}]//*[{_has_class('fn')}]",
     f"//*[{_has_class('post-author')}]//*[{_has_class('fn')}]",
     f"//*[{_has_class('wp-block-post-author-name')}]",
@@ -200,7 +201,8 @@ _BY = re.compile(r"^(?:(?:written|posted|published)\s+)?by[:\s]+", re.IGNORECASE
 def _a_name(text: str | None) -> str | None:
     """A person's or an organisation's name: a few words, not an address, "By " taken off."""
     # "By Jordan Doe · April 1, 2025": the name is what comes before the first separator.
-    name = re.split(r"\s[·•|–—]\s|\s+on\s+\w+\s+\d|,\s", _BY.sub("", " ".join((text or "").split())))[0]
+    text = re.sub(r"\s*[(<][^)>]*://[^)>]*[)>]", "", " ".join((text or "").split()))  # "Name (https://...)"
+    name = re.split(r"\s[·•|–—]\s|\s+on\s+\w+\s+\d|,\s", _BY.sub("", text))[0]
     name = name.strip(" ,·|–—-")
     if not name or urlsplit(name).scheme or len(name) > 80 or len(name.split()) > 8 or not re.search(r"\w", name):
         return None
@@ -258,7 +260,7 @@ _PAGINATION_LABELS = " | ".join(
     f".//*[{_has_class(name)}]"
     for name in (
         "visually-hidden", "screen-reader-text", "sr-only", "item-pagination-prev-next", "meta-nav",
-        "BlogItem-pagination-link-label", "post-navigation-link__label", "nav-label",
+        "BlogItem-pagination-link-label", "post-navigation-link__label", "nav-label", "gh-navigation-label",
     )
 )  # fmt: skip
 
