@@ -979,3 +979,22 @@ def test_a_book_imported_from_real_platform_pages_passes_epubcheck(tmp_path: Pat
     assert [p.title for p in imported.rendered.pieces] == ["Finding Calm in Busy Weeks", "When Sleep Will Not Come"]
     assert [p.title for p in imported.rendered.link_only] == ["Small Habits That Help", "Talking With Teenagers"]
     assert epubcheck_messages(imported.epub) == []
+
+
+# Authors of readability's pages: its expected byline (without the address ebb.org writes after the name), and
+# the bylines readability leaves out (Blogger's "Posted by", WordPress's "by", Tumblr's blog name).
+AUTHORS = {
+    "ars-1": "Dan Goodin", "article-author-tag": "Laura June Topolsky", "blogger": "Andrew Zonenberg",
+    "dropbox-blog": "Arun Sai Krishnan", "ebb-org": "Bradley M. Kuhn", "firefox-nightly-blog": "Mike Conley",
+    "gitlab-blog": "Dave Steer", "medium-1": "Pippin Lee", "medium-2": "Courtney Kirchoff",
+    "medium-3": "John C. Welch", "tumblr": "mcupdate", "wordpress": "Sarah Gooding",
+}  # fmt: skip
+
+
+def test_corpus_pages_give_their_authors(tmp_path: Path) -> None:
+    found = {}
+    for folder in sorted((CORPUS / "pages").iterdir()):
+        article, _ = read_corpus_page(folder, tmp_path)
+        if article.author:
+            found[folder.name] = article.author
+    assert found == AUTHORS

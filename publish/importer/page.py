@@ -94,8 +94,10 @@ def _json_ld(document: etree._Element) -> list[dict[str, Any]]:
     """The page's schema.org objects (JSON-LD), ``@graph`` members included; broken JSON is ignored."""
     found: list[dict[str, Any]] = []
     for script in document.xpath("//script[@type='application/ld+json']"):
+        # Some pages wrap it in <![CDATA[ ... ]]> (kept as text by the HTML parser).
+        text = re.sub(r"^\s*(?://\s*)?<!\[CDATA\[|(?://\s*)?\]\]>\s*$", "", script.text or "")
         try:
-            data = json.loads(script.text or "")
+            data = json.loads(text)
         except ValueError:
             continue
         stack = data if isinstance(data, list) else [data]
@@ -164,7 +166,7 @@ def _url(document: etree._Element, raw: str) -> str | None:
     return None
 
 
-def _date(document: etree._Element) -> tuple[dt.date | None, etree._Element | None]:
+def _date(document: etree._Element, schema: list[dict[str, Any]]) -> tuple[dt.date | None, etree._Element | None]:
     element = _first(
         document,
         f"//time[{_has_class('dt-published')}][@datetime]",
@@ -174,7 +176,9 @@ def _date(document: etree._Element) -> tuple[dt.date | None, etree._Element | No
     )
     if element is not None and (date := parse_date(element.get("datetime") or element.get("title"))):
         return date, element
-    return parse_date(_meta(document, "article:published_time", "datePublished", "date")), None
+    date = parse_date(_meta(document, "article:published_time", "datePublished", "date"))
+    published = (item.get("datePublished") for item in schema if isinstance(item.get("datePublished"), str))
+    return date or next((d for d in map(parse_date, published) if d), None), None
 
 
 # Bylines, most specific first: Squarespace, microformats, WordPress, Blogger, Ghost, schema.org microdata.
@@ -328,7 +332,7 @@ def read_page(
         problems.error(path, None, "no article title found (no h1.entry-title, og:title or <title>)")
         return None
     url = _url(document, raw)
-    date, date_element = _date(document)
+    date, date_element = _date(document, schema)
     previous = _pagination_link(document, "prev", url)
     following = _pagination_link(document, "next", url)
     author = _author(document, schema)
