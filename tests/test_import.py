@@ -29,11 +29,13 @@ from publish.build import prepare
 from publish.cli import main
 from publish.epub import write_epub
 from publish.errors import Problems
+from publish.importer.clean import take_pagination_links
 from publish.importer.extract import markdown_text
 from publish.importer.html_to_markdown import html_to_markdown
 from publish.importer.images import ImageNamer
-from publish.importer.model import Article
+from publish.importer.model import Article, Link
 from publish.importer.page import read_page
+from publish.importer.plan import url_key
 from publish.manuscript import load_piece
 from publish.render import RenderedBook, RenderedPiece, new_markdown
 
@@ -998,3 +1000,20 @@ def test_corpus_pages_give_their_authors(tmp_path: Path) -> None:
         if article.author:
             found[folder.name] = article.author
     assert found == AUTHORS
+
+
+def test_only_a_link_standing_alone_is_taken_for_previous_or_next() -> None:
+    root = lxml.html.fragment_fromstring(
+        '<p>See <a href="https://x.org/a">Next: the plan</a> for more.</p><p><a href="https://x.org/b">Next-gen tools</a></p>'
+        '<p><a href="https://x.org/c">Next post: Slow Mornings →</a></p>',
+        create_parent="div",
+    )
+    assert take_pagination_links(root, None) == {"next": Link("Slow Mornings", "https://x.org/c")}
+    assert html_to_markdown(root, lambda image: None) == (
+        "See [Next: the plan](https://x.org/a) for more.\n\n[Next-gen tools](https://x.org/b)"
+    )
+
+
+def test_tracking_parameters_do_not_tell_articles_apart() -> None:
+    assert url_key("https://www.example.org/blog/post/?utm_source=news&format=amp") == "example.org/blog/post"
+    assert url_key("https://example.org/?p=12&fbclid=x") != url_key("https://example.org/?p=13")

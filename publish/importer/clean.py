@@ -42,7 +42,7 @@ _BOILERPLATE = re.compile(
 _BOILERPLATE_TAGS = frozenset({"p", "div", "section", "h2", "h3", "h4", "h5", "h6", "li"})
 # "← Previous: Title", "Next post: Title →": a previous/next link written into the post's text.
 _IN_TEXT_LINK = re.compile(
-    r"^[\s←«‹<]*(?P<kind>previous|prev|older|next|newer)(?: (?:post|article|entry|story))?\s*[:：—–-]\s*"
+    r"^[\s←«‹<]*(?P<kind>previous|prev|older|next|newer)(?: (?:post|article|entry|story))?(?:\s*[:：]|\s+[—–-])\s+"
     r"(?P<title>.+?)[\s→»›>]*$",
     re.IGNORECASE,
 )
@@ -109,8 +109,8 @@ def take_pagination_links(root: etree._Element, base_url: str | None) -> dict[st
     for link in list(root.iter("a")):
         match = _IN_TEXT_LINK.match(_text(link))
         parent = link.getparent()
-        if match is None or parent is None:
-            continue
+        if match is None or parent is None or _text(parent) != _text(link):
+            continue  # only a link that stands alone as a block: "Next: the plan" inside a sentence is text
         href = (link.get("href") or "").strip()
         url = urljoin(base_url, href) if base_url else href
         kind = "prev" if match["kind"].lower() in ("previous", "prev", "older") else "next"

@@ -52,6 +52,10 @@ class Existing:
         return self.piece is None or not self.piece.is_link_only
 
 
+# Query parameters that say how a page was reached or shown, not which page it is.
+_TRACKING = re.compile(r"(?:utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|format|amp)(?:=|$)", re.IGNORECASE)
+
+
 def url_key(url: str | None) -> str | None:
     """A URL reduced to what identifies an article: host (without www.), path and query.
 
@@ -63,7 +67,8 @@ def url_key(url: str | None) -> str | None:
     parts = urlsplit(url.strip())
     host = parts.netloc.lower().removeprefix("www.")
     path = unquote(parts.path).rstrip("/").lower()
-    query = f"?{parts.query}" if parts.query else ""
+    kept = [p for p in parts.query.split("&") if p and not _TRACKING.match(p)]
+    query = "?" + "&".join(sorted(kept)) if kept else ""
     return f"{host}{path}{query}" if host or path or query else None
 
 
