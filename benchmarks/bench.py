@@ -1,6 +1,6 @@
 """Time `publish` against pandoc and against WeasyPrint alone; print one table.
 
-    python benchmarks/bench.py [--quick] [--runs N]
+    python benchmarks/bench.py [--quick] [--runs N] [--import-only]
 
 Each figure is a whole process (start-up included): median and min–max of several runs,
 and the peak resident memory of the process tree's largest process. Ratios compare with
@@ -26,7 +26,9 @@ ROOT = HERE.parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(HERE))
 
-from generate import generate, pandoc_source  # noqa: E402
+from generate import generate, generate_export, pandoc_source  # noqa: E402
+
+CORPUS = ROOT / "tests" / "corpus" / "import"
 
 # Runs one command and reports its wall time and peak memory (ru_maxrss of the waited child).
 _MEASURE = """
@@ -104,21 +106,61 @@ def ratio(value: Timing, other: Timing, name: str) -> str:
     return f"{value.median / other.median:.2f}× {name}"
 
 
+def import_rows(publish: str, work: Path, runs: int, env: dict[str, str]) -> list[tuple[str, str, Timing, str]]:
+    """`publish import`: the corpus's saved pages in one process, and an export of 100 posts."""
+    pages = sorted([*(CORPUS / "pages").glob("*/source.html"), *(CORPUS / "platforms").glob("*/source.html")])
+    export = generate_export(work / "export-100.xml", 100)
+
+    def into(folder: str) -> list[str]:
+        return ["-m", str(work / folder), "--author", "A. Author"]
+
+    def fresh(command: list[str], folder: str) -> Timing:
+        # Each run imports into an empty folder (the manuscript is removed before the next run).
+        timings = []
+        for _ in range(runs):
+            shutil.rmtree(work / folder, ignore_errors=True)
+            timings.append(measure(command, 1, env))
+        return Timing([t.seconds[0] for t in timings], max(t.peak_mib for t in timings))
+
+    one = fresh([publish, "-q", "import", str(pages[0]), *into("one")], "one")
+    many = fresh([publish, "-q", "import", *map(str, pages), *into("pages")], "pages")
+    posts = fresh([publish, "-q", "import", str(export), *into("export")], "export")
+    per_page = (many.median - one.median) / (len(pages) - 1)
+    return [
+        ("import", "publish import, one saved page", one, "start-up included"),
+        ("import", f"publish import, {len(pages)} saved pages (corpus)", many,
+         f"{many.median / len(pages):.3f} s per page; {per_page:.3f} s per page after the first"),
+        ("import", "publish import, export of 100 posts (~600 words each)", posts, "the time per 100 posts"),
+    ]  # fmt: skip
+
+
+def print_rows(rows: list[tuple[str, str, Timing, str]]) -> None:
+    print("\n| book | command | time: median (min–max) | peak memory | compared (same run) |")
+    print("| --- | --- | --- | --- | --- |")
+    for name, command, timing, compared in rows:
+        print(f"| {name} | {command} | {timing.cell()} | {timing.peak_mib:.0f} MB | {compared} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="demo and medium book only")
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (default 3; the large book uses 2)")
+    parser.add_argument("--import-only", action="store_true", help="only `publish import` (pages and an export)")
     args = parser.parse_args()
 
-    import pypandoc
-
-    pandoc = pypandoc.get_pandoc_path()
     # An installed wheel carries its bytecode; an editable checkout (or PYTHONDONTWRITEBYTECODE)
     # would otherwise recompile publish's own modules in every timed run.
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "publish")], check=True)
     env = {**os.environ, "PATH": f"{BIN}:{os.environ.get('PATH', '')}", "SOURCE_DATE_EPOCH": "1700000000"}
     publish = str(BIN / "publish")
     work = Path(tempfile.mkdtemp(prefix="publish-bench-"))
+    if args.import_only:
+        print_rows(import_rows(publish, work, args.runs, env))
+        return
+
+    import pypandoc
+
+    pandoc = pypandoc.get_pandoc_path()
     books = {"demo": ROOT / "manuscript"}
     books["medium (30 pieces, ~60k words)"] = generate(work / "medium", 30, 60_000)
     if not args.quick:
@@ -185,11 +227,9 @@ def main() -> None:
             )
         for command, timing in t.items():
             rows.append((name, command, timing, ", ".join(compare.get(command, []))))
+    rows.extend(import_rows(publish, work, args.runs, env))
 
-    print("\n| book | command | time: median (min–max) | peak memory | compared (same run) |")
-    print("| --- | --- | --- | --- | --- |")
-    for name, command, timing, compared in rows:
-        print(f"| {name} | {command} | {timing.cell()} | {timing.peak_mib:.0f} MB | {compared} |")
+    print_rows(rows)
     print(
         f"\n{os.cpu_count()} cores; pandoc {pypandoc.get_pandoc_version()}; runs per figure: {args.runs} "
         f"(large book: 2); peak memory: the largest single process; files in {work}"

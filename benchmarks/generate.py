@@ -177,3 +177,38 @@ def pandoc_source(manuscript: Path, target: Path) -> Path:
         parts.append(f"# {title}\n\n{body}")
     target.write_text("\n\n".join(parts), encoding="utf-8")
     return target
+
+
+def generate_export(target: Path, posts: int, words_per_post: int = 600, seed: int = 1) -> Path:
+    """A WordPress export (WXR) of ``posts`` published posts, each a few headed sections of paragraphs."""
+    from xml.sax.saxutils import escape
+
+    rng = random.Random(seed)
+    items = []
+    for index in range(1, posts + 1):
+        paragraphs, count = [], 0
+        while count < words_per_post:
+            if len(paragraphs) % 5 == 4:
+                paragraphs.append(f"<h2>{escape(_sentence(rng, 3, 6).rstrip('.'))}</h2>")
+            paragraph = _paragraph(rng)
+            count += len(paragraph.split())
+            paragraphs.append(f"<p>{escape(paragraph)}</p>")
+        title = _sentence(rng, 3, 7).rstrip(".")
+        day = f"2020-{1 + index // 28 % 12:02d}-{1 + index % 28:02d}"
+        items.append(
+            f"<item><title>{escape(title)}</title><link>https://example.org/?p={index}</link>"
+            f"<dc:creator>author</dc:creator><content:encoded><![CDATA[{''.join(paragraphs)}]]></content:encoded>"
+            f"<wp:post_id>{index}</wp:post_id><wp:post_date>{day} 09:{index % 60:02d}:00</wp:post_date>"
+            f"<wp:post_name>post-{index}</wp:post_name><wp:status>publish</wp:status><wp:post_type>post</wp:post_type>"
+            "</item>"
+        )
+    target.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/'
+        'content/" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="http://wordpress.org/export/1.2/"><channel>'
+        "<title>Benchmark Blog</title><link>https://example.org</link>"
+        "<wp:base_blog_url>https://example.org</wp:base_blog_url>"
+        "<wp:author><wp:author_login>author</wp:author_login><wp:author_display_name>A. Author</wp:author_display_name>"
+        f"</wp:author>{''.join(items)}</channel></rss>\n",
+        encoding="utf-8",
+    )
+    return target

@@ -533,10 +533,16 @@ def toc(manuscript: Path, allow_remote: bool) -> None:
 @click.option(
     "--language", default=None, help="The language (BCP 47) for a new book.yaml [default: from the page, else en-US]."
 )
+@click.option(
+    "--title", default=None, help="The title for a new book.yaml [default: the export's site name, else the article's]."
+)
 @click.option("--force", is_flag=True, help="Overwrite pieces that already have text.")
+@click.option(
+    "--selector", metavar="CSS", default=None, help="A saved page's article body, chosen by hand (a CSS selector)."
+)
 @_reports_errors
 def import_(sources: tuple[Path, ...], manuscript: Path, only: tuple[str, ...], drafts: bool, author: str | None,
-            language: str | None, force: bool) -> None:  # fmt: skip
+            language: str | None, title: str | None, force: bool, selector: str | None) -> None:  # fmt: skip
     """Bring articles from the blog into the manuscript, with the articles they link to.
 
     SOURCES are saved article pages (HTML, with their images folder), WordPress exports
@@ -551,7 +557,9 @@ def import_(sources: tuple[Path, ...], manuscript: Path, only: tuple[str, ...], 
     """
     from publish.importer import ImportOptions, import_articles
 
-    options = ImportOptions(only=only, drafts=drafts, author=author, language=language, force=force)
+    options = ImportOptions(
+        only=only, drafts=drafts, author=author, language=language, force=force, title=title, selector=selector
+    )
     report = import_articles(sources, manuscript, options)
     if log.isEnabledFor(logging.WARNING):  # not with --quiet
         for line in report.lines():

@@ -7,16 +7,19 @@ for these tests, and the plain-text copy of the demo article (``supporting-your-
 from __future__ import annotations
 
 import html
+import json
 import posixpath
 import re
 import shutil
 import socket
 import zipfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import lxml.html
 import pytest
+import yaml
 from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -26,7 +29,13 @@ from publish.build import prepare
 from publish.cli import main
 from publish.epub import write_epub
 from publish.errors import Problems
+from publish.importer.clean import take_pagination_links
+from publish.importer.extract import markdown_text
 from publish.importer.html_to_markdown import html_to_markdown
+from publish.importer.images import ImageNamer
+from publish.importer.model import Article, Link
+from publish.importer.page import read_page
+from publish.importer.plan import url_key
 from publish.manuscript import load_piece
 from publish.render import RenderedBook, RenderedPiece, new_markdown
 
@@ -457,7 +466,10 @@ def test_importing_the_same_pages_again_skips_them(pages: Imported, tmp_path: Pa
 BAD = [
     ("bad/not-html.html", "not an HTML page: no <html>, <head> or <body> tag (save the article page from the browser)"),
     ("bad/empty-export.xml", "no posts in this WordPress export"),
-    ("bad/no-article.html", "no article text found (looked for .blog-item-content, <article>, <main> and paragraphs)"),
+    (
+        "bad/no-article.html",
+        "no article text found (looked for the platforms' article blocks and the page's main content)",
+    ),
     ("bad/missing.html", "cannot read file: No such file or directory"),
 ]
 
@@ -605,3 +617,403 @@ def test_no_markup_is_left_in_the_markdown_of_a_page(pages: Imported) -> None:
     for path in pages.root.glob("*.md"):
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"<(?!sup>|/sup>)[a-z]", text), path.name
+
+
+# --- real pages and exports (tests/corpus/import, sources in its SOURCES.md) ------------------------------------
+
+CORPUS = Path(__file__).parent / "corpus" / "import"
+CORPUS_PAGES = sorted([*(CORPUS / "pages").iterdir(), *(CORPUS / "platforms").iterdir()])
+RECALL_GOAL, PRECISION_GOAL = 0.97, 0.95
+# Pages below the goal, with the figures measured when the extractor was chosen (recall, precision) and why:
+# the test holds them to these figures and prints them.
+BELOW_GOAL = {
+    "ebb-org": (0.945, 0.998, "readability's expected text keeps the blog's disclaimer box, which is furniture"),
+    "firefox-nightly-blog": (0.856, 1.0, "the expected text keeps a second .entry-content block (the newsletter)"),
+    "medium-2": (1.0, 0.927, "the author's bio and 'Originally published at' stay after the article"),
+    "mozilla-1": (0.975, 0.839, "a product page: its feature captions are in the expected text, its teasers are not"),
+    "simplyfound-1": (0.911, 1.0, "the expected text keeps the caption of the article's image"),
+}
+
+
+def _words(text: str) -> Counter[str]:
+    return Counter(word.casefold() for word in re.findall(r"\w+", text))
+
+
+def recall_and_precision(expected: str, imported: str) -> tuple[float, float]:
+    """Word recall and precision of the imported text against the expected text (multisets of words)."""
+    wanted, got = _words(expected), _words(imported)
+    common = sum((wanted & got).values())
+    return common / max(1, sum(wanted.values())), common / max(1, sum(got.values()))
+
+
+def read_corpus_page(folder: Path, tmp_path: Path) -> tuple[Article, Problems]:
+    problems = Problems()
+    source = folder / "source.html"
+    article = read_page(source, source.read_text(encoding="utf-8"), ImageNamer(tmp_path), problems)
+    assert article is not None, [p.format() for p in problems.items]
+    return article, problems
+
+
+@pytest.mark.parametrize("folder", CORPUS_PAGES, ids=lambda folder: folder.name)
+def test_corpus_page_keeps_the_article_and_nothing_else(
+    folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    article, _ = read_corpus_page(folder, tmp_path)
+    recall, precision = recall_and_precision(
+        (folder / "expected.txt").read_text(encoding="utf-8"), markdown_text(article.body)
+    )
+    if folder.name in BELOW_GOAL:
+        least_recall, least_precision, why = BELOW_GOAL[folder.name]
+        assert recall >= least_recall - 0.005 and precision >= least_precision - 0.005, (recall, precision)
+        with capsys.disabled():
+            print(f"\n{folder.name}: below the goal: recall {recall:.3f}, precision {precision:.3f} ({why})")
+    else:
+        assert recall >= RECALL_GOAL and precision >= PRECISION_GOAL, (recall, precision)
+
+
+PLATFORM_PAGES = sorted((CORPUS / "platforms").iterdir())
+
+
+@pytest.mark.parametrize("folder", PLATFORM_PAGES, ids=lambda folder: folder.name)
+def test_platform_page_gives_title_author_and_previous_next(folder: Path, tmp_path: Path) -> None:
+    expected = json.loads((folder / "expected-metadata.json").read_text(encoding="utf-8"))
+    article, _ = read_corpus_page(folder, tmp_path)
+    assert (article.title, article.author) == (expected["title"], expected["author"])
+    assert (article.previous.title if article.previous else None) == expected["previous"]
+    assert (article.next.title if article.next else None) == expected["next"]
+    assert article.url is not None and article.url.startswith("https://")
+    for link in (article.previous, article.next):
+        assert link is None or (link.url is not None and link.url.startswith("https://"))
+
+
+# Blog pages of readability's set that show previous/next links, and the titles they lead to.
+PAGINATED = {
+    "wordpress": (
+        "Google Launches Invisible reCAPTCHA",
+        "WeFoster Launches Hosting Platform Catered to Online Communities",
+    ),
+    "blogger": ("New gpg key", None),  # Blogger's "Older Post" link names no title: taken from its address
+    "ars-1": (
+        "Dozens of us government online whistleblower sites not secured by https",
+        "Hidden files suggest street fighters ryu may come to smash bros",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PAGINATED))
+def test_corpus_blog_page_finds_its_previous_and_next(name: str, tmp_path: Path) -> None:
+    article, _ = read_corpus_page(CORPUS / "pages" / name, tmp_path)
+    found = (article.previous.title if article.previous else None, article.next.title if article.next else None)
+    assert found == PAGINATED[name]
+
+
+def _piece_files(root: Path) -> list[Path]:
+    return sorted(path for path in root.glob("*.md"))
+
+
+# Every real export: the posts imported (pieces with text), the link-only pieces, the previous/next links
+# written and the book's title (the site's name). All published posts with a title and content are imported
+# but two, each with a warning: 64-block's "Title" (only a dynamic block, no HTML) and the theme unit test's
+# "Post Format: Image" (only a remote image); they stay as link-only pieces, their neighbours link to them.
+EXPORTS = {
+    "ttd-64-block-test-data.xml": (60, 1, 120, "Theme test data: Blocks"),
+    "ttd-theme-preview.xml": (7, 0, 12, "Theme Preview"),
+    "wpi-authors-multiline.xml": (1, 0, 0, "Authors Multiline"),
+    "wpi-crazy-cdata-escaped.xml": (1, 0, 0, "Hello world!"),
+    "wpi-post-content-blank-lines.xml": (1, 0, 0, "Export Datasets"),
+    "wpi-slashes.xml": (1, 0, 0, "trunk"),
+    "wpi-small-export.xml": (5, 0, 8, "trunk"),
+    "wpi-theme-unit-test-data.xml": (53, 2, 108, "Theme Unit Test Data"),
+    "wpi-valid-wxr-1.0.xml": (3, 0, 4, "Export Dataset"),
+    "wpi-valid-wxr-1.1.xml": (1, 0, 0, "Export Datasets"),
+    "wpi-wxr-simple.xml": (1, 0, 0, "My WordPress Website"),
+    "wpi-wxr-utf-8-challenges.xml": (1, 0, 0, "My WordPress Website 🚀 \u202e\u202dمرحبا"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPORTS))
+def test_real_export_imports_every_post_with_its_links(name: str, tmp_path: Path) -> None:
+    root = tmp_path / "manuscript"
+    result = run(tmp_path, CORPUS / "exports" / name, "-m", root, "--author", "A. Author")
+    assert result.exit_code == 0, result.output
+    pieces = [load_piece(root, path, Problems()) for path in _piece_files(root)]
+    assert all(piece is not None for piece in pieces)
+    with_text = [p for p in pieces if p is not None and not p.is_link_only]
+    link_only = [p for p in pieces if p is not None and p.is_link_only]
+    links = sum(bool(p.previous) + bool(p.next) for p in pieces if p is not None)
+    book = yaml.safe_load((root / "book.yaml").read_text(encoding="utf-8"))
+    assert (len(with_text), len(link_only), links, book["title"]) == EXPORTS[name]
+    # Every post has its own file: the URLs (some only ?p=123) and the file names are all different.
+    assert len({p.url for p in pieces if p is not None}) == len(pieces)
+
+
+# --- the defects found on real blogs -------------------------------------------------------------------------------
+
+
+def test_plain_permalinks_give_every_post_its_own_piece(tmp_path: Path) -> None:
+    # Posts keyed by URL used to lose the query: every ?p=N was the first post ("'next' links form a cycle").
+    root = tmp_path / "manuscript"
+    result = run(tmp_path, CORPUS / "exports" / "wpi-small-export.xml", "-m", root, "--author", "A. Author")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1:] == [
+        f"created {(root / name).as_posix()}"
+        for name in ("hello-world.md", "foo-child.md", "top-level-foo.md", "non-standard-post-format.md",
+                     "many-categories.md")
+    ]  # fmt: skip
+    hello = load_piece(root, root / "hello-world.md", Problems())
+    assert hello is not None and (hello.url, hello.next) == ("http://localhost/?p=1", "foo-child.md")
+
+
+def _page(tmp_path: Path, name: str, head: str, body: str) -> Path:
+    path = tmp_path / name
+    path.write_text(
+        f'<!DOCTYPE html><html lang="en-US"><head><meta charset="utf-8">{head}</head><body>{body}</body></html>'
+    )
+    return path
+
+
+ARTICLE_TEXT = " ".join(["Breathing out slowly tells the body that it is safe to rest."] * 12)
+
+
+def test_a_sidebar_widget_with_the_article_class_is_not_taken_for_the_article(tmp_path: Path) -> None:
+    result = run(tmp_path, CORPUS / "platforms" / "wordpress-classic" / "source.html", "--author", "A. Author")
+    assert result.exit_code == 0, result.output
+    source = CORPUS / "platforms" / "wordpress-classic" / "source.html"
+    assert (
+        f"Warning: {source}:21: 2 blocks match .entry-content (WordPress): imported the largest article-like one "
+        "(div.entry-content, 113 words), not those of 4 words; use --selector CSS to choose another"
+    ) in result.stderr
+    piece = (tmp_path / "manuscript" / "finding-calm-in-busy-weeks.md").read_text(encoding="utf-8")
+    assert "Busy weeks ask a lot of the nervous system." in piece and "Welcome! New here?" not in piece
+
+
+def test_a_body_split_across_blocks_is_imported_whole_with_a_warning(tmp_path: Path) -> None:
+    source = CORPUS / "pages" / "dropbox-blog" / "source.html"
+    article, problems = read_corpus_page(source.parent, tmp_path)
+    assert [p.message for p in problems.items if "words" in p.message] == [
+        "the largest block of paragraphs holds 430 words, the page's main text 2951: imported the main text "
+        "(found by trafilatura); use --selector CSS to choose the block by hand"
+    ]
+    recall, _ = recall_and_precision((source.parent / "expected.txt").read_text(encoding="utf-8"), article.body)
+    assert recall > 0.99  # it kept 15% of the words before
+
+
+def test_selector_picks_the_body_by_hand(tmp_path: Path) -> None:
+    source = CORPUS / "platforms" / "wordpress-classic" / "source.html"
+    result = run(tmp_path, source, "--author", "A. Author", "--selector", "#text-3 .textwidget")
+    assert result.exit_code == 0, result.output
+    piece = (tmp_path / "manuscript" / "finding-calm-in-busy-weeks.md").read_text(encoding="utf-8")
+    assert piece.split("---\n")[2].strip() == (
+        "Welcome! New here? [Start with these posts](https://mindful-steps.example/start/) or "
+        "[join the letter](https://mindful-steps.example/newsletter/)."
+    )
+    nothing = run(tmp_path, source, "--selector", "div.no-such-block", "-m", tmp_path / "other")
+    assert (nothing.exit_code, nothing.stderr) == (
+        1, f"Error: {source}: --selector 'div.no-such-block' matches nothing in the page\n"
+    )  # fmt: skip
+    broken = run(tmp_path, source, "--selector", "div[", "-m", tmp_path / "other")
+    assert broken.exit_code == 1 and broken.stderr.startswith(
+        f"Error: {source}: --selector 'div[' is not a CSS selector"
+    )
+    assert not (tmp_path / "other").exists()
+
+
+def test_boilerplate_is_left_out_and_an_in_text_previous_link_becomes_previous(tmp_path: Path) -> None:
+    piece = _page(
+        tmp_path, "post.html",
+        '<title>Rest Is Not a Reward | Mindful Steps</title><meta property="og:site_name" content="Mindful Steps">'
+        '<link rel="canonical" href="https://mindful-steps.example/rest-is-not-a-reward/">',
+        '<article><h1 class="entry-title">Rest Is Not a Reward</h1><div class="entry-content">'
+        '<p><a href="/small-habits/">← Previous: Small Habits That Help</a></p>'
+        f"<p>{ARTICLE_TEXT}</p>"
+        '<div class="related-cards">'
+        + "".join(f'<a href="/{n}/"><img src="/{n}.jpg" alt=""></a><a href="/{n}/"><h3>Card {n}</h3></a>'
+                  f'<a href="/{n}/">Card {n}</a>' for n in ("one", "two", "three"))
+        + "</div>"
+        '<p><a href="/blog/">View all blog posts</a></p><p><a href="/trial/">Get free trial</a></p>'
+        '<div class="about-the-author"><p>Sam writes about rest.</p></div>'
+        "</div></article>",
+    )  # fmt: skip
+    result = run(tmp_path, piece, "--author", "A. Author")
+    assert result.exit_code == 0, result.output
+    root = tmp_path / "manuscript"
+    text = (root / "rest-is-not-a-reward.md").read_text(encoding="utf-8")
+    assert text.split("---\n")[2].strip() == ARTICLE_TEXT
+    imported = load_piece(root, root / "rest-is-not-a-reward.md", Problems())
+    assert imported is not None and imported.previous == "small-habits.md"
+    linked = load_piece(root, root / "small-habits.md", Problems())
+    assert linked is not None and (linked.title, linked.url) == (
+        "Small Habits That Help", "https://mindful-steps.example/small-habits/"
+    )  # fmt: skip
+
+
+def test_page_relative_links_are_resolved_against_the_page_address(tmp_path: Path) -> None:
+    links = '<a href="../../../index.html">home</a> and <a href="notes/more.html">more notes</a>'
+    body = f'<article><h1 class="entry-title">Saved Post</h1><div class="entry-content"><p>{ARTICLE_TEXT} See {links}.</p></div></article>'
+    with_address = _page(
+        tmp_path, "with.html", '<link rel="canonical" href="https://example.org/blog/2024/03/saved-post.html">', body
+    )
+    result = run(tmp_path, with_address, "--author", "A. Author")
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "manuscript" / "saved-post.md").read_text(encoding="utf-8")
+    assert (
+        "See [home](https://example.org/index.html) and [more notes](https://example.org/blog/2024/03/notes/more.html)."
+        in text
+    )
+
+
+def test_page_relative_links_without_an_address_stay_text_with_a_warning(tmp_path: Path) -> None:
+    links = '<a href="../../../index.html">home</a> and <a href="/about/">about us</a>'
+    body = f'<article><h1 class="entry-title">Saved Post</h1><div class="entry-content"><p>{ARTICLE_TEXT} See {links}.</p></div></article>'
+    page = _page(tmp_path, "saved.html", "<title>Saved Post</title>", body)
+    result = run(tmp_path, page, "--author", "A. Author")
+    assert result.exit_code == 0, result.output  # the build accepts the piece: no link it would reject
+    assert (
+        f"Warning: {page}: 2 relative link(s) kept as text: the page names no address of its own "
+        "(canonical link or og:url) to resolve them against: ../../../index.html, /about/"
+    ) in result.stderr
+    text = (tmp_path / "manuscript" / "saved-post.md").read_text(encoding="utf-8")
+    assert text.rstrip().endswith("See home and about us.")
+
+
+def _export(tmp_path: Path, channel: str, items: str) -> Path:
+    path = tmp_path / "export.xml"
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"'
+        ' xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="http://wordpress.org/export/1.2/">'
+        f"<channel>{channel}{items}</channel></rss>",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _item(title: str, link: str, slug: str, day: int, html_text: str, meta: str = "") -> str:
+    return (
+        f"<item><title>{html.escape(title)}</title><link>{link}</link><dc:creator>sam</dc:creator>"
+        f"<content:encoded><![CDATA[{html_text}]]></content:encoded><wp:post_date>2024-03-0{day} 10:00:00</wp:post_date>"
+        f"<wp:post_name>{slug}</wp:post_name><wp:status>publish</wp:status><wp:post_type>post</wp:post_type>{meta}</item>"
+    )
+
+
+def test_export_relative_links_are_resolved_against_the_site_address(tmp_path: Path) -> None:
+    export = _export(
+        tmp_path,
+        "<title>Mindful Steps</title><link>https://mindful-steps.example</link>"
+        "<wp:base_blog_url>https://mindful-steps.example</wp:base_blog_url>",
+        _item("Basic Post", "/blog/basic-post.html", "basic-post", 1, '<p>Text with <a href="/about/">a link</a>.</p>')
+        + _item("Second Post", "/blog/second-post.html", "second-post", 2, "<p>More text.</p>"),
+    )
+    result = run(tmp_path, export, "--author", "A. Author")
+    assert result.exit_code == 0, result.output
+    root = tmp_path / "manuscript"
+    basic = load_piece(root, root / "basic-post.md", Problems())
+    assert basic is not None and basic.url == "https://mindful-steps.example/blog/basic-post.html"
+    assert basic.body.strip() == "Text with [a link](https://mindful-steps.example/about/)."
+
+
+def test_export_titles_become_text_and_the_book_takes_the_site_name(tmp_path: Path) -> None:
+    export = _export(
+        tmp_path,
+        "<title>Mindful Steps</title><link>https://mindful-steps.example/</link>",
+        _item("Living <em>With</em> Worry — Mindful Steps", "https://mindful-steps.example/?p=7", "", 1, "<p>One.</p>")
+        + _item("禅修入门：第二课", "https://mindful-steps.example/?p=9", "", 2, "<p>Two.</p>"),
+    )
+    result = run(tmp_path, export, "--author", "A. Author")
+    assert result.exit_code == 0, result.output
+    root = tmp_path / "manuscript"
+    assert sorted(path.name for path in root.glob("*.md")) == ["living-with-worry.md", "shan-xiu-ru-men-di-er-ke.md"]
+    living = load_piece(root, root / "living-with-worry.md", Problems())
+    assert living is not None and living.title == "Living With Worry"
+    assert yaml.safe_load((root / "book.yaml").read_text(encoding="utf-8"))["title"] == "Mindful Steps"
+    # --title overrides the site's name.
+    other = tmp_path / "other"
+    assert run(tmp_path, export, "-m", other, "--author", "A", "--title", "Small Steps").exit_code == 0
+    assert yaml.safe_load((other / "book.yaml").read_text(encoding="utf-8"))["title"] == "Small Steps"
+
+
+def test_block_editor_footnotes_become_markdown_footnotes(tmp_path: Path) -> None:
+    root = tmp_path / "manuscript"
+    export = CORPUS / "exports" / "ttd-64-block-test-data.xml"
+    assert run(tmp_path, export, "--only", "footnotes", "-m", root, "--author", "A").exit_code == 0
+    piece = load_piece(root, root / "footnotes.md", Problems())
+    assert piece is not None and piece.body.strip().endswith(
+        "A paragraph[^1]\n\nAnother paragraph[^2]\n\n[^1]: A note\n\n[^2]: Another note"
+    )
+
+
+def test_definition_lists_and_table_captions_are_kept(tmp_path: Path) -> None:
+    root = lxml.html.fragment_fromstring(
+        "<dl><dt>Grounding</dt><dd>Noticing the room around you.</dd><dt>Pacing</dt><dd>Slowing down.</dd></dl>"
+        "<table><caption>Sleep diary</caption><thead><tr><th></th><th></th></tr></thead>"
+        "<tbody><tr><td>Monday</td><td>6 hours</td></tr><tr><td>Tuesday</td><td>7 hours</td></tr></tbody></table>",
+        create_parent="div",
+    )
+    markdown = html_to_markdown(root, lambda image: None)
+    assert markdown == (
+        "Grounding\n:   Noticing the room around you.\n\nPacing\n:   Slowing down.\n\n"
+        "Sleep diary\n\n| Monday | 6 hours |\n| --- | --- |\n| Tuesday | 7 hours |"
+    )
+    rendered = new_markdown().convert(markdown)
+    assert "<dt>Grounding</dt>" in rendered and "<th>Monday</th>" in rendered and "<th></th>" not in rendered
+
+
+def test_site_names_leave_page_titles_and_bylines_give_the_author(tmp_path: Path) -> None:
+    page = _page(
+        tmp_path, "post.html",
+        "<title>Rest Is Not a Reward | Mindful Steps</title>"
+        '<script type="application/ld+json">{"@graph": [{"@type": "WebSite", "name": "Mindful Steps"},'
+        ' {"@type": "Article", "author": [{"@type": "Person", "name": "Sam Okafor"}]}]}</script>',
+        f"<div class='content'><p>{ARTICLE_TEXT}</p><p>{ARTICLE_TEXT}</p></div>",
+    )  # fmt: skip
+    result = run(tmp_path, page)
+    assert result.exit_code == 0, result.output
+    book = yaml.safe_load((tmp_path / "manuscript" / "book.yaml").read_text(encoding="utf-8"))
+    assert (book["title"], book["author"]) == ("Rest Is Not a Reward", "Sam Okafor")
+
+
+@pytest.mark.slow
+def test_a_book_imported_from_real_platform_pages_passes_epubcheck(tmp_path: Path) -> None:
+    # Squarespace 7.1 links to the 7.0 post by title: the book runs from one to the other.
+    platforms = CORPUS / "platforms"
+    imported = _import_and_build(
+        tmp_path, platforms / "squarespace-7.1" / "source.html", platforms / "squarespace-7.0" / "source.html"
+    )
+    assert [p.title for p in imported.rendered.pieces] == ["Finding Calm in Busy Weeks", "When Sleep Will Not Come"]
+    assert [p.title for p in imported.rendered.link_only] == ["Small Habits That Help", "Talking With Teenagers"]
+    assert epubcheck_messages(imported.epub) == []
+
+
+# Authors of readability's pages: its expected byline (without the address ebb.org writes after the name), and
+# the bylines readability leaves out (Blogger's "Posted by", WordPress's "by", Tumblr's blog name).
+AUTHORS = {
+    "ars-1": "Dan Goodin", "article-author-tag": "Laura June Topolsky", "blogger": "Andrew Zonenberg",
+    "dropbox-blog": "Arun Sai Krishnan", "ebb-org": "Bradley M. Kuhn", "firefox-nightly-blog": "Mike Conley",
+    "gitlab-blog": "Dave Steer", "medium-1": "Pippin Lee", "medium-2": "Courtney Kirchoff",
+    "medium-3": "John C. Welch", "tumblr": "mcupdate", "wordpress": "Sarah Gooding",
+}  # fmt: skip
+
+
+def test_corpus_pages_give_their_authors(tmp_path: Path) -> None:
+    found = {}
+    for folder in sorted((CORPUS / "pages").iterdir()):
+        article, _ = read_corpus_page(folder, tmp_path)
+        if article.author:
+            found[folder.name] = article.author
+    assert found == AUTHORS
+
+
+def test_only_a_link_standing_alone_is_taken_for_previous_or_next() -> None:
+    root = lxml.html.fragment_fromstring(
+        '<p>See <a href="https://x.org/a">Next: the plan</a> for more.</p><p><a href="https://x.org/b">Next-gen tools</a></p>'
+        '<p><a href="https://x.org/c">Next post: Slow Mornings →</a></p>',
+        create_parent="div",
+    )
+    assert take_pagination_links(root, None) == {"next": Link("Slow Mornings", "https://x.org/c")}
+    assert html_to_markdown(root, lambda image: None) == (
+        "See [Next: the plan](https://x.org/a) for more.\n\n[Next-gen tools](https://x.org/b)"
+    )
+
+
+def test_tracking_parameters_do_not_tell_articles_apart() -> None:
+    assert url_key("https://www.example.org/blog/post/?utm_source=news&format=amp") == "example.org/blog/post"
+    assert url_key("https://example.org/?p=12&fbclid=x") != url_key("https://example.org/?p=13")

@@ -40,6 +40,8 @@ class ImportOptions:
     author: str | None = None  # for a new book.yaml
     language: str | None = None  # for a new book.yaml
     force: bool = False  # overwrite pieces that have text
+    title: str | None = None  # for a new book.yaml (else an export's site name, else the first article's title)
+    selector: str | None = None  # a CSS selector for a saved page's body, chosen by hand
 
 
 @dataclass(frozen=True)
@@ -57,18 +59,24 @@ class ImportReport:
         ]
 
 
-def _read_sources(sources: Sequence[Path], root: Path, options: ImportOptions, problems: Problems) -> list[Article]:
+def _read_sources(
+    sources: Sequence[Path], root: Path, options: ImportOptions, problems: Problems
+) -> tuple[list[Article], str | None]:
+    """The articles of all sources, and the site's name when a whole export was read."""
     namer = ImageNamer(root)
     articles: list[Article] = []
     slugs: set[str] = set()
     exports = 0
+    site_title: str | None = None
     for path in sources:
-        source = read_source(path, namer, problems, options.only, options.drafts)
+        source = read_source(path, namer, problems, options.only, options.drafts, options.selector)
         if source is None:
             continue
         articles.extend(source.articles)
         slugs |= source.slugs
         exports += source.kind == "export"
+        if source.kind == "export" and not options.only:
+            site_title = site_title or source.site_title
     if options.only and not problems.errors:
         if not exports:
             problems.error(None, None, "--only names posts of a WordPress export, and no export was given")
@@ -76,7 +84,7 @@ def _read_sources(sources: Sequence[Path], root: Path, options: ImportOptions, p
             if slug not in slugs:
                 known = ", ".join(sorted(slugs)) or "none"
                 problems.error(None, None, f"--only {slug}: no post with that slug in the export (its posts: {known})")
-    return _unique(articles, problems)
+    return _unique(articles, problems), site_title
 
 
 def _unique(articles: list[Article], problems: Problems) -> list[Article]:
@@ -188,7 +196,7 @@ def import_articles(sources: Sequence[Path], root: Path, options: ImportOptions 
     problems = Problems()
     if root.exists() and not root.is_dir():
         problems.error(root, None, "the manuscript folder is a file")
-    articles = _read_sources(sources, root, options, problems) if not problems.errors else []
+    articles, site_title = _read_sources(sources, root, options, problems) if not problems.errors else ([], None)
     if not articles and not problems.errors:
         problems.error(None, None, "no articles to import")
     if problems.errors:
@@ -199,12 +207,12 @@ def import_articles(sources: Sequence[Path], root: Path, options: ImportOptions 
     placed = planner.place(articles)
     planner.write_articles(placed)
     if new_book:
-        planner.write_book(placed, options.author, language)
-    elif options.author or options.language:
+        planner.write_book(placed, options.author, language, options.title or site_title)
+    elif options.author or options.language or options.title:
         problems.warning(
             root / BOOK_FILE,
             None,
-            "book.yaml exists: --author and --language apply only to a new one; edit book.yaml instead",
+            "book.yaml exists: --author, --language and --title apply only to a new one; edit book.yaml instead",
         )
     plan = planner.plan
     _refuse_links(root, plan, problems)

@@ -34,7 +34,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 # Python-Markdown's escapable characters that start markup anywhere in running text.
 _SPECIAL = re.compile(r"([\\`*_\[\]])")
-_ENTITY_LIKE = re.compile(r"&(?=#?\w+;)")
+_ENTITY_LIKE = re.compile(r"&(?=#?\w+;|#)")  # "&#1" without its ";" is still read as a character reference
 _TAG_LIKE = re.compile(r"<(?=[A-Za-z/!?])")
 _ATTR_LIST = re.compile(r"\{(?=[:#.])")
 # Markup that only counts at the start of a line: headings, quotes, list items, definitions, setext rules.
@@ -210,9 +210,17 @@ def _tidy_note(note: etree._Element, marker: str) -> None:
 class MarkdownWriter:
     """Converts one article's HTML to Markdown."""
 
-    def __init__(self, images: ImageNamer, base_url: str | None = None, paragraphs_from_blank_lines: bool = False):
+    def __init__(
+        self,
+        images: ImageNamer,
+        base_url: str | None = None,
+        paragraphs_from_blank_lines: bool = False,
+        unresolved: list[str] | None = None,
+    ):
         self.images = images
         self.base_url = base_url
+        # Relative links with no address to resolve them against: kept as text, listed here.
+        self.unresolved = unresolved if unresolved is not None else []
         # WordPress stores posts without <p>: a blank line separates paragraphs.
         self.blank_lines = paragraphs_from_blank_lines
         self.heading_shift = 0
@@ -244,7 +252,8 @@ class MarkdownWriter:
         run: list[str] = []
 
         def flush() -> None:
-            for paragraph in "".join(run).split(_PARA):
+            # Two line breaks in a row (Blogger's <br><br>) end a paragraph.
+            for paragraph in re.sub(f"{_BREAK} *{_BREAK}[ {_BREAK}]*", _PARA, "".join(run)).split(_PARA):
                 if finished := finish_paragraph(paragraph):
                     out.append(finished)
             run.clear()
@@ -276,7 +285,25 @@ class MarkdownWriter:
             return ["---"]
         if tag == "table":
             return self._table(element)
+        if tag == "dl":
+            return self._definitions(element)
         return self.blocks(element)
+
+    def _definitions(self, element: etree._Element) -> list[str]:
+        """A definition list (Python-Markdown's def_list): the term, then each definition after ':   '."""
+        entries: list[str] = []
+        for child in element:
+            if not isinstance(child.tag, str):
+                continue
+            tag = child.tag.lower()
+            text = " ".join(block.replace("  \n", " ").replace("\n", " ") for block in self.blocks(child))
+            if not text:
+                continue
+            if tag == "dt" or not entries:
+                entries.append(text)  # a definition without a term stays a paragraph
+            else:
+                entries[-1] += f"\n:   {text}"
+        return ["\n\n".join(entries)] if entries else []
 
     def _heading(self, element: etree._Element, level: int) -> list[str]:
         self.in_heading = True
@@ -326,6 +353,8 @@ class MarkdownWriter:
         return [f"{fence}\n{code}\n{fence}"]
 
     def _table(self, element: etree._Element) -> list[str]:
+        caption = element.find("caption")
+        before = self.blocks(caption) if caption is not None else []
         rows: list[list[str]] = []
         for row in element.iter("tr"):
             cells: list[str] = []
@@ -333,15 +362,15 @@ class MarkdownWriter:
                 if isinstance(cell.tag, str) and cell.tag.lower() in ("td", "th"):
                     text = " ".join(block.replace("  \n", " ").replace("\n", " ") for block in self.blocks(cell))
                     cells.append(text.replace("|", "\\|"))
-            if cells:
+            if any(cells):  # a row of empty cells (a header left blank) says nothing
                 rows.append(cells)
         if not rows:
-            return []
+            return before
         width = max(len(row) for row in rows)
         rows = [row + [""] * (width - len(row)) for row in rows]
         lines = ["| " + " | ".join(row) + " |" for row in rows]
         lines.insert(1, "| " + " | ".join(["---"] * width) + " |")
-        return ["\n".join(lines)]
+        return [*before, "\n".join(lines)]
 
     # --- inline ---------------------------------------------------------------
 
@@ -440,7 +469,12 @@ class MarkdownWriter:
             return href.replace(" ", "%20")
         if scheme and scheme not in ("http", "https"):
             return None  # javascript:, data: and the like do nothing in a book
-        if self.base_url and not scheme:
+        if href.startswith("//"):
+            href = "https:" + href
+        elif not scheme:
+            if not self.base_url:
+                self.unresolved.append(href)
+                return None  # a relative link with nothing to resolve it against: the build would reject it
             href = urljoin(self.base_url, href)
         for character, code in ((" ", "%20"), ("(", "%28"), (")", "%29"), ("<", "%3C"), (">", "%3E")):
             href = href.replace(character, code)
@@ -448,7 +482,14 @@ class MarkdownWriter:
 
 
 def html_to_markdown(
-    root: etree._Element, images: ImageNamer, base_url: str | None = None, paragraphs_from_blank_lines: bool = False
+    root: etree._Element,
+    images: ImageNamer,
+    base_url: str | None = None,
+    paragraphs_from_blank_lines: bool = False,
+    unresolved: list[str] | None = None,
 ) -> str:
-    """Convert an article's content element to Markdown (the element is changed: notes are taken out)."""
-    return MarkdownWriter(images, base_url, paragraphs_from_blank_lines).convert(root)
+    """Convert an article's content element to Markdown (the element is changed: notes are taken out).
+
+    Relative links that ``base_url`` cannot resolve are kept as text and added to ``unresolved``.
+    """
+    return MarkdownWriter(images, base_url, paragraphs_from_blank_lines, unresolved).convert(root)

@@ -53,14 +53,24 @@ class Existing:
         return self.piece is None or not self.piece.is_link_only
 
 
+# Query parameters that say how a page was reached or shown, not which page it is.
+_TRACKING = re.compile(r"(?:utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|format|amp)(?:=|$)", re.IGNORECASE)
+
+
 def url_key(url: str | None) -> str | None:
-    """A URL reduced to what identifies an article: host (without www.) and path."""
+    """A URL reduced to what identifies an article: host (without www.), path and query.
+
+    The query stays: with WordPress's plain permalinks (``/?p=123``) it is all that tells
+    one post from another.
+    """
     if not url:
         return None
     parts = urlsplit(url.strip())
     host = parts.netloc.lower().removeprefix("www.")
     path = unquote(parts.path).rstrip("/").lower()
-    return f"{host}{path}" if host or path else None
+    kept = [p for p in parts.query.split("&") if p and not _TRACKING.match(p)]
+    query = "?" + "&".join(sorted(kept)) if kept else ""
+    return f"{host}{path}{query}" if host or path or query else None
 
 
 def title_key(title: str) -> str:
@@ -69,12 +79,23 @@ def title_key(title: str) -> str:
     return " ".join(title.casefold().split())
 
 
+def _stem(text: str) -> str:
+    """A file stem for a URL segment, slug or title: letters and digits in ASCII, words joined by '-'.
+
+    python-slugify transliterates what is not ASCII (text-unidecode: 禅修 gives shan-xiu), so a
+    title in any script gives a readable name rather than a run of punctuation.
+    """
+    from slugify import slugify as transliterate
+
+    stem = transliterate(re.sub(r"\.html?$", "", text), max_length=80, word_boundary=True, save_order=True)
+    return stem if re.search(r"[a-z]", stem) else ""
+
+
 def slug_for(url: str | None, slug: str | None, title: str) -> str:
     """A piece's file stem: the last segment of its URL, else the slug its source names, else its title."""
     segments = [s for s in urlsplit(url).path.split("/") if s] if url else []
-    for candidate in (unquote(segments[-1]) if segments else "", slug or "", title):
-        stem = slugify(re.sub(r"\.html?$", "", candidate))
-        if stem and not stem.isdigit():
+    for candidate in (unquote(segments[-1]) if segments else "", unquote(slug or ""), title):
+        if stem := _stem(candidate):
             return stem
     return "piece"
 
@@ -268,8 +289,10 @@ class Planner:
         self.plan.images[image.name] = image.source
         self.plan.changes.append(Change("updated" if target.exists() else "created", image.name))
 
-    def write_book(self, articles: list[tuple[Article, str]], author: str | None, language: str | None) -> None:
-        """Plan book.yaml for a folder that has none: the first article's title, starting at its piece."""
+    def write_book(
+        self, articles: list[tuple[Article, str]], author: str | None, language: str | None, title: str | None = None
+    ) -> None:
+        """Plan book.yaml for a folder that has none: ``title`` (else the first article's), starting at its piece."""
         first, start = articles[0]
         author = author or next((a.author for a, _ in articles if a.author), None)
         if not author:
@@ -278,7 +301,7 @@ class Planner:
                 f"no author is known: book.yaml says '{UNKNOWN_AUTHOR}'; set 'author' there (or import with --author)",
             )  # fmt: skip
         data = {
-            "title": first.title,
+            "title": title or first.title,
             "author": author or UNKNOWN_AUTHOR,
             "language": language or DEFAULT_LANGUAGE,
             "start": start,

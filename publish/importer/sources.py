@@ -32,6 +32,7 @@ class Source:
     kind: str  # "page", "export" or "text"
     articles: tuple[Article, ...]
     slugs: frozenset[str] = frozenset()
+    site_title: str | None = None  # an export's site name
 
 
 def detect_kind(path: Path, text: str) -> str | None:
@@ -58,7 +59,12 @@ def _not_recognised(path: Path, text: str) -> str:
 
 
 def read_source(
-    path: Path, namer: ImageNamer, problems: Problems, only: Collection[str] = (), drafts: bool = False
+    path: Path,
+    namer: ImageNamer,
+    problems: Problems,
+    only: Collection[str] = (),
+    drafts: bool = False,
+    selector: str | None = None,
 ) -> Source | None:
     """Read one source file; report what makes it unusable (and return None then)."""
     if path.is_dir():
@@ -80,6 +86,9 @@ def read_source(
         return None
     if kind == "export":
         export = read_export(path, text, namer, problems, only, drafts)
-        return Source(path, kind, export.articles, export.slugs) if export is not None else None
-    article = read_page(path, text, namer, problems) if kind == "page" else read_text_page(path, text, problems)
+        return Source(path, kind, export.articles, export.slugs, export.site_title) if export is not None else None
+    if kind == "page":
+        article = read_page(path, text, namer, problems, selector)
+    else:
+        article = read_text_page(path, text, problems)
     return Source(path, kind, (article,)) if article is not None else None
