@@ -209,13 +209,92 @@ def _table_scopes(root: etree._Element) -> None:
         cell.set("scope", "row")
 
 
+# Columns from which a table is set smaller (print.css ``table.wide`` and ``table.widest``): at 10 pt
+# six columns of short words already fill the 4.9 in measure.
+WIDE_TABLE_COLUMNS = 6
+WIDEST_TABLE_COLUMNS = 9
+# Words in table cells get break opportunities (zero-width spaces) where a reader expects a word to
+# break: between the humps of camelCase and after . / _ before a letter (identifiers, paths, hosts).
+# WeasyPrint breaks there only when a column needs it.
+_WORD_JOINTS = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[./_])(?=[A-Za-z])")
+_WORD_GAPS = re.compile(r"[\s\u200b]+")
+# A piece of a word still this long (in characters) breaks anywhere in its cell (``.breakable``).
+UNBREAKABLE = 16
+# The narrowest a table can be, from its longest unbreakable pieces (about 0.55 em a character, and
+# the cells' padding, in ems of the table's type) must fit the smallest measure, 4.3 in (half-letter):
+# otherwise every word of the table may break anywhere.
+_EM_PER_CHARACTER = 0.55
+_MEASURE_EMS = {"": 31.0, "wide": 36.0, "widest": 41.0}
+_PADDING_EMS = {"": 0.7, "wide": 0.45, "widest": 0.45}
+
+
+def _wide_tables(root: etree._Element) -> None:
+    """Fit tables to the measure: many columns set smaller (print.css ``table.wide``, ``table.widest``),
+    words given break points at their joints, and what still cannot fit allowed to break anywhere
+    (``.breakable``), so that no column is ever lost past the margin.
+    """
+    for table in root.iter("table"):
+        narrowest: dict[int, int] = {}  # column: its longest unbreakable piece, in characters
+        for row in table.iter("tr"):
+            column = 0
+            for cell in (child for child in row if child.tag in ("td", "th")):
+                for element in cell.iter():
+                    element.text = _breakable(element.text)
+                    if element is not cell:
+                        element.tail = _breakable(element.tail)
+                longest = max(len(piece) for piece in _WORD_GAPS.split(cell.text_content()))
+                if longest >= UNBREAKABLE:
+                    _add_class(cell, "breakable")
+                if _span(cell) == 1:
+                    narrowest[column] = max(narrowest.get(column, 0), min(longest, UNBREAKABLE))
+                column += _span(cell)
+        size = ""
+        if len(narrowest) >= WIDE_TABLE_COLUMNS:
+            size = "widest" if len(narrowest) >= WIDEST_TABLE_COLUMNS else "wide"
+            _add_class(table, "wide" if size == "wide" else "wide widest")
+        if sum(narrowest.values()) * _EM_PER_CHARACTER + len(narrowest) * _PADDING_EMS[size] > _MEASURE_EMS[size]:
+            _add_class(table, "breakable")
+
+
+def _add_class(element: etree._Element, name: str) -> None:
+    element.set("class", " ".join(filter(None, (element.get("class"), name))))
+
+
+def _breakable(text: str | None) -> str | None:
+    """``text`` with break opportunities at the joints of its words."""
+    return _WORD_JOINTS.sub("\u200b", text) if text else text
+
+
+def _span(cell: etree._Element) -> int:
+    value = cell.get("colspan", "1")
+    return int(value) if value.isdigit() else 1
+
+
+def _code_lines(root: etree._Element) -> None:
+    """Put each source line of a block of code in its own ``span.line``, so that print.css can wrap a
+    long line under a hanging indent with a continuation mark. Code holding markup is left as it is.
+    """
+    for pre in root.iter("pre"):
+        target = pre[0] if len(pre) == 1 and pre[0].tag == "code" and not (pre.text or "").strip() else pre
+        if len(target) or not target.text:
+            continue
+        lines = target.text.removesuffix("\n").split("\n")
+        target.text = None
+        if target is not pre:
+            pre.text, target.tail = None, None
+        for line in lines:
+            etree.SubElement(target, "span", {"class": "line"}).text = line
+
+
 def piece_body_html(piece: RenderedPiece, resolve_document: LinkResolver) -> str:
-    """The piece's body prepared for print: unique ids, footnotes in place, figures."""
+    """The piece's body prepared for print: unique ids, footnotes in place, figures, code lines, wide tables."""
     wrapper = html.fragment_fromstring(piece.body, create_parent="div")
     _rewrite_ids_and_links(wrapper, piece.slug, resolve_document)
     _inline_footnotes(wrapper)
     _figures(wrapper)
     _table_scopes(wrapper)
+    _wide_tables(wrapper)
+    _code_lines(wrapper)
     _keep_heading_endings(wrapper)
     body = "".join(etree.tostring(child, encoding="unicode", method="html") for child in wrapper)
     return (escape(wrapper.text, quote=False) if wrapper.text else "") + body
