@@ -6,9 +6,11 @@ import datetime as dt
 import gc
 import logging
 import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -283,7 +285,7 @@ def _code_lines(root: etree._Element) -> None:
         if target is not pre:
             pre.text, target.tail = None, None
         for line in lines:
-            etree.SubElement(target, "span", {"class": "line"}).text = line
+            etree.SubElement(target, "span", {"class": "line"}).text = line or None
 
 
 def piece_body_html(piece: RenderedPiece, resolve_document: LinkResolver) -> str:
@@ -468,7 +470,7 @@ def book_sections(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS)
         f"Published by {meta.publisher}" if meta.publisher else None,
         f"First published {format_date(meta.date, meta.language)}" if meta.date else None,
         f"Identifier: {book_identifier(rendered)}",
-        "Set in Source Serif and Source Sans.",
+        colophon(rendered),
     ]
     copyright_html = "".join(f"<p>{escape(line)}</p>" for line in copyright_lines if line)
     pieces = tuple(_piece_html(piece, resolve, index == 0) for index, piece in enumerate(rendered.pieces))
@@ -490,6 +492,98 @@ def book_sections(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS)
         pieces=pieces,
         further=further,
     )
+
+
+# The names the colophon gives the book's faces (the families without "Pro", as typographers say them).
+_FACE_NAMES = {
+    "Source Serif Pro": "Source Serif",
+    "Source Sans Pro": "Source Sans",
+    "Source Code Pro": "Source Code Pro",
+}
+_CODE_TAGS = ("pre", "code", "kbd", "samp")
+_HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+def colophon(rendered: RenderedBook) -> str:
+    """The colophon: the faces that really set the book's text, and the system's fonts when they set much of it.
+
+    Each character of the text, the headings and the code is checked against the cmap of the face that
+    sets it (fontTools): a face none of whose characters appears is not named; characters that none has
+    are set in the system's fallback fonts, named by script (Unicode character names).
+    """
+    text, headings, code = _book_texts(rendered)
+    roles = (("Source Serif Pro", text), ("Source Sans Pro", headings), ("Source Code Pro", code))
+    used: list[str] = []
+    missing: dict[str, int] = {}
+    covered = uncovered = 0
+    for family, characters in roles:
+        cmap = _family_characters(family)
+        hits = sum(count for character, count in characters.items() if ord(character) in cmap)
+        if hits:
+            used.append(_FACE_NAMES[family])
+        covered += hits
+        for character, count in characters.items():
+            if ord(character) not in cmap:
+                uncovered += count
+                script = _script(character)
+                missing[script] = missing.get(script, 0) + count
+    code_face = "Source Code Pro" in used
+    faces = _and([face for face in used if face != "Source Code Pro"])
+    scripts = _and(sorted(missing, key=lambda script: -missing[script])[:3])
+    if not uncovered:
+        sentence = f"Set in {faces}" if faces else "Set"
+    elif uncovered > covered:
+        sentence = f"Set mostly in the system's fonts ({scripts})" + (f", with {faces}" if faces else "")
+    else:
+        sentence = f"Set in {faces}, with the system's fonts for {scripts}"
+    return sentence + ("; code in Source Code Pro." if code_face else ".")
+
+
+def _book_texts(rendered: RenderedBook) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    """How often each letter and digit appears in the book's text, in its titles and headings, and in its code."""
+    from collections import Counter
+
+    counters: dict[str, Counter[str]] = {"text": Counter(), "headings": Counter(), "code": Counter()}
+    # The furniture is always Source Sans: the contents' heading, the folios.
+    counters["headings"].update(f"{rendered.book.meta.title}Contents0123456789")
+
+    def count(element: etree._Element, role: str) -> None:
+        role = "code" if element.tag in _CODE_TAGS or role == "code" else role
+        role = "headings" if element.tag in _HEADING_TAGS and role == "text" else role
+        counters[role].update(element.text or "")
+        for child in element:
+            if isinstance(child.tag, str):
+                count(child, role)
+            counters[role].update(child.tail or "")
+
+    for piece in rendered.pieces:
+        counters["headings"].update(piece.title)
+        count(html.fragment_fromstring(piece.body, create_parent="div"), "text")
+    return tuple(  # type: ignore[return-value]
+        {c: n for c, n in counters[role].items() if unicodedata.category(c).startswith(("L", "N"))}
+        for role in ("text", "headings", "code")
+    )
+
+
+@cache
+def _family_characters(family: str) -> frozenset[int]:
+    """The characters a family of the book's fonts has (its regular face's cmap)."""
+    from fontTools.ttLib import TTFont
+
+    face = next(font for font in book_fonts() if font.family == family and font.style == "normal")
+    with TTFont(face.path, lazy=True) as font:
+        return frozenset(font.getBestCmap())
+
+
+def _script(character: str) -> str:
+    """A reader's name for the script of a character (the first word of its Unicode name): CJK, Hangul, Arabic."""
+    name = unicodedata.name(character, "")
+    word = name.split(" ")[0] if name else "other"
+    return word if word in ("CJK",) else word.capitalize()
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1] if names else ""
 
 
 def book_html(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS) -> str:
