@@ -285,7 +285,8 @@ def _code_lines(root: etree._Element) -> None:
         if target is not pre:
             pre.text, target.tail = None, None
         for line in lines:
-            etree.SubElement(target, "span", {"class": "line"}).text = line or None
+            # Trailing spaces are invisible, and a line of them only would draw a stray mark.
+            etree.SubElement(target, "span", {"class": "line"}).text = line.rstrip() or None
 
 
 def piece_body_html(piece: RenderedPiece, resolve_document: LinkResolver) -> str:
