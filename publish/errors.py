@@ -29,6 +29,7 @@ class Problem:
     line: int | None
     message: str
     severity: str = "error"  # "error" or "warning"
+    column: int | None = None  # where known (a link's target); not shown in ``location``, which stays file:line
 
     def location(self, base: Path | None = None) -> str:
         """Return ``file:line`` (or less) for this problem."""

@@ -8,9 +8,11 @@ import gc
 import logging
 import os
 import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -238,8 +240,86 @@ def check_tree_depth(piece: RenderedPiece, root: etree._Element) -> None:
     )
 
 
+# Columns from which a table is set smaller (print.css ``table.wide`` and ``table.widest``): at 10 pt
+# six columns of short words already fill the 4.9 in measure.
+WIDE_TABLE_COLUMNS = 6
+WIDEST_TABLE_COLUMNS = 9
+# Words in table cells get break opportunities (zero-width spaces) where a reader expects a word to
+# break: between the humps of camelCase and after . / _ before a letter (identifiers, paths, hosts).
+# WeasyPrint breaks there only when a column needs it.
+_WORD_JOINTS = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[./_])(?=[A-Za-z])")
+_WORD_GAPS = re.compile(r"[\s\u200b]+")
+# A piece of a word still this long (in characters) breaks anywhere in its cell (``.breakable``).
+UNBREAKABLE = 16
+# The narrowest a table can be, from its longest unbreakable pieces (about 0.55 em a character, and
+# the cells' padding, in ems of the table's type) must fit the smallest measure, 4.3 in (half-letter):
+# otherwise every word of the table may break anywhere.
+_EM_PER_CHARACTER = 0.55
+_MEASURE_EMS = {"": 31.0, "wide": 36.0, "widest": 41.0}
+_PADDING_EMS = {"": 0.7, "wide": 0.45, "widest": 0.45}
+
+
+def _wide_tables(root: etree._Element) -> None:
+    """Fit tables to the measure: many columns set smaller (print.css ``table.wide``, ``table.widest``),
+    words given break points at their joints, and what still cannot fit allowed to break anywhere
+    (``.breakable``), so that no column is ever lost past the margin.
+    """
+    for table in root.iter("table"):
+        narrowest: dict[int, int] = {}  # column: its longest unbreakable piece, in characters
+        for row in table.iter("tr"):
+            column = 0
+            for cell in (child for child in row if child.tag in ("td", "th")):
+                for element in cell.iter():
+                    element.text = _breakable(element.text)
+                    if element is not cell:
+                        element.tail = _breakable(element.tail)
+                longest = max(len(piece) for piece in _WORD_GAPS.split(cell.text_content()))
+                if longest >= UNBREAKABLE:
+                    _add_class(cell, "breakable")
+                if _span(cell) == 1:
+                    narrowest[column] = max(narrowest.get(column, 0), min(longest, UNBREAKABLE))
+                column += _span(cell)
+        size = ""
+        if len(narrowest) >= WIDE_TABLE_COLUMNS:
+            size = "widest" if len(narrowest) >= WIDEST_TABLE_COLUMNS else "wide"
+            _add_class(table, "wide" if size == "wide" else "wide widest")
+        if sum(narrowest.values()) * _EM_PER_CHARACTER + len(narrowest) * _PADDING_EMS[size] > _MEASURE_EMS[size]:
+            _add_class(table, "breakable")
+
+
+def _add_class(element: etree._Element, name: str) -> None:
+    element.set("class", " ".join(filter(None, (element.get("class"), name))))
+
+
+def _breakable(text: str | None) -> str | None:
+    """``text`` with break opportunities at the joints of its words."""
+    return _WORD_JOINTS.sub("\u200b", text) if text else text
+
+
+def _span(cell: etree._Element) -> int:
+    value = cell.get("colspan", "1")
+    return int(value) if value.isdigit() else 1
+
+
+def _code_lines(root: etree._Element) -> None:
+    """Put each source line of a block of code in its own ``span.line``, so that print.css can wrap a
+    long line under a hanging indent with a continuation mark. Code holding markup is left as it is.
+    """
+    for pre in root.iter("pre"):
+        target = pre[0] if len(pre) == 1 and pre[0].tag == "code" and not (pre.text or "").strip() else pre
+        if len(target) or not target.text:
+            continue
+        lines = target.text.removesuffix("\n").split("\n")
+        target.text = None
+        if target is not pre:
+            pre.text, target.tail = None, None
+        for line in lines:
+            # Trailing spaces are invisible, and a line of them only would draw a stray mark.
+            etree.SubElement(target, "span", {"class": "line"}).text = line.rstrip() or None
+
+
 def piece_body_html(piece: RenderedPiece, resolve_document: LinkResolver) -> str:
-    """The piece's body prepared for print: unique ids, footnotes in place, figures."""
+    """The piece's body prepared for print: unique ids, footnotes in place, figures, code lines, wide tables."""
     wrapper = html.fragment_fromstring(piece.body, create_parent="div")
     images = {image.name: image for image in piece.images}
     for element in wrapper.iter("img"):
@@ -250,6 +330,8 @@ def piece_body_html(piece: RenderedPiece, resolve_document: LinkResolver) -> str
     _inline_footnotes(wrapper)
     _figures(wrapper)
     _table_scopes(wrapper)
+    _wide_tables(wrapper)
+    _code_lines(wrapper)
     _keep_heading_endings(wrapper)
     body = "".join(etree.tostring(child, encoding="unicode", method="html") for child in wrapper)
     return (escape(wrapper.text, quote=False) if wrapper.text else "") + body
@@ -432,7 +514,7 @@ def book_sections(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS)
         f"Published by {meta.publisher}" if meta.publisher else None,
         f"First published {format_date(meta.date, meta.language)}" if meta.date else None,
         f"Identifier: {book_identifier(rendered)}",
-        "Set in Source Serif and Source Sans.",
+        colophon(rendered),
     ]
     copyright_html = "".join(f"<p>{escape(line)}</p>" for line in copyright_lines if line)
     pieces = tuple(_piece_html(piece, resolve, index == 0) for index, piece in enumerate(rendered.pieces))
@@ -454,6 +536,98 @@ def book_sections(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS)
         pieces=pieces,
         further=further,
     )
+
+
+# The names the colophon gives the book's faces (the families without "Pro", as typographers say them).
+_FACE_NAMES = {
+    "Source Serif Pro": "Source Serif",
+    "Source Sans Pro": "Source Sans",
+    "Source Code Pro": "Source Code Pro",
+}
+_CODE_TAGS = ("pre", "code", "kbd", "samp")
+_HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+def colophon(rendered: RenderedBook) -> str:
+    """The colophon: the faces that really set the book's text, and the system's fonts when they set much of it.
+
+    Each character of the text, the headings and the code is checked against the cmap of the face that
+    sets it (fontTools): a face none of whose characters appears is not named; characters that none has
+    are set in the system's fallback fonts, named by script (Unicode character names).
+    """
+    text, headings, code = _book_texts(rendered)
+    roles = (("Source Serif Pro", text), ("Source Sans Pro", headings), ("Source Code Pro", code))
+    used: list[str] = []
+    missing: dict[str, int] = {}
+    covered = uncovered = 0
+    for family, characters in roles:
+        cmap = _family_characters(family)
+        hits = sum(count for character, count in characters.items() if ord(character) in cmap)
+        if hits:
+            used.append(_FACE_NAMES[family])
+        covered += hits
+        for character, count in characters.items():
+            if ord(character) not in cmap:
+                uncovered += count
+                script = _script(character)
+                missing[script] = missing.get(script, 0) + count
+    code_face = "Source Code Pro" in used
+    faces = _and([face for face in used if face != "Source Code Pro"])
+    scripts = _and(sorted(missing, key=lambda script: -missing[script])[:3])
+    if not uncovered:
+        sentence = f"Set in {faces}" if faces else "Set"
+    elif uncovered > covered:
+        sentence = f"Set mostly in the system's fonts ({scripts})" + (f", with {faces}" if faces else "")
+    else:
+        sentence = f"Set in {faces}, with the system's fonts for {scripts}"
+    return sentence + ("; code in Source Code Pro." if code_face else ".")
+
+
+def _book_texts(rendered: RenderedBook) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    """How often each letter and digit appears in the book's text, in its titles and headings, and in its code."""
+    from collections import Counter
+
+    counters: dict[str, Counter[str]] = {"text": Counter(), "headings": Counter(), "code": Counter()}
+    # The furniture is always Source Sans: the contents' heading, the folios.
+    counters["headings"].update(f"{rendered.book.meta.title}Contents0123456789")
+
+    def count(element: etree._Element, role: str) -> None:
+        role = "code" if element.tag in _CODE_TAGS or role == "code" else role
+        role = "headings" if element.tag in _HEADING_TAGS and role == "text" else role
+        counters[role].update(element.text or "")
+        for child in element:
+            if isinstance(child.tag, str):
+                count(child, role)
+            counters[role].update(child.tail or "")
+
+    for piece in rendered.pieces:
+        counters["headings"].update(piece.title)
+        count(html.fragment_fromstring(piece.body, create_parent="div"), "text")
+    return tuple(  # type: ignore[return-value]
+        {c: n for c, n in counters[role].items() if unicodedata.category(c).startswith(("L", "N"))}
+        for role in ("text", "headings", "code")
+    )
+
+
+@cache
+def _family_characters(family: str) -> frozenset[int]:
+    """The characters a family of the book's fonts has (its regular face's cmap)."""
+    from fontTools.ttLib import TTFont
+
+    face = next(font for font in book_fonts() if font.family == family and font.style == "normal")
+    with TTFont(face.path, lazy=True) as font:
+        return frozenset(font.getBestCmap())
+
+
+def _script(character: str) -> str:
+    """A reader's name for the script of a character (the first word of its Unicode name): CJK, Hangul, Arabic."""
+    name = unicodedata.name(character, "")
+    word = name.split(" ")[0] if name else "other"
+    return word if word in ("CJK",) else word.capitalize()
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1] if names else ""
 
 
 def book_html(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS) -> str:

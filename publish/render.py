@@ -6,7 +6,7 @@ import posixpath
 import re
 from collections.abc import Generator
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import escape
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
@@ -30,7 +30,7 @@ from publish.forking import ChildMap, can_fork
 from publish.images import BookImages, ImageError, kind
 from publish.manuscript import Piece, slugify
 from publish.markdown_ext import FencedDivExtension
-from publish.sanitize import repair_structure, sanitize_html, strip_control_chars, unwrap
+from publish.sanitize import anchors_as_ids, repair_structure, sanitize_html, strip_control_chars, unwrap
 from publish.typography import TypographyExtension
 from publish.urls import UrlError, link_href, normalise_link, quote_fragment, shorten
 
@@ -197,12 +197,57 @@ def line_in_piece(piece: Piece, needle: str) -> int | None:
 _IMAGE_BEFORE = re.compile(r"""(?:!\[[^\]\n]*\]\(\s*<?|<img\b[^>]*\bsrc\s*=\s*["']?)$""", re.IGNORECASE)
 
 
+# Where a link's target is written: a Markdown link (``](target``), an autolink (``<target>``) or raw
+# HTML (``href="target"``); or, for a reference link, its definition (``[label]: target``).
+_LINK_TARGET_BEFORE = r"""(?:\]\(\s*<?|<(?=[a-z][a-z0-9+.-]*:)|\bhref\s*=\s*["']?)"""
+_DEFINITION_BEFORE = r"""^[ ]{0,3}\[[^\]\n]+\]:[ \t]*<?"""
+_TARGET_AFTER = r"""(?=[\s)"'>]|$)"""  # the whole target, not the start of a longer one
+
+
 class _LineFinder:
     """Finds the line of each reference in turn, so a URL used twice is reported on each of its lines."""
 
     def __init__(self, piece: Piece):
         self.piece = piece
         self.used: dict[tuple[str, bool], int] = {}
+        self.links: dict[str, int] = {}  # a link's target or text: where to look for its next use
+
+    def link(self, href: str, text: str = "") -> tuple[int | None, int | None]:
+        """The line and column where the next link to ``href`` (reading ``text``) is written, in document order.
+
+        A reference link (``[text][label]``) is found where it is used, else at its definition; a target not
+        found as a link falls back to the first place its text appears (and no column).
+        """
+        forms = "|".join(re.escape(form) for form in dict.fromkeys((href, escape(href), unquote(href))) if form)
+        if not forms:
+            return None, None
+        if text.strip():
+            used = self._next(f"[{text}]", re.compile(rf"(?P<target>\[{re.escape(text)}\])\[[^\]\n]*\]"))
+            if used is not None:
+                return used
+        written = self._next(
+            href, re.compile(f"{_LINK_TARGET_BEFORE}(?P<target>{forms}){_TARGET_AFTER}", re.IGNORECASE)
+        )
+        if written is not None:
+            return written
+        definition = re.compile(f"{_DEFINITION_BEFORE}(?P<target>{forms}){_TARGET_AFTER}", re.IGNORECASE | re.MULTILINE)
+        if match := definition.search(self.piece.body):
+            return self._place(match.start("target"))
+        return line_in_piece(self.piece, href), None
+
+    def _next(self, key: str, pattern: re.Pattern[str]) -> tuple[int, int] | None:
+        """The place of the next match of ``pattern`` (not an image's source) after the last one found for ``key``."""
+        body = self.piece.body
+        for match in pattern.finditer(body, self.links.get(key, 0)):
+            index = match.start("target")
+            if not _IMAGE_BEFORE.search(body, max(0, index - 300), index):
+                self.links[key] = index + 1
+                return self._place(index)
+        return None
+
+    def _place(self, index: int) -> tuple[int, int]:
+        body = self.piece.body
+        return self.piece.body_line + body.count("\n", 0, index), index - body.rfind("\n", 0, index)
 
     def line(self, needle: str, image: bool) -> int | None:
         """The line of the next occurrence of ``needle`` used as an image (or not), else of any occurrence."""
@@ -273,6 +318,7 @@ class _PieceRenderer:
                 for attribute in list(element.attrib):
                     element.attrib[attribute] = strip_control_chars(element.attrib[attribute])
         repair_structure(root)
+        anchors_as_ids(root)
         self._demote_headings(root)
         headings = self._collect_headings(root)
         self._check_images(root)
@@ -491,7 +537,8 @@ class _LinkResolver:
                 if href[1:] not in self.anchors.get(piece.name, set()):
                     unwrap(link)
                 continue
-            line = lines.line(href, image=False)
+            line, column = lines.link(href, link.text_content())
+            reported = len(self.problems.items)
             if _is_autolink(link, href) and any(character.isspace() for character in href.strip()):
                 # CommonMark: an autolink holds no white space, so <https://a.b/c d> is text, not a link.
                 self.problems.warning(
@@ -504,6 +551,30 @@ class _LinkResolver:
                 unwrap(link)
             else:
                 link.set("href", new)
+                self._name_empty_link(piece, link, line)
+            self.problems.items[reported:] = [replace(p, column=column) for p in self.problems.items[reported:]]
+
+    def _name_empty_link(self, piece: Piece, link: etree._Element, line: int | None) -> None:
+        """Name a link that has none (no text, and no alt text on its image): its address, when it has one
+        to show; a link inside the book has not, and is left out (its image stays).
+
+        A warning (an error with ``--strict``): the author should describe the image or word the link.
+        """
+        images = list(link.iter("img"))
+        if "".join(link.itertext()).strip() or any((image.get("alt") or "").strip() for image in images):
+            return
+        href = link.get("href", "")
+        why = "its image has no alt text" if images else "it has no text"
+        if urlsplit(href).scheme not in _LINK_SCHEMES:
+            self.problems.warning(piece.path, line, f"link {shorten(href)} is left out: {why}")
+            unwrap(link)
+            return
+        name = href.split(":", 1)[1] if href.startswith(("mailto:", "tel:")) else href
+        if images:
+            images[0].set("alt", name)
+        else:
+            link.text = name
+        self.problems.warning(piece.path, line, f"link {shorten(href)} is named by its address: {why}")
 
     def _target(self, piece: Piece, target: Piece, anchor: str, href: str, line: int | None) -> str | None:
         if target.is_link_only:

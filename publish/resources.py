@@ -90,9 +90,18 @@ def _package_dir(module: str) -> Path:
     return Path(spec.origin).parent / "files"
 
 
+CODE_FAMILY = "Source Code Pro"
+# Source Code Pro ships as two variable fonts (upright and italic, weights 200-900); WeasyPrint embeds
+# the instance of the weight asked for, as a static font.
+_CODE_FACES = {
+    "SourceCodePro[wght].ttf": ((400, "normal"), (700, "normal")),
+    "SourceCodePro-Italic[wght].ttf": ((400, "italic"),),
+}
+
+
 @cache
 def book_fonts() -> tuple[Font, ...]:
-    """The OFL fonts the book uses (Source Serif Pro for text, Source Sans Pro for headings)."""
+    """The OFL fonts the book uses (Source Serif Pro for text, Source Sans Pro for headings, Source Code Pro for code)."""
     fonts: list[Font] = []
     for module, family, prefix in (
         ("font_source_serif_pro", "Source Serif Pro", "SourceSerifPro"),
@@ -103,4 +112,9 @@ def book_fonts() -> tuple[Font, ...]:
             path = folder / f"{prefix}-{face}.otf"
             if path.is_file():
                 fonts.append(Font(family, weight, style, path))
+    folder = _package_dir("fontpkg_source_code_pro")
+    for name, faces in _CODE_FACES.items():
+        fonts.extend(
+            Font(CODE_FAMILY, weight, style, folder / name) for weight, style in faces if (folder / name).is_file()
+        )
     return tuple(fonts)

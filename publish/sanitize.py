@@ -262,6 +262,44 @@ def drop_husks(root: etree._Element) -> bool:
     return changed
 
 
+def anchors_as_ids(root: etree._Element) -> None:
+    """Turn each empty anchor (``<a id="x"></a>``, a link target written by hand) into an id, not a link.
+
+    The id goes to the element just after the anchor, or to the element the anchor starts, when that has
+    none; otherwise an empty ``span`` keeps it. Either way no empty link is left for a reader (or a PDF
+    link annotation) to stumble on.
+    """
+    for anchor in list(root.iter("a")):
+        identifier = anchor.get("id")
+        if identifier is None or anchor.get("href") is not None or len(anchor) or (anchor.text or "").strip():
+            continue
+        holder = _id_holder(anchor, root)
+        if holder is None:
+            anchor.tag = "span"
+            for attribute in [name for name in anchor.attrib if name != "id"]:
+                del anchor.attrib[attribute]
+            continue
+        holder.set("id", identifier)
+        unwrap(anchor)
+
+
+def _id_holder(anchor: etree._Element, root: etree._Element) -> etree._Element | None:
+    """The element that can take over an empty anchor's id: the next one, or the one it starts."""
+    following = anchor.getnext()
+    if (
+        following is not None
+        and isinstance(following.tag, str)
+        and following.get("id") is None
+        and not (anchor.tail or "").strip()
+    ):
+        return following
+    parent = anchor.getparent()
+    starts_parent = not (parent.text or "").strip() and anchor.getprevious() is None
+    if parent is not root and parent.get("id") is None and starts_parent:
+        return parent
+    return None
+
+
 def _hoist_void_content(element: etree._Element) -> None:
     """Move what an HTML parser put inside a void element (``<wbr>``) to just after it."""
     parent = element.getparent()
@@ -336,6 +374,8 @@ def _repair_once(root: etree._Element) -> bool:
                 if descendant.tag in _HEADINGS | {"section", "aside"}:
                     descendant.tag = "div"
             changed = True
+        elif tag == "figure":
+            changed |= _repair_figure(element)
         elif tag == "table":
             changed |= _repair_table(element)
         elif tag in _TABLE_SECTIONS and parent_tag == "table":
@@ -356,6 +396,54 @@ def _repair_once(root: etree._Element) -> bool:
             unwrap(element)  # a table part outside a table: its content stays
             changed = True
     return changed
+
+
+def _repair_figure(figure: etree._Element) -> bool:
+    """Give a figure one caption, first or last (HTML's content model for ``figure``).
+
+    A second caption becomes a plain block; line breaks between the caption and the end of the figure
+    (a blog editor's ``<figcaption>…</figcaption><br>``) are dropped; anything else after a caption that
+    follows content moves out, just after the figure, in its order.
+    """
+    captions = [child for child in figure if child.tag == "figcaption"]
+    for extra in captions[1:]:
+        extra.tag = "div"
+    if not captions:
+        return False
+    caption = captions[0]
+    if not (_has_content_before(caption) and _has_content_after(caption)):
+        return len(captions) > 1
+    for line_break in [sibling for sibling in caption.itersiblings() if sibling.tag == "br"]:
+        unwrap(line_break)
+    if _has_content_after(caption):
+        _move_after_figure(caption, figure)
+    return True
+
+
+def _has_content_before(element: etree._Element) -> bool:
+    parent = element.getparent()
+    return bool((parent.text or "").strip()) or any(
+        isinstance(sibling.tag, str) or (sibling.tail or "").strip() for sibling in element.itersiblings(preceding=True)
+    )
+
+
+def _has_content_after(element: etree._Element) -> bool:
+    return bool((element.tail or "").strip()) or any(
+        isinstance(sibling.tag, str) or (sibling.tail or "").strip() for sibling in element.itersiblings()
+    )
+
+
+def _move_after_figure(caption: etree._Element, figure: etree._Element) -> None:
+    """Move what follows ``caption`` in ``figure`` (text and elements) to just after the figure."""
+    following = list(caption.itersiblings())
+    text, caption.tail = caption.tail, None
+    after = figure.tail
+    figure.tail = text
+    last = figure
+    for element in following:
+        last.addnext(element)  # lxml moves the element's tail with it
+        last = element
+    last.tail = (last.tail or "") + (after or "") or None
 
 
 def _repair_table(table: etree._Element) -> bool:
