@@ -32,7 +32,7 @@ from publish.manuscript import Piece, slugify
 from publish.markdown_ext import FencedDivExtension
 from publish.sanitize import anchors_as_ids, repair_structure, sanitize_html, strip_control_chars, unwrap
 from publish.typography import TypographyExtension
-from publish.urls import UrlError, link_href, normalise_link, quote_fragment, shorten
+from publish.urls import LINK_SCHEMES, UrlError, link_href, normalise_link, quote_fragment, scheme_of, shorten
 
 CONTINUE_READING_FILE = "continue-reading.xhtml"
 
@@ -565,7 +565,7 @@ class _LinkResolver:
             return
         href = link.get("href", "")
         why = "its image has no alt text" if images else "it has no text"
-        if urlsplit(href).scheme not in _LINK_SCHEMES:
+        if scheme_of(href) not in LINK_SCHEMES:
             self.problems.warning(piece.path, line, f"link {shorten(href)} is left out: {why}")
             unwrap(link)
             return
