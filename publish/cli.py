@@ -156,10 +156,10 @@ class _OneLineUsageErrors(click.Group):
 def _check_bleed(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """Refuse a bleed that is no length, or more than an inch, before the manuscript is read."""
     if value is not None:
-        from publish.limits import parse_length
+        from publish.limits import parse_bleed
 
         try:
-            parse_length(value)
+            parse_bleed(value)
         except PublishError as error:
             raise click.BadParameter(str(error), ctx, param) from None
     return value

@@ -128,12 +128,17 @@ MAX_BLEED_POINTS = 72.0
 _LENGTH = re.compile(r"^(?P<number>\d+(?:\.\d*)?|\.\d+)(?P<unit>in|cm|mm|pt|pc|px)$")
 
 
-def parse_length(text: str) -> float:
-    """A CSS length with a unit (``0.125in``, ``3mm``, ``9pt``) in PostScript points, at most an inch of bleed."""
+def parse_length(text: str, what: str = "length") -> float:
+    """A CSS length with a unit (``0.125in``, ``3mm``, ``9pt``) in PostScript points."""
     match = _LENGTH.match(text.strip().lower())
     if match is None:
-        raise PublishError(f"bleed {shown(text)} is not a length: give a number and a unit, e.g. 0.125in or 3mm")
-    points = float(match["number"]) * _UNITS[match["unit"]]
+        raise PublishError(f"{what} {shown(text)} is not a length: give a number and a unit, e.g. 0.125in or 3mm")
+    return float(match["number"]) * _UNITS[match["unit"]]
+
+
+def parse_bleed(text: str) -> float:
+    """A bleed (``--bleed``) in points: a length of at most an inch."""
+    points = parse_length(text, "bleed")
     if points > MAX_BLEED_POINTS:
         raise PublishError(f"bleed {shown(text)} is more than 1in: a print shop asks for 0.125in (3mm) or so")
     return points

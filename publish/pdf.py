@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree, html
 
 from publish.errors import PublishError, RenderError
-from publish.limits import MAX_TREE_DEPTH, deepest_element, parse_length
+from publish.limits import MAX_TREE_DEPTH, deepest_element, parse_bleed
 from publish.output import atomic_output
 from publish.resources import book_fonts, read_style, styles_dir
 from publish.urls import link_href
@@ -694,7 +694,7 @@ def bleed_points(options: PdfOptions) -> float | None:
     """The bleed in points, when the print shop gets one (``--bleed``, or ``--crop-marks``' default)."""
     if options.bleed is None and not options.crop_marks:
         return None
-    return parse_length(options.bleed or DEFAULT_BLEED)
+    return parse_bleed(options.bleed or DEFAULT_BLEED)
 
 
 def finishing_css(options: PdfOptions) -> str:

@@ -22,7 +22,7 @@ from publish.build import collect_problems, prepare
 from publish.cli import main
 from publish.errors import PublishError, escape_controls
 from publish.handout import handout_page_css
-from publish.limits import parse_length, scan_markdown
+from publish.limits import parse_bleed, parse_length, scan_markdown
 from publish.pdf import DEFAULT_OPTIONS, css_string
 
 BOOK = "title: A Book\nauthor: Someone\nlanguage: en\nstart: a.md\n"
@@ -352,6 +352,10 @@ def test_bleed_lengths() -> None:
     for bad in ("inf in", "nanmm", "-1mm", "0x1in", "1e3pt", "3", "mm"):
         with pytest.raises(PublishError, match="is not a length"):
             parse_length(bad)
+    assert parse_bleed("1in") == 72.0
+    with pytest.raises(PublishError, match=r"bleed '1\.5in' is more than 1in"):
+        parse_bleed("1.5in")
+    assert parse_length("1.5in") == 108.0  # a margin may be longer than any bleed
 
 
 @pytest.mark.parametrize(

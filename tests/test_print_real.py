@@ -18,8 +18,9 @@ from publish.assemble import assemble_book
 from publish.build import prepare
 from publish.epub import write_epub
 from publish.errors import ManuscriptError, Problems
+from publish.limits import parse_length
 from publish.manuscript import load_manuscript
-from publish.pdf import PAPERS, _code_lines, _wide_tables, colophon, parse_length, write_pdf
+from publish.pdf import PAPERS, _code_lines, _wide_tables, colophon, write_pdf
 from publish.render import RenderedBook, render_book
 from publish.sanitize import anchors_as_ids, repair_structure
 
