@@ -116,7 +116,8 @@ def web_address_problem(url: str) -> str | None:
     """Why ``url`` is not a web page's address (http or https, valid once percent-encoded), or None if it is."""
     scheme = scheme_of(url)
     if scheme not in WEB_SCHEMES:
-        return f"must be a web page's address starting with https:// or http://, not {'a ' + scheme + ': URL' if scheme else repr(shorten(url))}"
+        given = f"a {scheme}: URL" if scheme else repr(shorten(url))
+        return f"must be a web page's address starting with https:// or http://, not {given}"
     try:
         normalise_link(url)
     except UrlError as error:

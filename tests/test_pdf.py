@@ -605,7 +605,7 @@ def _prepared(body: str) -> str:
     def resolve(document: str, anchor: str) -> str | None:
         return None if document == "gone.xhtml" else f"#{document.removesuffix('.xhtml')}--{anchor}"
 
-    return piece_body_html(SimpleNamespace(body=body, slug="p"), resolve)  # type: ignore[arg-type]
+    return piece_body_html(SimpleNamespace(body=body, slug="p", images=()), resolve)  # type: ignore[arg-type]
 
 
 def test_lone_image_becomes_a_figure_with_its_title_as_caption() -> None:
