@@ -467,9 +467,16 @@ def test_workers_die_with_a_killed_command_and_write_nothing_after(tmp_path: Pat
 
 
 @needs_linux
-@pytest.mark.parametrize("handouts", [False, True])
-def test_ctrl_c_ends_the_command_with_one_line_and_status_130(
-    tmp_path: Path, private_tmp: Path, handouts: bool
+@pytest.mark.parametrize(
+    ("handouts", "stop", "expected"),
+    [
+        (False, "ctrl-c", (130, "Error: interrupted\n")),
+        (True, "ctrl-c", (130, "Error: interrupted\n")),
+        (False, "sigterm", (128 + signal.SIGTERM, "")),
+    ],
+)
+def test_ctrl_c_or_sigterm_end_the_command_cleanly(
+    tmp_path: Path, private_tmp: Path, handouts: bool, stop: str, expected: tuple[int, str]
 ) -> None:
     copy_manuscript(FIXTURES / "linked", tmp_path / "m")
     arguments = ["--all-handouts", "-o", "out"] if handouts else ["-o", "book.pdf"]
@@ -481,13 +488,15 @@ def test_ctrl_c_ends_the_command_with_one_line_and_status_130(
         return len(workers) >= (2 if handouts else 1) or process.poll() is not None
 
     wait_for(working, "the workers")
-    # The terminal sends Ctrl-C to the whole process group; wait until the worker is past its start.
     wait_for(lambda: any(private_tmp.glob("publish-*/weasyprint-*")) or process.poll() is not None, "typesetting")
-    os.killpg(process.pid, signal.SIGINT)
+    if stop == "ctrl-c":
+        os.killpg(process.pid, signal.SIGINT)  # what the terminal does: every process of the command
+    else:
+        process.terminate()  # the command only
     _out, err = process.communicate(timeout=DEADLINE)
     if process.returncode == 0:
-        pytest.skip("the command finished before Ctrl-C reached it")
-    assert (process.returncode, err) == (130, "Error: interrupted\n")
+        pytest.skip("the command finished before the signal reached it")
+    assert (process.returncode, err) == expected
     wait_for(lambda: not any(alive(pid) for pid in workers), "the workers to end", 5)
     assert list(private_tmp.iterdir()) == []
     assert not list(tmp_path.rglob("*.partial"))
