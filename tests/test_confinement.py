@@ -406,6 +406,16 @@ def test_named_pipes_end_check_and_import_at_once(tmp_path: Path, book: Path, pr
     assert list(private_tmp.iterdir()) == []
 
 
+def test_import_into_a_manuscript_holding_a_named_pipe_leaves_it_alone(tmp_path: Path, book: Path) -> None:
+    page = _page(tmp_path / "src")
+    os.mkfifo(book / "notes")  # the scratch copy used to fail on it ("`m/notes` is a named pipe")
+    result = run(tmp_path, "import", str(page), "-m", "m")
+    assert result.exit_code == 0, result.output
+    assert "created m/p.md" in result.output.splitlines()
+    assert (book / "p.md").is_file() and (book / "images" / "pic.png").read_bytes() == PNG
+    assert stat.S_ISFIFO(os.lstat(book / "notes").st_mode)
+
+
 def test_import_of_a_device_is_refused(tmp_path: Path) -> None:
     result = run(tmp_path, "import", "/dev/zero", "-m", "new")
     assert (result.exit_code, result.output) == (1, "Error: /dev/zero: is a device, not a regular file: not read\n")
