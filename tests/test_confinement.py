@@ -406,6 +406,16 @@ def test_named_pipes_end_check_and_import_at_once(tmp_path: Path, book: Path, pr
     assert list(private_tmp.iterdir()) == []
 
 
+def test_import_into_a_manuscript_holding_a_named_pipe_leaves_it_alone(tmp_path: Path, book: Path) -> None:
+    page = _page(tmp_path / "src")
+    os.mkfifo(book / "notes")  # the scratch copy used to fail on it ("`m/notes` is a named pipe")
+    result = run(tmp_path, "import", str(page), "-m", "m")
+    assert result.exit_code == 0, result.output
+    assert "created m/p.md" in result.output.splitlines()
+    assert (book / "p.md").is_file() and (book / "images" / "pic.png").read_bytes() == PNG
+    assert stat.S_ISFIFO(os.lstat(book / "notes").st_mode)
+
+
 def test_import_of_a_device_is_refused(tmp_path: Path) -> None:
     result = run(tmp_path, "import", "/dev/zero", "-m", "new")
     assert (result.exit_code, result.output) == (1, "Error: /dev/zero: is a device, not a regular file: not read\n")
@@ -467,9 +477,16 @@ def test_workers_die_with_a_killed_command_and_write_nothing_after(tmp_path: Pat
 
 
 @needs_linux
-@pytest.mark.parametrize("handouts", [False, True])
-def test_ctrl_c_ends_the_command_with_one_line_and_status_130(
-    tmp_path: Path, private_tmp: Path, handouts: bool
+@pytest.mark.parametrize(
+    ("handouts", "stop", "expected"),
+    [
+        (False, "ctrl-c", (130, "Error: interrupted\n")),
+        (True, "ctrl-c", (130, "Error: interrupted\n")),
+        (False, "sigterm", (128 + signal.SIGTERM, "")),
+    ],
+)
+def test_ctrl_c_or_sigterm_end_the_command_cleanly(
+    tmp_path: Path, private_tmp: Path, handouts: bool, stop: str, expected: tuple[int, str]
 ) -> None:
     copy_manuscript(FIXTURES / "linked", tmp_path / "m")
     arguments = ["--all-handouts", "-o", "out"] if handouts else ["-o", "book.pdf"]
@@ -481,13 +498,15 @@ def test_ctrl_c_ends_the_command_with_one_line_and_status_130(
         return len(workers) >= (2 if handouts else 1) or process.poll() is not None
 
     wait_for(working, "the workers")
-    # The terminal sends Ctrl-C to the whole process group; wait until the worker is past its start.
     wait_for(lambda: any(private_tmp.glob("publish-*/weasyprint-*")) or process.poll() is not None, "typesetting")
-    os.killpg(process.pid, signal.SIGINT)
+    if stop == "ctrl-c":
+        os.killpg(process.pid, signal.SIGINT)  # what the terminal does: every process of the command
+    else:
+        process.terminate()  # the command only
     _out, err = process.communicate(timeout=DEADLINE)
     if process.returncode == 0:
-        pytest.skip("the command finished before Ctrl-C reached it")
-    assert (process.returncode, err) == (130, "Error: interrupted\n")
+        pytest.skip("the command finished before the signal reached it")
+    assert (process.returncode, err) == expected
     wait_for(lambda: not any(alive(pid) for pid in workers), "the workers to end", 5)
     assert list(private_tmp.iterdir()) == []
     assert not list(tmp_path.rglob("*.partial"))

@@ -9,7 +9,9 @@ the files written (each atomically). A bad source changes nothing.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -128,6 +130,22 @@ def _relative(problem: Problem, folder: Path) -> tuple[str, str, str]:
     return where, problem.severity, problem.message
 
 
+def _not_copied(folder: str, names: list[str]) -> set[str]:
+    """What the scratch copy leaves out: hidden files (no part of a manuscript: load_manuscript skips
+    them too), and named pipes, devices and sockets, which cannot be copied (nor read: the manuscript's
+    own check reports them).
+    """
+    left_out = set()
+    for name in names:
+        try:
+            mode = os.lstat(os.path.join(folder, name)).st_mode
+        except OSError:
+            continue
+        if name.startswith(".") or not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode)):
+            left_out.add(name)
+    return left_out
+
+
 def _check(root: Path, plan: Plan, problems: Problems) -> None:
     """Build the imported manuscript in a scratch copy; report the problems the import would bring."""
     from publish.build import collect_problems
@@ -138,8 +156,7 @@ def _check(root: Path, plan: Plan, problems: Problems) -> None:
     with tempfile.TemporaryDirectory(prefix="publish-import-") as scratch:
         stage = Path(scratch) / "manuscript"
         if root.is_dir():
-            # Hidden files are no part of a manuscript (load_manuscript skips them too).
-            shutil.copytree(root, stage, symlinks=True, ignore=shutil.ignore_patterns(".*"))
+            shutil.copytree(root, stage, symlinks=True, ignore=_not_copied)
         stage.mkdir(exist_ok=True)
         for name, text in plan.texts.items():
             (stage / name).parent.mkdir(parents=True, exist_ok=True)
