@@ -12,6 +12,7 @@ from publish.manuscript import load_manuscript, read_text
 from publish.progress import report_progress
 
 if TYPE_CHECKING:
+    from publish.epub import EpubOptions
     from publish.render import RenderedBook
 
 # publish.render (Python-Markdown, lxml, nh3) is imported where it is used: build_epub starts drawing
@@ -95,10 +96,11 @@ def prepare(root: Path, strict: bool = False, allow_remote: bool = False, styles
 
 def build_epub(
     root: Path, output: Path | None = None, strict: bool = False, allow_remote: bool = False,
-    styles: Path | None = None, embed_fonts: bool = False,
+    options: EpubOptions | None = None,
 ) -> Path:  # fmt: skip
     """Load, render and write a manuscript's EPUB: at ``output``, by default ``dist/<slug>.epub``.
 
+    ``options`` default to ``EpubOptions()``; their ``styles`` folder is checked too.
     A cover to generate is drawn in a second process meanwhile, where one can be forked: it takes as
     long as rendering a short book. Raises a ManuscriptError listing every error, as ``prepare`` does.
     """
@@ -109,11 +111,12 @@ def build_epub(
     meta = read_book_meta(root)
     drawing = CoverDrawing(meta) if meta is not None and meta.cover is None and can_fork() else None
     try:
-        rendered = prepare(root, strict, allow_remote, styles)
         from publish.epub import EpubOptions, write_epub
 
+        options = options or EpubOptions()
+        rendered = prepare(root, strict, allow_remote, options.styles)
         target = output or Path("dist") / f"{rendered.book.slug}.epub"
-        return write_epub(rendered, target, EpubOptions(embed_fonts=embed_fonts, styles=styles), drawing)
+        return write_epub(rendered, target, options, drawing)
     finally:
         if drawing is not None:
             drawing.close()

@@ -52,6 +52,10 @@ EMBEDDED_FACES = {
     ("Source Sans Pro", 600, "normal"), ("Source Sans Pro", 600, "italic"),
 }  # fmt: skip
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+# Kindle shows two levels of contents (Amazon's Kindle Publishing Guidelines, 5.1.2: "nested deeper than
+# two levels" is flattened or dropped), so pieces and their ## sections are the default.
+DEFAULT_TOC_DEPTH = 2
+TOC_DEPTHS = (1, 2, 3)
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,7 @@ class EpubOptions:
 
     embed_fonts: bool = False
     styles: Path | None = None  # a folder whose epub.css replaces the built-in one
+    toc_depth: int = DEFAULT_TOC_DEPTH  # 1: pieces; 2: and their ## sections; 3: and their ### sections
 
 
 @dataclass(frozen=True)
@@ -179,10 +184,12 @@ def _piece_body(piece: RenderedPiece) -> str:
 
 
 def _convert_footnotes(wrapper: etree._Element) -> None:
-    """Turn Python-Markdown's footnote list into EPUB 3 popup notes with a way back.
+    """Turn Python-Markdown's footnote list into EPUB 3 popup notes, each opening with its number.
 
     EPUB 3 Structural Semantics: a ``noteref`` link opens the ``aside epub:type="footnote"`` it points to
-    as a popup; readers without popups show the notes at the end of the piece, each with a back link.
+    as a popup. Readers without popups (and Kobo, which shows asides) list the notes at the end of the
+    piece: each note starts with its number, which is also the link back to the text, as Standard Ebooks
+    writes notes for Kindle (a back link at the end of a note runs notes together in Kindle's popups).
     """
     ns = {"h": XHTML_NS}
     for ref in wrapper.xpath('.//h:a[@class="footnote-ref"]', namespaces=ns):
@@ -195,15 +202,56 @@ def _convert_footnotes(wrapper: etree._Element) -> None:
             aside = etree.SubElement(notes, f"{{{XHTML_NS}}}aside", {"id": item.get("id", ""), "class": "footnote"})
             aside.set(f"{{{EPUB_NS}}}type", "footnote")
             aside.set("role", "doc-footnote")
-            for back in item.xpath('.//h:a[@class="footnote-backref"]', namespaces=ns):
-                back.set("role", "doc-backlink")
-                back.set("aria-label", f"Back to the text of note {number}")
-                back.attrib.pop("title", None)
-                back.text = "↩\ufe0e"  # U+FE0E asks for the text arrow, not an emoji
+            backrefs = item.xpath('.//h:a[@class="footnote-backref"]', namespaces=ns)
+            for back in backrefs:
+                holder = back.getparent()
+                _remove_keeping_tail(back)
+                if etree.QName(holder).localname == "p" and not len(holder) and not (holder.text or "").strip():
+                    holder.getparent().remove(holder)  # Python-Markdown's paragraph for the back link alone
             aside.text = item.text
             for child in list(item):
                 aside.append(child)
+            _number_note(aside, number, backrefs[0].get("href") if backrefs else None)
         block.getparent().replace(block, notes)
+
+
+def _remove_keeping_tail(element: etree._Element) -> None:
+    """Remove ``element`` but keep the text after it; trailing spaces it leaves at the end of a block go too."""
+    parent = element.getparent()
+    tail = element.tail or ""
+    previous = element.getprevious()
+    if previous is not None:
+        previous.tail = (previous.tail or "") + tail
+        if element.getnext() is None:
+            previous.tail = previous.tail.rstrip() or None
+    else:
+        parent.text = (parent.text or "") + tail
+        if element.getnext() is None:
+            parent.text = parent.text.rstrip() or None
+    parent.remove(element)
+
+
+def _number_note(aside: etree._Element, number: int, back: str | None) -> None:
+    """Open the note with ``<a href="#fnref-…">N</a>. ``: its number, and the way back to the text."""
+    if back is not None:
+        label = etree.Element(f"{{{XHTML_NS}}}a", {"href": back, "role": "doc-backlink",
+                                                   "aria-label": f"Note {number}, back to the text"})  # fmt: skip
+    else:
+        label = etree.Element(f"{{{XHTML_NS}}}span")
+    label.set("class", "note-number")
+    label.text = str(number)
+    first = next((child for child in aside if isinstance(child.tag, str)), None)
+    if first is not None and etree.QName(first).localname == "p" and not (aside.text or "").strip():
+        holder = first
+    else:  # a note that opens with a list or a quotation: its number gets a paragraph of its own
+        holder = etree.Element(f"{{{XHTML_NS}}}p")
+        holder.text, aside.text = aside.text, "\n"
+        aside.insert(0, holder)
+        holder.tail = "\n"
+    text = (holder.text or "").lstrip()
+    label.tail = f". {text}" if text or len(holder) else "."
+    holder.text = None
+    holder.insert(0, label)
 
 
 def _convert_reflections(wrapper: etree._Element, slug: str) -> None:
@@ -243,23 +291,28 @@ def _mark_image_paragraphs(wrapper: etree._Element) -> None:
 # --- navigation ----------------------------------------------------------------
 
 
-def _section_entries(piece: RenderedPiece) -> tuple[TocEntry, ...]:
-    """The piece's h2 headings, each with the h3 headings that follow it nested under it."""
+def _section_entries(piece: RenderedPiece, depth: int) -> tuple[TocEntry, ...]:
+    """The piece's h2 headings (``depth`` 2), each with the h3 headings that follow it nested under it (3)."""
+    if depth < 2:
+        return ()
     top: list[tuple[TocEntry, list[TocEntry]]] = []
     for heading in piece.headings:
         entry = TocEntry(heading.text, f"{piece.filename}#{heading.id}")
         if heading.level == 2 or not top:
-            top.append((entry, []))  # an h3 before any h2 stays at the piece's level
-        else:
+            if heading.level == 2 or depth >= 3:  # an h3 before any h2 stays at the piece's level
+                top.append((entry, []))
+        elif depth >= 3:
             top[-1][1].append(entry)
     return tuple(TocEntry(e.label, e.href, e.lang, tuple(children)) for e, children in top)
 
 
-def table_of_contents(rendered: RenderedBook) -> tuple[TocEntry, ...]:
-    """The book's contents: each piece, its sections nested under it, then "Continue reading"."""
+def table_of_contents(rendered: RenderedBook, depth: int = DEFAULT_TOC_DEPTH) -> tuple[TocEntry, ...]:
+    """The book's contents ``depth`` levels deep: each piece, its sections nested under it, then "Continue reading"."""
     book_lang = rendered.book.meta.language
     entries = [
-        TocEntry(piece.title, piece.filename, piece.lang if piece.lang != book_lang else None, _section_entries(piece))
+        TocEntry(
+            piece.title, piece.filename, piece.lang if piece.lang != book_lang else None, _section_entries(piece, depth)
+        )
         for piece in rendered.pieces
     ]
     if rendered.link_only:
@@ -522,7 +575,7 @@ def write_epub(
         book.add_item(epub.EpubItem(uid=f"image-{number}", file_name=image.name,
                                     media_type=image.media_type, content=image.path.read_bytes()))  # fmt: skip
 
-    contents = table_of_contents(rendered)
+    contents = table_of_contents(rendered, options.toc_depth)
     landmarks = [
         ("cover", COVER_FILE, "Cover"),
         ("titlepage", TITLEPAGE_FILE, "Title page"),

@@ -63,6 +63,7 @@ class PdfOptions:
     styles: Path | None = None
     strict: bool = False  # WeasyPrint's warnings stop the build instead of being reported
     jobs: int | None = None  # processes typesetting the book; None: two for a long book (publish.parallel)
+    toc_depth: int = 2  # levels in the contents and the outline: 1 pieces, 2 and ## sections, 3 and ### sections
 
 
 DEFAULT_OPTIONS = PdfOptions()
@@ -286,15 +287,16 @@ def _piece_html(piece: RenderedPiece, resolve: LinkResolver, opening: bool) -> s
     )
 
 
-def _toc_html(rendered: RenderedBook) -> str:
-    """The contents: pieces, their sections and subsections (as in the EPUB's navigation),
-    numbered by WeasyPrint (``target-counter``).
+def _toc_html(rendered: RenderedBook, depth: int = 2) -> str:
+    """The contents ``depth`` levels deep: pieces, their sections and subsections (as in the EPUB's
+    navigation), numbered by WeasyPrint (``target-counter``).
     """
     items = []
     for piece in rendered.pieces:
         sections: list[str] = []  # the h2 entries, each with its h3 entries nested
         subsections: list[str] = []
-        for heading in (*piece.headings, None):
+        shown = [heading for heading in piece.headings if heading.level < depth + 1]
+        for heading in (*shown, None):
             if heading is not None and heading.level == 3:
                 link = f'<a href="#{escape(piece.slug)}--{escape(heading.id)}">{escape(heading.text)}</a>'
                 subsections.append(f'<li class="toc-subsection">{link}</li>')
@@ -407,7 +409,7 @@ def book_sections(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS)
             f'<hr class="ornament"><p class="author">{escape(meta.author)}</p></section>'
             f'<section class="copyright">{copyright_html}</section>'
         ),
-        toc=_toc_html(rendered),
+        toc=_toc_html(rendered, options.toc_depth),
         pieces=pieces,
         further=further,
     )
@@ -772,7 +774,14 @@ def book_styles(options: PdfOptions) -> list[str]:
     if options.large_print:
         styles.append(read_style("large-print.css", options.styles))
     styles.append(finishing_css(options))
+    styles.append(outline_css(options.toc_depth))
     return styles
+
+
+def outline_css(depth: int) -> str:
+    """Leave the headings below the contents' ``depth`` out of the PDF outline (bookmarks), as out of the contents."""
+    levels = [f"section.piece h{level} {{ bookmark-level: none; }}" for level in (2, 3) if level > depth]
+    return "\n".join(levels)
 
 
 def pdf_inputs(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS) -> tuple[str, list[str]]:

@@ -173,8 +173,8 @@ def ncx_tree(epub: Epub) -> list[tuple[str, str, list]]:
     return entries(root.find("ncx:navMap", NS))
 
 
-def expected_contents(rendered: RenderedBook) -> list[tuple[str, str, list]]:
-    """Each piece with its h2 sections, each h2 with the h3 sections after it."""
+def expected_contents(rendered: RenderedBook, depth: int = 2) -> list[tuple[str, str, list]]:
+    """Each piece with its h2 sections, each h2 with the h3 sections after it (``depth`` 3)."""
     contents = []
     for piece in rendered.book.chapters:
         (rendered_piece,) = [p for p in rendered.pieces if p.piece is piece]
@@ -182,6 +182,8 @@ def expected_contents(rendered: RenderedBook) -> list[tuple[str, str, list]]:
         sections: list[tuple[str, str, list]] = []
         for heading in rendered_piece.headings:
             entry = (heading.text, f"{document}#{heading.id}", [])
+            if heading.level > depth:
+                continue
             if heading.level == 3 and sections:
                 sections[-1][2].append(entry)
             else:
@@ -263,8 +265,10 @@ def test_nav_lists_every_piece_and_section_nested(any_book: BuiltBook) -> None:
     assert nav_tree(epub) == expected_contents(any_book.rendered)
 
 
-def test_nav_nests_h3_under_its_h2(linked_epub: Epub) -> None:
-    talk = next(entry for entry in nav_tree(linked_epub) if entry[0] == "Making Room to Talk")
+def test_nav_nests_h3_under_its_h2_three_levels_deep(linked: BuiltBook, tmp_path: Path) -> None:
+    epub = Epub(write_epub(linked.rendered, tmp_path / "deep.epub", EpubOptions(toc_depth=3)))
+    assert nav_tree(epub) == expected_contents(linked.rendered, depth=3)
+    talk = next(entry for entry in nav_tree(epub) if entry[0] == "Making Room to Talk")
     assert [(label, [c[0] for c in children]) for label, _, children in talk[2]] == [
         ("Choosing the right time", ["When it doesn’t go well"]),
         ("Speaking so you can be heard", []),

@@ -56,13 +56,13 @@ def book_pdf(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., BuiltPdf
     return build
 
 
-def expected_contents(rendered: RenderedBook) -> list[tuple[int, str]]:
+def expected_contents(rendered: RenderedBook, depth: int = 2) -> list[tuple[int, str]]:
     """The entries the contents and the outline must have, as the EPUB's navigation: pieces, their
-    sections and subsections, Continue reading."""
+    sections (and subsections, ``depth`` 3), Continue reading."""
     entries: list[tuple[int, str]] = []
     for piece in rendered.pieces:
         entries.append((1, piece.title))
-        entries += [(heading.level, heading.text) for heading in piece.headings if heading.level in (2, 3)]
+        entries += [(heading.level, heading.text) for heading in piece.headings if 2 <= heading.level <= depth]
     if rendered.link_only:
         entries.append((1, "Continue reading"))
     return entries

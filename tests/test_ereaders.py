@@ -1,0 +1,176 @@
+"""The EPUB as e-readers show it: numbered notes, contents depth, front and back matter, images, store targets."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from lxml import etree
+from test_epub import NS, Epub, nav_tree, ncx_tree
+
+from publish.build import prepare
+from publish.cli import main
+from publish.epub import EpubOptions, write_epub
+from publish.pdf import PdfOptions, write_pdf
+
+from conftest import BOOKS, copy_manuscript
+from pdf_helpers import outline
+from validators import calibre_convert
+
+NOTES_PIECE = """---
+title: Notes Everywhere
+---
+
+A claim.[^a] Another.[^b] A third.[^c] The first again.[^a]
+
+## A section
+
+Text.
+
+### A subsection
+
+More text.
+
+[^a]: The first note.
+[^b]: A note of two paragraphs.
+
+    Its second paragraph.
+[^c]:
+    - a note that is a list
+    - of two items
+"""
+
+
+def write_book(root: Path, pieces: dict[str, str], extra: str = "") -> Path:
+    """A manuscript of the given pieces (the first is the start) in ``root``."""
+    root.mkdir(parents=True, exist_ok=True)
+    first = next(iter(pieces))
+    (root / "book.yaml").write_text(
+        f"title: Reader Test\nauthor: A. Practice\nlanguage: en-US\nstart: {first}\n{extra}", encoding="utf-8"
+    )
+    for name, text in pieces.items():
+        (root / name).write_text(text, encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def notes_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A one-piece book with three notes (one of two paragraphs, one a list), built once."""
+    folder = tmp_path_factory.mktemp("notes")
+    root = write_book(folder / "notes", {"notes.md": NOTES_PIECE})
+    return write_epub(prepare(root), folder / "notes.epub")
+
+
+def note_asides(epub: Path) -> list[etree._Element]:
+    return Epub(epub).xhtml("notes.xhtml").xpath("//h:aside[@epub:type='footnote']", namespaces=NS)
+
+
+# --- notes ----------------------------------------------------------------------------
+
+
+def test_each_note_opens_with_its_number_linking_back_to_the_text(notes_book: Path) -> None:
+    asides = note_asides(notes_book)
+    root = Epub(notes_book).xhtml("notes.xhtml")
+    refs = {el.get("id"): el for el in root.iter() if el.get("id")}
+    assert len(asides) == 3
+    for number, aside in enumerate(asides, 1):
+        first = aside.find("h:p", NS)
+        link = first[0]
+        assert etree.QName(link).localname == "a" and link.text == str(number)
+        assert (link.tail or "").startswith(".")
+        assert link.get("role") == "doc-backlink"
+        # The number leads back to the (first) reference to this note.
+        back = refs[link.get("href").removeprefix("#")]
+        assert back.xpath("string(.)") == str(number)
+        assert "".join(first.itertext()).startswith(f"{number}.")
+    assert "".join(asides[0].itertext()).strip() == "1. The first note."
+
+
+def test_a_note_has_no_trailing_back_link(notes_book: Path) -> None:
+    for aside in note_asides(notes_book):
+        links = aside.xpath(".//h:a", namespaces=NS)
+        assert len(links) == 1, etree.tostring(aside)
+        assert "↩" not in "".join(aside.itertext())
+        assert not "".join(aside.itertext()).rstrip().endswith(("↩", "\ufe0e"))
+
+
+def test_a_note_of_two_paragraphs_stays_one_note(notes_book: Path) -> None:
+    second = note_asides(notes_book)[1]
+    paragraphs = second.findall("h:p", NS)
+    assert ["".join(p.itertext()).strip() for p in paragraphs] == [
+        "2. A note of two paragraphs.",
+        "Its second paragraph.",
+    ]
+
+
+def test_a_note_opening_with_a_list_gets_its_number_in_a_paragraph_of_its_own(notes_book: Path) -> None:
+    third = note_asides(notes_book)[2]
+    children = [etree.QName(child).localname for child in third]
+    assert children == ["p", "ul"]
+    assert "".join(third[0].itertext()).strip() == "3."
+
+
+def test_notes_section_leaves_no_box_when_a_reader_hides_the_asides(notes_book: Path) -> None:
+    css = Epub(notes_book).read("style/book.css").decode()
+    (rule,) = re.findall(r"section\.footnotes\s*\{([^}]*)\}", css)
+    assert "border-top" not in rule and "margin-top" not in rule and "padding-top" not in rule
+    assert re.search(r"section\.footnotes > aside\.footnote:first-child\s*\{[^}]*border-top", css)
+
+
+@pytest.mark.slow
+def test_calibre_text_shows_each_note_with_its_number(notes_book: Path) -> None:
+    result, text_file = calibre_convert(notes_book, ".txt")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-2000:]
+    text = " ".join(text_file.read_text(encoding="utf-8").split())
+    assert "1. The first note." in text
+    assert "2. A note of two paragraphs. Its second paragraph." in text
+    assert re.search(r"3\. a note that is a list", text)
+    assert "↩" not in text
+
+
+# --- contents depth ----------------------------------------------------------------------
+
+
+def depth_of(tree: list) -> int:
+    return 1 + max((depth_of(children) for _, _, children in tree), default=0) if tree else 0
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3])
+def test_contents_depth_in_nav_and_ncx(notes_book: Path, tmp_path: Path, depth: int) -> None:
+    rendered = prepare(notes_book.parent / "notes")
+    epub = Epub(write_epub(rendered, tmp_path / "book.epub", EpubOptions(toc_depth=depth)))
+    labels = [label for label, _ in _flatten(nav_tree(epub))]
+    assert labels == ["Notes Everywhere", "A section", "A subsection"][:depth]
+    assert depth_of(nav_tree(epub)) == depth
+    assert ncx_tree(epub) == nav_tree(epub)
+    ncx = etree.fromstring(epub.read("toc.ncx"))
+    assert ncx.find("ncx:head/ncx:meta[@name='dtb:depth']", NS).get("content") == str(depth)
+
+
+def test_contents_are_two_levels_deep_by_default(notes_book: Path) -> None:
+    assert depth_of(nav_tree(Epub(notes_book))) == 2
+
+
+def _flatten(tree: list) -> list[tuple[str, str]]:
+    return [item for label, href, children in tree for item in [(label, href), *_flatten(children)]]
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3])
+def test_contents_depth_in_the_pdf_outline(tmp_path: Path, depth: int) -> None:
+    root = write_book(tmp_path / "book", {"notes.md": NOTES_PIECE})
+    pdf = write_pdf(prepare(root), tmp_path / "book.pdf", PdfOptions(toc_depth=depth))
+    titles = [(level, title) for level, title, _ in outline(pdf)]
+    assert titles == [(1, "Notes Everywhere"), (2, "A section"), (3, "A subsection")][:depth]
+
+
+def test_toc_depth_option_on_the_command_line(tmp_path: Path) -> None:
+    root = copy_manuscript(BOOKS["linked"], tmp_path / "linked")
+    target = tmp_path / "deep.epub"
+    result = CliRunner().invoke(main, ["epub", "-m", str(root), "-o", str(target), "--toc-depth", "3"])
+    assert result.exit_code == 0, result.output
+    assert depth_of(nav_tree(Epub(target))) == 3
+    result = CliRunner().invoke(main, ["epub", "-m", str(root), "-o", str(target), "--toc-depth", "4"])
+    assert result.exit_code == 2
+    assert "Invalid value for '--toc-depth': 4 is not in the range 1<=x<=3." in result.output
