@@ -169,6 +169,7 @@ def _piece_body(piece: RenderedPiece) -> str:
     _convert_footnotes(wrapper)
     _convert_reflections(wrapper, piece.slug)
     _mark_image_paragraphs(wrapper)
+    _wrap_tables(wrapper)
     inner = etree.tostring(wrapper, encoding="unicode")
     # Drop the wrapper's own tags; its namespace declarations are the ones the document root carries.
     inner = inner[inner.index(">") + 1 : inner.rindex("</div>")] if not inner.endswith("/>") else ""
@@ -286,6 +287,15 @@ def _mark_image_paragraphs(wrapper: etree._Element) -> None:
             and not (children[0].tail or "").strip()
         ):
             paragraph.set("class", " ".join(filter(None, (paragraph.get("class"), "image"))))
+
+
+def _wrap_tables(wrapper: etree._Element) -> None:
+    """Put each table in a ``div.table`` box, which scrolls on a screen narrower than the table."""
+    for table in list(wrapper.iter(f"{{{XHTML_NS}}}table")):
+        box = etree.Element(f"{{{XHTML_NS}}}div", {"class": "table"})
+        box.tail, table.tail = table.tail, None
+        table.addprevious(box)
+        box.append(table)
 
 
 # --- navigation ----------------------------------------------------------------

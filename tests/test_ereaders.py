@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from lxml import etree
-from test_epub import NS, Epub, nav_tree, ncx_tree
+from test_epub import NS, Epub, declarations, nav_tree, ncx_tree
 
 from publish.build import prepare
 from publish.cli import main
@@ -174,3 +174,30 @@ def test_toc_depth_option_on_the_command_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["epub", "-m", str(root), "-o", str(target), "--toc-depth", "4"])
     assert result.exit_code == 2
     assert "Invalid value for '--toc-depth': 4 is not in the range 1<=x<=3." in result.output
+
+
+# --- narrow screens (the browser test is tests/test_narrow_screens.py) -------------------
+
+
+def test_running_text_wraps_and_is_hyphenated_everywhere(notes_book: Path) -> None:
+    css = Epub(notes_book).read("style/book.css").decode()
+    rules: dict[str, dict[str, str]] = {}
+    for selector, name, value in declarations(css):
+        for part in selector.split(","):
+            rules.setdefault(part.strip(), {})[name] = "".join(token.serialize() for token in value).strip()
+    for element in ("p", "li", "dd", "td", "th"):
+        assert rules[element].get("hyphens") == "auto", element
+    for element in ("p", "li", "dd", "dt", "td", "th", "h1", "h2", "blockquote", "a"):
+        assert rules[element].get("overflow-wrap") in ("break-word", "anywhere"), element
+    assert "line-height" not in rules["body"] and "font-size" not in rules["body"]
+    assert rules["div.table"]["overflow-x"] == "auto"
+    assert rules["hr"]["width"] == "2.5em" and rules["hr"]["border-top"] == "0.3em dotted"
+
+
+def test_tables_sit_in_their_own_scrolling_box(tmp_path: Path) -> None:
+    table = "| a | b |\n| --- | --- |\n| 1 | 2 |\n"
+    root = write_book(tmp_path / "book", {"table.md": f"---\ntitle: Table\n---\n\n{table}"})
+    epub = Epub(write_epub(prepare(root), tmp_path / "book.epub"))
+    (table_element,) = epub.xhtml("table.xhtml").xpath("//h:table", namespaces=NS)
+    box = table_element.getparent()
+    assert (etree.QName(box).localname, box.get("class")) == ("div", "table")
