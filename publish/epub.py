@@ -19,6 +19,16 @@ from typing import TYPE_CHECKING
 from ebooklib import epub
 from lxml import etree
 
+from publish.front_matter import (
+    WORDS,
+    copyright_lines,
+    file_as_person,
+    file_as_title,
+    has_about_page,
+    package_date,
+    practice_contacts,
+    website_url,
+)
 from publish.identity import book_identifier, build_time
 from publish.output import atomic_output
 from publish.render import CONTINUE_READING_FILE, ImageRef, RenderedBook, RenderedPiece
@@ -39,7 +49,11 @@ STYLESHEET = "style/book.css"
 COVER_FILE = "front.cover.xhtml"
 TITLEPAGE_FILE = "front.titlepage.xhtml"
 COPYRIGHT_FILE = "front.copyright.xhtml"
-NAV_FILE = "front.contents.xhtml"
+NAV_FILE = "front.contents.xhtml"  # the contents page, in the reading order
+# The navigation document (contents and landmarks), outside the reading order: the landmarks are for the
+# reading system only, and a list hidden inside a page of the reading order still reaches some readers.
+NAVIGATION_FILE = "nav.xhtml"
+ABOUT_FILE = "back.about.xhtml"
 NCX_FILE = "toc.ncx"
 GENERATED_COVER = "images/front.cover.png"
 # EPUB Accessibility 1.1, section 2.1: the conformance identifier for EPUB content meeting WCAG 2.2 AA.
@@ -127,16 +141,12 @@ def _title_page(rendered: RenderedBook) -> str:
 def _copyright_page(rendered: RenderedBook, identifier: str) -> str:
     meta = rendered.book.meta
     lines = [f'<p class="copyright-title"><cite>{escape(meta.title)}</cite></p>']
-    if meta.rights:
-        lines.append(f"<p>{escape(meta.rights)}</p>")
-    if meta.publisher:
-        lines.append(f"<p>Published by {escape(meta.publisher)}</p>")
-    if meta.date:
-        lines.append(f'<p>First published <time datetime="{escape(meta.date)}">{escape(meta.date)}</time></p>')
-    if meta.series:
-        position = f", number {meta.series.position}" if meta.series.position is not None else ""
-        lines.append(f"<p>Part of the series <i>{escape(meta.series.name)}</i>{position}</p>")
-    lines.append(f'<p class="identifier">Identifier: {escape(identifier)}</p>')
+    for line in copyright_lines(meta, identifier):
+        text = escape(line.text)
+        if line.datetime and line.date_text:  # the date inside its sentence, machine-readable
+            shown = escape(line.date_text)
+            text = text.replace(shown, f'<time datetime="{escape(line.datetime)}">{shown}</time>', 1)
+        lines.append(f"<p>{text}</p>")
     return (
         '<section epub:type="copyright-page" class="copyright" aria-label="Copyright">\n'
         + "\n".join(lines)
@@ -145,6 +155,8 @@ def _copyright_page(rendered: RenderedBook, identifier: str) -> str:
 
 
 def _continue_reading(rendered: RenderedBook) -> str:
+    """The pieces not yet in the book, each linked to its ``url``, else to the practice's website."""
+    website = rendered.book.meta.practice.website
     items = []
     for piece in rendered.link_only:
         lang = f" {_lang_attributes(piece.lang)}" if piece.lang and piece.lang != rendered.book.meta.language else ""
@@ -152,14 +164,38 @@ def _continue_reading(rendered: RenderedBook) -> str:
         if piece.url:
             url = escape(piece.url)
             entry = f'<a href="{url}"{lang}>{title}</a><br/><span class="url">{url}</span>'
+        elif website:
+            where = escape(WORDS["continue_website"].format(website=website))
+            entry = f'<span{lang}>{title}</span><br/><a class="url" href="{escape(website_url(website))}">{where}</a>'
         else:
             entry = f"<span{lang}>{title}</span>"
         items.append(f'<li id="{escape(piece.slug)}">{entry}</li>')
+    # DPUB-ARIA doc-appendix: supplemental information after the main content.
     return (
-        '<section class="continue-reading" aria-labelledby="continue-reading-title">\n'
-        '<h1 id="continue-reading-title">Continue reading</h1>\n'
-        "<p>More articles in this series, not yet part of this book:</p>\n"
+        '<section epub:type="appendix" role="doc-appendix" class="continue-reading" '
+        'aria-labelledby="continue-reading-title">\n'
+        f'<h1 id="continue-reading-title">{escape(WORDS["continue_reading"])}</h1>\n'
+        f"<p>{escape(WORDS['continue_intro'])}</p>\n"
         f'<ul class="further">\n{chr(10).join(items)}\n</ul>\n</section>'
+    )
+
+
+def _about_page(rendered: RenderedBook) -> str:
+    """ "About the practice": its name, website, phone and email (as links), and the disclaimer."""
+    meta = rendered.book.meta
+    name = meta.practice.name or meta.publisher or meta.author
+    lines = [f"<p>{escape(WORDS['about_intro'].format(name=name))}</p>"]
+    contacts = practice_contacts(meta)
+    if contacts:
+        entries = "\n".join(
+            f'<dt>{escape(c.label)}</dt><dd><a href="{escape(c.href)}">{escape(c.text)}</a></dd>' for c in contacts
+        )
+        lines.append(f'<dl class="contact">\n{entries}\n</dl>')
+    if meta.handout.disclaimer:
+        lines.append(f'<p class="disclaimer">{escape(meta.handout.disclaimer)}</p>')
+    return (
+        '<section epub:type="appendix" role="doc-appendix" class="about" aria-labelledby="about-title">\n'
+        f'<h1 id="about-title">{escape(WORDS["about"])}</h1>\n' + "\n".join(lines) + "\n</section>"
     )
 
 
@@ -170,6 +206,7 @@ def _piece_body(piece: RenderedPiece) -> str:
     _convert_reflections(wrapper, piece.slug)
     _mark_image_paragraphs(wrapper)
     _wrap_tables(wrapper)
+    _link_self_to_title(wrapper, f"{piece.slug}-title")
     inner = etree.tostring(wrapper, encoding="unicode")
     # Drop the wrapper's own tags; its namespace declarations are the ones the document root carries.
     inner = inner[inner.index(">") + 1 : inner.rindex("</div>")] if not inner.endswith("/>") else ""
@@ -289,6 +326,13 @@ def _mark_image_paragraphs(wrapper: etree._Element) -> None:
             paragraph.set("class", " ".join(filter(None, (paragraph.get("class"), "image"))))
 
 
+def _link_self_to_title(wrapper: etree._Element, title_id: str) -> None:
+    """A link from the piece to itself (``href="#"``) leads to its title."""
+    for link in wrapper.iter(f"{{{XHTML_NS}}}a"):
+        if link.get("href") == "#":
+            link.set("href", f"#{title_id}")
+
+
 def _wrap_tables(wrapper: etree._Element) -> None:
     """Put each table in a ``div.table`` box, which scrolls on a screen narrower than the table."""
     for table in list(wrapper.iter(f"{{{XHTML_NS}}}table")):
@@ -326,7 +370,9 @@ def table_of_contents(rendered: RenderedBook, depth: int = DEFAULT_TOC_DEPTH) ->
         for piece in rendered.pieces
     ]
     if rendered.link_only:
-        entries.append(TocEntry("Continue reading", CONTINUE_READING_FILE))
+        entries.append(TocEntry(WORDS["continue_reading"], CONTINUE_READING_FILE))
+    if has_about_page(rendered.book.meta):
+        entries.append(TocEntry(WORDS["about"], ABOUT_FILE))
     return tuple(entries)
 
 
@@ -339,14 +385,25 @@ def _nav_list(entries: tuple[TocEntry, ...]) -> str:
     return "<ol>\n" + "\n".join(items) + "\n</ol>"
 
 
+def _contents_page(entries: tuple[TocEntry, ...]) -> str:
+    """The contents page of the reading order."""
+    return (
+        '<nav epub:type="toc" role="doc-toc" id="toc" aria-labelledby="toc-title">\n'
+        f'<h1 id="toc-title">Contents</h1>\n{_nav_list(entries)}\n</nav>'
+    )
+
+
 def _nav(entries: tuple[TocEntry, ...], landmarks: list[tuple[str, str, str]]) -> str:
-    """The EPUB 3 navigation document's body: the table of contents and the (hidden) landmarks."""
+    """The EPUB 3 navigation document's body: the table of contents and the landmarks.
+
+    It is outside the spine, so the landmarks never show in the reading order; its contents link to the
+    documents beside it, as the contents page's do.
+    """
     marks = "\n".join(
         f'<li><a epub:type="{kind}" href="{href}">{escape(label)}</a></li>' for kind, href, label in landmarks
     )
     return (
-        '<nav epub:type="toc" role="doc-toc" id="toc" aria-labelledby="toc-title">\n'
-        f'<h1 id="toc-title">Contents</h1>\n{_nav_list(entries)}\n</nav>\n'
+        f"{_contents_page(entries)}\n"
         '<nav epub:type="landmarks" id="landmarks" hidden="hidden" aria-label="Landmarks">\n'
         f"<ol>\n{marks}\n</ol>\n</nav>"
     )
@@ -482,14 +539,21 @@ def _add_metadata(book: epub.EpubBook, rendered: RenderedBook, identifier: str) 
     book.set_language(meta.language)
     book.add_metadata("DC", "title", meta.title, {"id": "title"})
     book.add_metadata(None, "meta", "main", {"refines": "#title", "property": "title-type"})
+    book.add_metadata(None, "meta", file_as_title(meta.title), {"refines": "#title", "property": "file-as"})
     if meta.subtitle:
         book.add_metadata("DC", "title", meta.subtitle, {"id": "subtitle"})
         book.add_metadata(None, "meta", "subtitle", {"refines": "#subtitle", "property": "title-type"})
     book.add_metadata("DC", "creator", meta.author, {"id": "creator"})
     book.add_metadata(None, "meta", "aut", {"refines": "#creator", "property": "role", "scheme": "marc:relators"})
-    for key in ("publisher", "rights", "description", "date"):
+    book.add_metadata(None, "meta", file_as_person(meta.author), {"refines": "#creator", "property": "file-as"})
+    for key in ("publisher", "rights", "description"):
         if value := getattr(meta, key):
             book.add_metadata("DC", key, value)
+    if meta.date:
+        book.add_metadata("DC", "date", package_date(meta.date))
+    for piece in rendered.pieces:  # where the text comes from (DCMES: "a related resource ... derived")
+        if piece.piece.url:
+            book.add_metadata("DC", "source", piece.piece.url)
     for subject in meta.subjects:
         book.add_metadata("DC", "subject", subject)
     if meta.series:
@@ -499,6 +563,10 @@ def _add_metadata(book: epub.EpubBook, rendered: RenderedBook, identifier: str) 
             book.add_metadata(
                 None, "meta", str(meta.series.position), {"refines": "#series", "property": "group-position"}
             )
+        # Calibre's own series metadata, which it shows and sorts by (it reads belongs-to-collection only lately).
+        book.add_metadata(None, "meta", "", {"name": "calibre:series", "content": meta.series.name})
+        if meta.series.position is not None:
+            book.add_metadata(None, "meta", "", {"name": "calibre:series_index", "content": str(meta.series.position)})
     _add_accessibility_metadata(book, rendered)
 
 
@@ -544,9 +612,11 @@ class _Document(epub.EpubItem):
 
 
 def reading_order(rendered: RenderedBook) -> list[str]:
-    """The spine: cover, title page, copyright, contents, the pieces in reading order, "Continue reading"."""
+    """The spine: cover, title page, copyright, contents, the pieces in reading order, "Continue reading",
+    "About the practice"."""
     order = [COVER_FILE, TITLEPAGE_FILE, COPYRIGHT_FILE, NAV_FILE, *(piece.filename for piece in rendered.pieces)]
-    return order + ([CONTINUE_READING_FILE] if rendered.link_only else [])
+    order += [CONTINUE_READING_FILE] if rendered.link_only else []
+    return order + ([ABOUT_FILE] if has_about_page(rendered.book.meta) else [])
 
 
 def write_epub(
@@ -593,13 +663,17 @@ def write_epub(
     ]
     if rendered.pieces:
         landmarks.append(("bodymatter", rendered.pieces[0].filename, "Start of content"))
+    back = [name for name in (CONTINUE_READING_FILE, ABOUT_FILE) if name in reading_order(rendered)]
+    if back:
+        landmarks.append(("backmatter", back[0], "Back matter"))
     documents = {
         COVER_FILE: _Document("cover", COVER_FILE, _document("Cover", lang, _cover_page(cover_name, cover_alt(rendered)), body_class="cover")),
         TITLEPAGE_FILE: _Document("titlepage", TITLEPAGE_FILE, _document(meta.title, lang, _title_page(rendered), "frontmatter")),
         COPYRIGHT_FILE: _Document("copyright", COPYRIGHT_FILE, _document("Copyright", lang, _copyright_page(rendered, identifier), "frontmatter")),
-        NAV_FILE: _Document("nav", NAV_FILE, _document("Contents", lang, _nav(contents, landmarks), "frontmatter"), ["nav"]),
+        NAV_FILE: _Document("contents", NAV_FILE, _document("Contents", lang, _contents_page(contents), "frontmatter")),
         CONTINUE_READING_FILE: _Document("continue-reading", CONTINUE_READING_FILE,
-                                         _document("Continue reading", lang, _continue_reading(rendered), "backmatter")),
+                                         _document(WORDS["continue_reading"], lang, _continue_reading(rendered), "backmatter")),
+        ABOUT_FILE: _Document("about", ABOUT_FILE, _document(WORDS["about"], lang, _about_page(rendered), "backmatter")),
     }  # fmt: skip
     for piece in rendered.pieces:
         document = _document(piece.title, piece.lang, _piece_body(piece), "bodymatter")
@@ -607,6 +681,8 @@ def write_epub(
     book.spine = [documents[name] for name in reading_order(rendered)]
     for item in book.spine:
         book.add_item(item)
+    navigation = _document("Contents", lang, _nav(contents, landmarks), "frontmatter")
+    book.add_item(_Document("nav", NAVIGATION_FILE, navigation, ["nav"]))
     book.add_item(epub.EpubItem(uid="ncx", file_name=NCX_FILE, media_type="application/x-dtbncx+xml",
                                 content=_ncx(contents, rendered, identifier)))  # fmt: skip
     # EPUB 2 guide: deprecated in EPUB 3 but still read by Kindle ("go to beginning").

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import gc
 import logging
 import re
@@ -16,6 +15,13 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree, html
 
 from publish.errors import PublishError, RenderError
+from publish.front_matter import (
+    WORDS,
+    copyright_lines,
+    format_date,
+    has_about_page,
+    practice_contacts,
+)
 from publish.output import atomic_output
 from publish.resources import book_fonts, read_style, styles_dir
 
@@ -70,19 +76,6 @@ DEFAULT_OPTIONS = PdfOptions()
 
 
 # --- The pieces as print HTML -------------------------------------------------
-
-
-def format_date(value: str, lang: str) -> str:
-    """A ``YYYY-MM-DD`` date as readers write it ("January 10, 2024" in US English); others unchanged."""
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        return value
-    if lang.lower() in ("en", "en-us"):
-        return f"{day:%B} {day.day}, {day.year}"
-    if lang.lower().startswith("en"):
-        return f"{day.day} {day:%B} {day.year}"
-    return day.isoformat()
 
 
 LinkResolver = Callable[[str, str], "str | None"]
@@ -317,6 +310,8 @@ def _toc_html(rendered: RenderedBook, depth: int = 2) -> str:
         )
     if rendered.link_only:
         items.append('<li class="toc-piece"><a href="#continue-reading">Continue reading</a></li>')
+    if has_about_page(rendered.book.meta):
+        items.append(f'<li class="toc-piece"><a href="#about">{escape(WORDS["about"])}</a></li>')
     return f'<nav class="toc" id="contents"><h1>Contents</h1><ol>{"".join(items)}</ol></nav>'
 
 
@@ -343,6 +338,24 @@ def _continue_html(rendered: RenderedBook) -> str:
     return (
         f'<section class="{classes}" id="{prefix}" data-title="Continue reading"><h1>Continue reading</h1>'
         f'<p class="intro">{intro}</p><ul class="further">{"".join(items)}</ul></section>'
+    )
+
+
+def _about_html(rendered: RenderedBook) -> str:
+    """ "About the practice": the practice's name, website, phone and email, and the disclaimer."""
+    meta = rendered.book.meta
+    name = meta.practice.name or meta.publisher or meta.author
+    contacts = "".join(
+        f'<dt>{escape(c.label)}</dt><dd><a href="{escape(c.href)}">{escape(c.text)}</a></dd>'
+        for c in practice_contacts(meta)
+    )
+    contacts = f'<dl class="contact">{contacts}</dl>' if contacts else ""
+    disclaimer = f'<p class="disclaimer">{escape(meta.handout.disclaimer)}</p>' if meta.handout.disclaimer else ""
+    title = escape(WORDS["about"])
+    return (
+        f'<section class="continue-reading about" id="about" data-title="{title}"><h1>{title}</h1>'
+        f'<p class="intro">{escape(WORDS["about_intro"].format(name=name))}</p>'
+        f"{contacts}{disclaimer}</section>"
     )
 
 
@@ -380,22 +393,16 @@ def book_sections(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS)
     meta = rendered.book.meta
     resolve = _book_links(rendered)
     subtitle = f'<p class="subtitle">{escape(meta.subtitle)}</p>' if meta.subtitle else ""
-    series = ""
-    if meta.series:
-        series = meta.series.name + (f", book {meta.series.position}" if meta.series.position else "")
-    copyright_lines = [
+    copyright_page = [
         meta.title + (f": {meta.subtitle}" if meta.subtitle else ""),
-        f"by {meta.author}",
-        series,
-        meta.rights,
-        f"Published by {meta.publisher}" if meta.publisher else None,
-        f"First published {format_date(meta.date, meta.language)}" if meta.date else None,
-        f"Identifier: {book_identifier(rendered)}",
+        WORDS["by"].format(author=meta.author),
+        *(line.text for line in copyright_lines(meta, book_identifier(rendered))),
         "Set in Source Serif and Source Sans.",
     ]
-    copyright_html = "".join(f"<p>{escape(line)}</p>" for line in copyright_lines if line)
+    copyright_html = "".join(f"<p>{escape(line)}</p>" for line in copyright_page if line)
     pieces = tuple(_piece_html(piece, resolve, index == 0) for index, piece in enumerate(rendered.pieces))
     further = _continue_html(rendered) if rendered.link_only else ""
+    further += _about_html(rendered) if has_about_page(meta) else ""
     classes = " ".join(
         name for name, on in (("small-paper", _paper_of(options).small), ("large-print", options.large_print)) if on
     )

@@ -13,6 +13,15 @@ from test_epub import NS, Epub, declarations, nav_tree, ncx_tree
 from publish.build import prepare
 from publish.cli import main
 from publish.epub import EpubOptions, write_epub
+from publish.front_matter import (
+    copyright_notice,
+    file_as_person,
+    file_as_title,
+    format_date,
+    format_identifier,
+    package_date,
+)
+from publish.manuscript import BookMeta
 from publish.pdf import PdfOptions, write_pdf
 
 from conftest import BOOKS, copy_manuscript
@@ -201,3 +210,158 @@ def test_tables_sit_in_their_own_scrolling_box(tmp_path: Path) -> None:
     (table_element,) = epub.xhtml("table.xhtml").xpath("//h:table", namespaces=NS)
     box = table_element.getparent()
     assert (etree.QName(box).localname, box.get("class")) == ("div", "table")
+
+
+# --- front and back matter ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("identifier", "shown"),
+    [
+        ("urn:isbn:9780306406157", "ISBN 978-0-306-40615-7"),
+        ("urn:isbn:0306406152", "ISBN 0-306-40615-2"),
+        ("ISBN 978-0-306-40615-7", "ISBN 978-0-306-40615-7"),
+        ("9781566199094", "ISBN 978-1-56619-909-4"),
+        ("urn:uuid:5a0d1f1e-6a5b-4c1e-9d3c-0b8f3a6e2c11", None),
+        ("doi:10.1000/182", "doi:10.1000/182"),
+    ],
+)
+def test_identifiers_as_readers_read_them(identifier: str, shown: str | None) -> None:
+    assert format_identifier(identifier) == shown
+
+
+@pytest.mark.parametrize(
+    ("value", "lang", "words"),
+    [
+        ("2025-06-01", "en-US", "June 1, 2025"),
+        ("2025-06-01", "en-GB", "1 June 2025"),
+        ("June 2025", "en-US", "June 2025"),
+    ],
+)
+def test_dates_in_words(value: str, lang: str, words: str) -> None:
+    assert format_date(value, lang) == words
+
+
+def test_dc_date_is_a_timestamp_at_noon_utc() -> None:
+    assert package_date("2025-06-01") == "2025-06-01T12:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("rights", "date", "notice"),
+    [
+        ("© Your Practice Name. All rights reserved.", "2025-06-01", "© 2025 Your Practice Name. All rights reserved."),
+        ("© 2023 Someone.", "2025-06-01", "© 2023 Someone."),
+        (None, "2025-06-01", "© 2025 A. Practice. All rights reserved."),
+        (None, None, "© 2001 A. Practice. All rights reserved."),  # the build's year (SOURCE_DATE_EPOCH)
+    ],
+)
+def test_copyright_notice_has_its_year(
+    rights: str | None, date: str | None, notice: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1000000000")  # 2001-09-09
+    meta = BookMeta(title="T", author="A. Practice", language="en-US", start="a.md", rights=rights, date=date)
+    assert copyright_notice(meta) == notice
+
+
+@pytest.mark.parametrize(
+    ("name", "sorted_as"),
+    [("Jane Doe", "Doe, Jane"), ("Mary Ann Smith", "Smith, Mary Ann"), ("Your Practice Name", "Your Practice Name"),
+     ("Calm Waters Counseling", "Calm Waters Counseling"), ("Plato", "Plato")],
+)  # fmt: skip
+def test_file_as_for_authors(name: str, sorted_as: str) -> None:
+    assert file_as_person(name) == sorted_as
+
+
+def test_file_as_for_titles() -> None:
+    assert file_as_title("The Art of Listening") == "Art of Listening, The"
+    assert file_as_title("Small Steps Together") == "Small Steps Together"
+
+
+ISBN_BOOK = (
+    'date: 2025-06-01\nidentifier: urn:isbn:9780306406157\nrights: "© Calm Waters Counseling. All rights reserved."\n'
+    "series: {name: Couples Notes, position: 3}\n"
+    "practice: {name: Calm Waters Counseling, website: www.calm.example, phone: (555) 010-0100, email: hi@calm.example}\n"
+    "handout: {disclaimer: Not a substitute for professional care.}\n"
+)
+SELF_LINK = "---\ntitle: The Piece\nurl: https://calm.example/blog/piece\nnext: later.md\n---\n\nSee [this very piece](piece.md).\n"
+LATER = "---\ntitle: Later\nprevious: piece.md\n---\n"
+
+
+@pytest.fixture(scope="module")
+def matter(tmp_path_factory: pytest.TempPathFactory) -> tuple[Epub, Path]:
+    """A book with an ISBN, a date, a series, the practice's details and a link-only piece without a URL."""
+    folder = tmp_path_factory.mktemp("matter")
+    root = write_book(folder / "book", {"piece.md": SELF_LINK, "later.md": LATER}, ISBN_BOOK)
+    rendered = prepare(root)
+    return Epub(write_epub(rendered, folder / "book.epub")), write_pdf(rendered, folder / "book.pdf")
+
+
+def text_of(epub: Epub, href: str) -> str:
+    return " ".join("".join(epub.xhtml(href).find(".//h:body", NS).itertext()).split())
+
+
+def test_copyright_page_reads_like_a_book(matter: tuple[Epub, Path]) -> None:
+    text = text_of(matter[0], "front.copyright.xhtml")
+    assert "© 2025 Calm Waters Counseling. All rights reserved." in text
+    assert "First published June 1, 2025" in text
+    assert "ISBN 978-0-306-40615-7" in text
+    assert "urn:isbn" not in text and "2025-06-01" not in text
+    (time,) = matter[0].xhtml("front.copyright.xhtml").xpath("//h:time", namespaces=NS)
+    assert (time.get("datetime"), time.text) == ("2025-06-01", "June 1, 2025")
+
+
+def test_package_metadata_for_stores_and_libraries(matter: tuple[Epub, Path]) -> None:
+    epub = matter[0]
+    assert epub.dc("date") == ["2025-06-01T12:00:00Z"]
+    assert epub.dc("source") == ["https://calm.example/blog/piece"]
+    assert epub.meta("file-as", "#creator") == ["A. Practice"]  # "practice": an organisation, sorted as written
+    assert epub.meta("file-as", "#title") == ["Reader Test"]
+    named = {m.get("name"): m.get("content") for m in epub.opf.iterfind("opf:metadata/opf:meta", NS) if m.get("name")}
+    assert (named["calibre:series"], named["calibre:series_index"]) == ("Couples Notes", "3")
+
+
+def test_continue_reading_points_to_the_website_without_a_url(matter: tuple[Epub, Path]) -> None:
+    root = matter[0].xhtml("continue-reading.xhtml")
+    (section,) = root.xpath("//h:section", namespaces=NS)
+    assert section.get("{http://www.idpf.org/2007/ops}type") == "appendix"
+    (link,) = root.xpath("//h:li//h:a", namespaces=NS)
+    assert (link.get("href"), link.text) == ("https://www.calm.example", "Read it on www.calm.example")
+
+
+def test_about_the_practice_in_the_epub(matter: tuple[Epub, Path]) -> None:
+    epub = matter[0]
+    assert epub.spine[-1] == "back.about.xhtml"
+    text = text_of(epub, "back.about.xhtml")
+    for part in ("About the practice", "Calm Waters Counseling", "www.calm.example", "(555) 010-0100",
+                 "hi@calm.example", "Not a substitute for professional care."):  # fmt: skip
+        assert part in text
+    hrefs = [a.get("href") for a in epub.xhtml("back.about.xhtml").iter(f"{{{NS['h']}}}a")]
+    assert hrefs == ["https://www.calm.example", "tel:5550100100", "mailto:hi@calm.example"]
+
+
+def test_about_the_practice_in_the_pdf(matter: tuple[Epub, Path]) -> None:
+    from pypdf import PdfReader
+
+    last = " ".join(PdfReader(matter[1]).pages[-1].extract_text().split())
+    assert "About the practice" in last and "(555) 010-0100" in last and "Not a substitute" in last
+    assert ("About the practice" in [title for _, title, _ in outline(matter[1])]) is True
+    text = " ".join(" ".join(page.extract_text() for page in PdfReader(matter[1]).pages[:3]).split())
+    assert "ISBN 978-0-306-40615-7" in text and "June 1, 2025" in text
+
+
+def test_a_link_to_the_piece_itself_leads_to_its_title(matter: tuple[Epub, Path]) -> None:
+    root = matter[0].xhtml("piece.xhtml")
+    (link,) = [a for a in root.iter(f"{{{NS['h']}}}a") if a.text == "this very piece"]
+    assert link.get("href") == "#piece-title"
+    assert root.xpath("//h:h1[@id='piece-title']", namespaces=NS)
+
+
+def test_landmarks_are_outside_the_reading_order_and_name_the_back_matter(matter: tuple[Epub, Path]) -> None:
+    epub = matter[0]
+    nav = epub.item_with("nav").get("href")
+    assert nav not in epub.spine
+    (landmarks,) = epub.xhtml(nav).xpath("//h:nav[@epub:type='landmarks']", namespaces=NS)
+    kinds = {a.get("{http://www.idpf.org/2007/ops}type"): a.get("href") for a in landmarks.iterfind(".//h:a", NS)}
+    assert kinds["backmatter"] == "continue-reading.xhtml"
+    for document in epub.spine:
+        assert not epub.xhtml(document).xpath("//h:nav[@epub:type='landmarks']", namespaces=NS), document
