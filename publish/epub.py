@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import posixpath
+import re
 import zipfile
 from dataclasses import dataclass
 from html import escape
@@ -36,6 +38,7 @@ from publish.resources import Font, book_fonts, read_style
 
 if TYPE_CHECKING:
     from publish.cover import CoverDrawing
+    from publish.manuscript import Piece
 
 log = logging.getLogger(__name__)
 
@@ -443,38 +446,89 @@ def _ncx(entries: tuple[TocEntry, ...], rendered: RenderedBook, identifier: str)
 # --- accessibility -----------------------------------------------------------------
 
 
-def _check_piece(piece: RenderedPiece) -> tuple[list[str], list[str]]:
+@dataclass(frozen=True)
+class AccessibilityGap:
+    """One reason not to claim EPUB Accessibility conformance: the failed check, what and where."""
+
+    check: str  # the WCAG success criterion that fails
+    message: str  # as ``accessibility_problems`` lists it
+    what: str  # what fails, for a message that already names the file
+    path: Path | None = None
+    line: int | None = None
+
+
+_NO_ALT = "WCAG 1.1.1 text alternatives"
+_SKIPPED_LEVEL = "WCAG 1.3.1 headings in order"
+_NO_LANGUAGE = "WCAG 3.1.1 language of page"
+
+
+def _check_piece(piece: RenderedPiece) -> tuple[list[AccessibilityGap], list[AccessibilityGap]]:
     """The piece's images without a text alternative ("piece: image") and its headings that skip a level
     (counting the piece title as the h1), from one parse of its body."""
+    from publish.render import line_in_piece
+
+    source = piece.piece
     body = etree.fromstring(f'<div xmlns="{XHTML_NS}">{piece.body}</div>')
-    images: list[tuple[str, str]] = []
+    images: list[tuple[str, str, int | None]] = []
     skips, level = [], 1
     for element in body.iter(f"{{{XHTML_NS}}}img", *(f"{{{XHTML_NS}}}{tag}" for tag in _HEADINGS)):
         name = etree.QName(element).localname
         if name == "img":
-            images.append((element.get("src", ""), element.get("alt", "")))
+            src = element.get("src", "")
+            alt = element.get("alt", "")
+            images.append((src, alt, None if alt.strip() else _undescribed_image_line(source, src)))
             continue
         new = int(name[1])
         if new > level + 1:
-            skips.append(f"{piece.piece.name}: heading level {new} follows level {level}")
+            line = line_in_piece(source, " ".join("".join(element.itertext()).split()))
+            what = f"heading level {new} follows level {level}"
+            skips.append(AccessibilityGap(_SKIPPED_LEVEL, f"{source.name}: {what}", what, source.path, line))
         level = new
     if piece.hero is not None:
-        images.append((piece.hero.name, piece.hero.alt))
-    return [f"{piece.piece.name}: {src}" for src, alt in images if not alt.strip()], skips
+        images.append((piece.hero.name, piece.hero.alt, source.line_of("image")))
+    undescribed = [
+        AccessibilityGap(_NO_ALT, f"image without alt text: {source.name}: {src}", f"image {src} has no alt text",
+                         source.path, line)
+        for src, alt, line in images
+        if not alt.strip()
+    ]  # fmt: skip
+    return undescribed, skips
 
 
-def _accessibility(rendered: RenderedBook) -> tuple[list[str], list[str]]:
-    """What keeps the book from meeting EPUB Accessibility 1.1 (see ``accessibility_problems``), and the
-    images without a text alternative."""
-    problems = [] if rendered.book.meta.language else ["the book has no language"]
-    problems += [f"{piece.piece.name} has no language" for piece in rendered.pieces if not piece.lang]
+def _undescribed_image_line(piece: Piece, src: str) -> int | None:
+    """The line of the first reference to ``src`` written without alt text (``![](…)`` or ``<img>`` without alt)."""
+    from publish.render import line_in_piece
+
+    name = re.escape(posixpath.basename(src))
+    pattern = re.compile(rf"!\[\s*\]\(\s*<?[^)\s]*{name}|<img\b(?![^>]*\balt\s*=\s*[\"'][^\"']+)[^>]*{name}")
+    match = pattern.search(piece.body)
+    if match is None:
+        return line_in_piece(piece, posixpath.basename(src))
+    return piece.body_line + piece.body.count("\n", 0, match.start())
+
+
+def _accessibility(rendered: RenderedBook) -> tuple[list[AccessibilityGap], bool]:
+    """What keeps the book from meeting EPUB Accessibility 1.1 (see ``accessibility_problems``), and
+    whether every image has a text alternative."""
+    meta = rendered.book.meta
+    no_language = "the book has no language"
+    gaps = [] if meta.language else [AccessibilityGap(_NO_LANGUAGE, no_language, no_language)]
+    gaps += [
+        AccessibilityGap(_NO_LANGUAGE, f"{piece.piece.name} has no language", "no language", piece.piece.path)
+        for piece in rendered.pieces
+        if not piece.lang
+    ]
     undescribed, skips = [], []
     for piece in rendered.pieces:
         piece_undescribed, piece_skips = _check_piece(piece)
         undescribed += piece_undescribed
         skips += piece_skips
-    problems += [f"image without alt text: {image}" for image in undescribed]
-    return problems + skips, undescribed
+    return gaps + undescribed + skips, not undescribed
+
+
+def accessibility_gaps(rendered: RenderedBook) -> list[AccessibilityGap]:
+    """What keeps the book from meeting EPUB Accessibility 1.1 / WCAG 2.2 AA, each with its check and place."""
+    return _accessibility(rendered)[0]
 
 
 def accessibility_problems(rendered: RenderedBook) -> list[str]:
@@ -483,14 +537,22 @@ def accessibility_problems(rendered: RenderedBook) -> list[str]:
     Checked: a language for the book and every piece (WCAG 3.1.1, 3.1.2), a text alternative for
     every image (1.1.1), and headings that never skip a level (1.3.1; the piece title is the h1).
     """
-    return _accessibility(rendered)[0]
+    return [gap.message for gap in accessibility_gaps(rendered)]
+
+
+def _warn_withheld_claim(gaps: list[AccessibilityGap]) -> None:
+    """Say on every build why the conformance claim is withheld: the check, the file and line of each gap."""
+    from publish.errors import Problem
+
+    for gap in gaps:
+        message = f"no EPUB Accessibility conformance claim ({gap.check}): {gap.what}"
+        log.warning("%s", Problem(gap.path, gap.line, message, "warning").format(Path.cwd()))
 
 
 def _add_accessibility_metadata(book: epub.EpubBook, rendered: RenderedBook) -> None:
     """Schema.org accessibility metadata (EPUB Accessibility 1.1, section 2; values from the W3C vocabulary)."""
     images = rendered.images
-    problems, undescribed = _accessibility(rendered)
-    all_described = not undescribed
+    problems, all_described = _accessibility(rendered)
     modes = ["textual"] + (["visual"] if images else [])
     for mode in modes:
         book.add_metadata(None, "meta", mode, {"property": "schema:accessMode"})
@@ -522,7 +584,7 @@ def _add_accessibility_metadata(book: epub.EpubBook, rendered: RenderedBook) -> 
     else:
         summary.append("Some images have no text description.")
     if problems:
-        log.info("not claiming EPUB Accessibility conformance: %s", "; ".join(problems))
+        _warn_withheld_claim(problems)
     else:
         summary.append("It meets EPUB Accessibility 1.1 and WCAG 2.2 Level AA.")
         book.add_metadata(None, "meta", CONFORMANCE, {"property": "dcterms:conformsTo"})

@@ -365,3 +365,29 @@ def test_landmarks_are_outside_the_reading_order_and_name_the_back_matter(matter
     assert kinds["backmatter"] == "continue-reading.xhtml"
     for document in epub.spine:
         assert not epub.xhtml(document).xpath("//h:nav[@epub:type='landmarks']", namespaces=NS), document
+
+
+# --- the accessibility claim --------------------------------------------------------------
+
+
+def test_a_withheld_accessibility_claim_is_a_warning_naming_the_check_and_the_line(tmp_path: Path) -> None:
+    root = copy_manuscript(BOOKS["linked"], tmp_path / "linked")
+    (root / "third.md").write_text((root / "third.md").read_text() + "\n#### Too deep\n\nText.\n")
+    (root / "first.md").write_text((root / "first.md").read_text() + "\n![](images/square.png)\n")
+    skipped = (root / "third.md").read_text().splitlines().index("#### Too deep") + 1
+    undescribed = (root / "first.md").read_text().splitlines().index("![](images/square.png)") + 1
+    result = CliRunner().invoke(main, ["epub", "-m", str(root), "-o", str(tmp_path / "b.epub")])  # no -v
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.output.splitlines() if "conformance" in line]
+    assert warnings == [
+        f"Warning: {root / 'first.md'}:{undescribed}: no EPUB Accessibility conformance claim "
+        "(WCAG 1.1.1 text alternatives): image images/square.png has no alt text",
+        f"Warning: {root / 'third.md'}:{skipped}: no EPUB Accessibility conformance claim "
+        "(WCAG 1.3.1 headings in order): heading level 4 follows level 2",
+    ]
+
+
+def test_no_warning_when_the_claim_is_made(tmp_path: Path) -> None:
+    root = copy_manuscript(BOOKS["linked"], tmp_path / "linked")
+    result = CliRunner().invoke(main, ["epub", "-m", str(root), "-o", str(tmp_path / "b.epub")])
+    assert result.exit_code == 0 and "conformance" not in result.output
