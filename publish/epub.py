@@ -59,6 +59,8 @@ NAVIGATION_FILE = "nav.xhtml"
 ABOUT_FILE = "back.about.xhtml"
 NCX_FILE = "toc.ncx"
 GENERATED_COVER = "images/front.cover.png"
+# Apple Books uses a book's embedded fonts only when this file says so (Apple Books Asset Guide, "Fonts").
+APPLE_DISPLAY_OPTIONS = "META-INF/com.apple.ibooks.display-options.xml"
 # EPUB Accessibility 1.1, section 2.1: the conformance identifier for EPUB content meeting WCAG 2.2 AA.
 CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
 # The faces styles/epub.css asks for: Source Serif regular, italic, bold and bold italic for the text,
@@ -648,6 +650,18 @@ def _font_css(fonts: list[Font]) -> str:
     return "".join(rules)
 
 
+def _add_fonts(book: epub.EpubBook, fonts: list[Font], documents: list[bytes]) -> None:
+    """Embed ``fonts`` cut down to the characters of ``documents`` (a book uses a few hundred of thousands)."""
+    from publish.font_subset import subset_font, used_characters
+
+    characters = used_characters(documents)
+    for font in fonts:
+        # Not obfuscated: the fonts are OFL, and obfuscation only hinders readers. Subsetting to embed them
+        # in a document is what the OFL FAQ (2.2, 5.9) allows without renaming the font.
+        book.add_item(epub.EpubItem(uid=f"font-{font.path.stem}", file_name=f"fonts/{font.path.name}",
+                                    media_type="font/otf", content=subset_font(font.path, characters)))  # fmt: skip
+
+
 def _cover_image(rendered: RenderedBook, drawing: CoverDrawing | None) -> tuple[str, bytes, str]:
     """The cover image: ``book.yaml``'s, else one generated from title, subtitle and author (or ``drawing``'s)."""
     if rendered.cover is not None:
@@ -697,13 +711,8 @@ def write_epub(
     _add_metadata(book, rendered, identifier)
 
     css = read_style("epub.css", options.styles)
-    if options.embed_fonts:
-        fonts = _embedded_fonts()
-        css = _font_css(fonts) + css
-        for font in fonts:
-            # Embedded as they are, not obfuscated: the fonts are OFL, and obfuscation only hinders readers.
-            book.add_item(epub.EpubItem(uid=f"font-{font.path.stem}", file_name=f"fonts/{font.path.name}",
-                                        media_type="font/otf", content=font.path.read_bytes()))  # fmt: skip
+    fonts = _embedded_fonts() if options.embed_fonts else []
+    css = (_font_css(fonts) if fonts else "") + css
     book.add_item(epub.EpubItem(uid="style", file_name=STYLESHEET, media_type="text/css", content=css.encode()))
 
     cover_name, cover_bytes, cover_type = _cover_image(rendered, cover)
@@ -745,6 +754,8 @@ def write_epub(
         book.add_item(item)
     navigation = _document("Contents", lang, _nav(contents, landmarks), "frontmatter")
     book.add_item(_Document("nav", NAVIGATION_FILE, navigation, ["nav"]))
+    if fonts:
+        _add_fonts(book, fonts, [item.content for item in book.spine])
     book.add_item(epub.EpubItem(uid="ncx", file_name=NCX_FILE, media_type="application/x-dtbncx+xml",
                                 content=_ncx(contents, rendered, identifier)))  # fmt: skip
     # EPUB 2 guide: deprecated in EPUB 3 but still read by Kindle ("go to beginning").
@@ -760,21 +771,32 @@ def write_epub(
     writer = epub.EpubWriter(buffer, book, writer_options)
     writer.process()
     writer.write()
+    extra = {APPLE_DISPLAY_OPTIONS: _apple_display_options(bool(fonts))} if fonts else {}
     with atomic_output(target) as temporary:
-        temporary.write_bytes(_repack(buffer.getvalue(), modified, lang))
+        temporary.write_bytes(_repack(buffer.getvalue(), modified, lang, extra))
     return target
 
 
-def _repack(data: bytes, modified: dt.datetime, language: str) -> bytes:
+def _apple_display_options(specified_fonts: bool) -> bytes:
+    """Apple's display options: use the embedded fonts (``specified-fonts``) on every device."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<display_options>\n<platform name="*">\n'
+        f'<option name="specified-fonts">{"true" if specified_fonts else "false"}</option>\n'
+        "</platform>\n</display_options>\n"
+    ).encode()
+
+
+def _repack(data: bytes, modified: dt.datetime, language: str, extra: dict[str, bytes] | None = None) -> bytes:
     """Rewrite ebooklib's ZIP reproducibly (fixed timestamps, sorted order, mimetype first and stored) and fix its OPF."""
     source = zipfile.ZipFile(io.BytesIO(data))
     # ZIP times have no zone: write the UTC wall time, so TZ does not change the bytes.
     stamp = max(modified, dt.datetime(1980, 1, 1, tzinfo=dt.UTC)).timetuple()[:6]
     output = io.BytesIO()
     first = ["mimetype", "META-INF/container.xml"]
+    files = {name: source.read(name) for name in source.namelist()} | (extra or {})
     with zipfile.ZipFile(output, "w") as target:
-        for name in first + sorted(n for n in source.namelist() if n not in first):
-            content = source.read(name)
+        for name in first + sorted(n for n in files if n not in first):
+            content = files[name]
             if name.endswith(".opf"):
                 content = _fix_opf(content, language)
             info = zipfile.ZipInfo(name, date_time=stamp)

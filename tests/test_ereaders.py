@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import posixpath
 import re
+import zipfile
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from fontTools.ttLib import TTFont
 from lxml import etree
 from test_epub import NS, Epub, declarations, nav_tree, ncx_tree
 
@@ -23,6 +27,7 @@ from publish.front_matter import (
 )
 from publish.manuscript import BookMeta
 from publish.pdf import PdfOptions, write_pdf
+from publish.resources import book_fonts
 
 from conftest import BOOKS, copy_manuscript
 from pdf_helpers import outline
@@ -391,3 +396,44 @@ def test_no_warning_when_the_claim_is_made(tmp_path: Path) -> None:
     root = copy_manuscript(BOOKS["linked"], tmp_path / "linked")
     result = CliRunner().invoke(main, ["epub", "-m", str(root), "-o", str(tmp_path / "b.epub")])
     assert result.exit_code == 0 and "conformance" not in result.output
+
+
+# --- embedded fonts ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fonts_epub(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo with ``--embed-fonts``."""
+    return write_epub(
+        prepare(BOOKS["demo"]), tmp_path_factory.mktemp("fonts") / "demo.epub", EpubOptions(embed_fonts=True)
+    )
+
+
+def test_embedded_fonts_are_subset_to_the_characters_the_book_uses(fonts_epub: Path) -> None:
+    epub = Epub(fonts_epub)
+    text = "".join("".join(epub.xhtml(document).itertext()) for document in epub.spine)
+    used = {ord(character) for character in text if not character.isspace()}
+    sources = {font.path.name: font.path for font in book_fonts()}
+    fonts = [href for href in epub.manifest if href.startswith("fonts/")]
+    assert len(fonts) == 6
+    total = 0
+    for href in fonts:
+        data = epub.read(href)
+        total += len(data)
+        with TTFont(sources[posixpath.basename(href)]) as original, TTFont(io.BytesIO(data)) as subset:
+            covered = set(subset.getBestCmap())
+            # Every character of the text the original font has, and not many more.
+            assert used & set(original.getBestCmap()) <= covered, href
+            assert len(covered) < len(original.getBestCmap()) / 3, href
+            names = " ".join(str(record) for record in subset["name"].names)
+            assert "Open Font License" in names, href  # the licence travels with the subset
+    whole = sum(sources[posixpath.basename(href)].stat().st_size for href in fonts)
+    assert total < whole / 3, (total, whole)  # 574 KB of whole fonts
+
+
+def test_embedded_fonts_come_with_apples_display_options(fonts_epub: Path, notes_book: Path) -> None:
+    with zipfile.ZipFile(fonts_epub) as archive:
+        options = etree.fromstring(archive.read("META-INF/com.apple.ibooks.display-options.xml"))
+    assert options.xpath("/display_options/platform[@name='*']/option[@name='specified-fonts']/text()") == ["true"]
+    with zipfile.ZipFile(notes_book) as archive:
+        assert "META-INF/com.apple.ibooks.display-options.xml" not in archive.namelist()
