@@ -45,9 +45,20 @@ def collect_problems(
     if book is not None:
         report_progress("rendering %d pieces", len(book.chapters))
     rendered = render_book(book, problems, allow_remote) if book is not None else None
+    if rendered is not None and rendered.cover is not None:
+        _check_cover(rendered, problems)
     if styles is not None:
         check_stylesheets(styles, problems, allow_remote)
     return book, rendered, problems.items
+
+
+def _check_cover(rendered: RenderedBook, problems: Problems) -> None:
+    """Check the cover ``book.yaml`` names against what stores accept (``publish.image_prep.check_cover``)."""
+    from publish.image_prep import check_cover
+
+    cover, meta = rendered.cover, rendered.book.meta
+    assert cover is not None
+    check_cover(cover.path, cover.media_type, problems, rendered.book.root / "book.yaml", meta.line_of("cover"))
 
 
 def _finish(problems: list[Problem], strict: bool) -> None:

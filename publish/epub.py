@@ -662,10 +662,20 @@ def _add_fonts(book: epub.EpubBook, fonts: list[Font], documents: list[bytes]) -
                                     media_type="font/otf", content=subset_font(font.path, characters)))  # fmt: skip
 
 
+def _prepared(image: ImageRef) -> bytes:
+    """The image's bytes for the EPUB: no metadata, scaled when too large for e-readers (said as a warning)."""
+    from publish.image_prep import describe_scaling, prepare_image
+
+    prepared = prepare_image(image.path, image.media_type)
+    if prepared.scaled_from is not None:
+        log.warning("%s", describe_scaling(image.name, prepared, image.path.stat().st_size))
+    return prepared.data
+
+
 def _cover_image(rendered: RenderedBook, drawing: CoverDrawing | None) -> tuple[str, bytes, str]:
     """The cover image: ``book.yaml``'s, else one generated from title, subtitle and author (or ``drawing``'s)."""
     if rendered.cover is not None:
-        return rendered.cover.name, rendered.cover.path.read_bytes(), rendered.cover.media_type
+        return rendered.cover.name, _prepared(rendered.cover), rendered.cover.media_type
     from publish.cover import generate_cover
 
     name, taken, number = GENERATED_COVER, {image.name for image in rendered.images}, 1
@@ -724,7 +734,7 @@ def write_epub(
     images: list[ImageRef] = [image for image in rendered.images if image.name != cover_name]
     for number, image in enumerate(images, 1):
         book.add_item(epub.EpubItem(uid=f"image-{number}", file_name=image.name,
-                                    media_type=image.media_type, content=image.path.read_bytes()))  # fmt: skip
+                                    media_type=image.media_type, content=_prepared(image)))  # fmt: skip
 
     contents = table_of_contents(rendered, options.toc_depth)
     landmarks = [

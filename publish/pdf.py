@@ -528,6 +528,7 @@ def _finish_pdf(
             return pdf.objects[int(reference.split()[0])]
 
         _margin_boxes_as_artifacts(pdf, get, pydyf)
+        _strip_jpeg_metadata(pdf)
         _links_own_their_annotations(pdf, get)
         for page_reference in pdf.page_references:
             page = get(page_reference)
@@ -547,6 +548,18 @@ def _finish_pdf(
             amend(document, pdf)
 
     return finish
+
+
+def _strip_jpeg_metadata(pdf: Any) -> None:
+    """Leave the EXIF, GPS and XMP of the book's JPEG photos out of the PDF (WeasyPrint embeds JPEGs as they are)."""
+    import pydyf
+
+    from publish.image_prep import strip_jpeg_metadata
+
+    for item in pdf.objects:
+        if isinstance(item, pydyf.Stream) and item.extra.get("Filter") == "/DCTDecode":
+            data = b"".join(chunk if isinstance(chunk, bytes) else chunk.data for chunk in item.stream)
+            item.stream = [strip_jpeg_metadata(data)]
 
 
 def _links_own_their_annotations(pdf: Any, get: Callable[[bytes], Any]) -> None:

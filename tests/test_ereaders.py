@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 from fontTools.ttLib import TTFont
 from lxml import etree
+from PIL import Image, PngImagePlugin
 from test_epub import NS, Epub, declarations, nav_tree, ncx_tree
 
 from publish.build import prepare
@@ -25,6 +26,7 @@ from publish.front_matter import (
     format_identifier,
     package_date,
 )
+from publish.image_prep import strip_jpeg_metadata
 from publish.manuscript import BookMeta
 from publish.pdf import PdfOptions, write_pdf
 from publish.resources import book_fonts
@@ -437,3 +439,123 @@ def test_embedded_fonts_come_with_apples_display_options(fonts_epub: Path, notes
     assert options.xpath("/display_options/platform[@name='*']/option[@name='specified-fonts']/text()") == ["true"]
     with zipfile.ZipFile(notes_book) as archive:
         assert "META-INF/com.apple.ibooks.display-options.xml" not in archive.namelist()
+
+
+# --- images ------------------------------------------------------------------------------
+
+GPS_MAKER = "PhoneMakerGPS"
+
+
+def exif_bytes() -> bytes:
+    exif = Image.Exif()
+    exif[0x010F] = GPS_MAKER  # Make
+    exif[0x8825] = {1: "N", 2: (30.0, 16.0, 12.0), 3: "W", 4: (97.0, 44.0, 30.0)}  # GPS: Austin, TX
+    return exif.tobytes()
+
+
+def photo_book(root: Path, image: str, cover: str | None = None) -> Path:
+    extra = f"cover: {cover}\n" if cover else ""
+    return write_book(root, {"photo.md": f"---\ntitle: Photo\n---\n\nText.\n\n![A photo]({image})\n"}, extra)
+
+
+@pytest.fixture(scope="module")
+def huge_photo_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A book with a 6000×4000 JPEG of over 30 MB, with EXIF and a GPS position."""
+    root = tmp_path_factory.mktemp("huge") / "book"
+    (root / "images").mkdir(parents=True)
+    noise = Image.effect_noise((6000, 4000), 64).convert("RGB")
+    gradient = Image.linear_gradient("L").resize((6000, 4000)).convert("RGB")
+    Image.blend(noise, gradient, 0.4).save(
+        root / "images" / "photo.jpg", "JPEG", quality=100, subsampling=0, exif=exif_bytes()
+    )
+    return photo_book(root, "images/photo.jpg")
+
+
+def test_a_30_mb_photo_gives_an_epub_under_3_mb_without_its_exif(huge_photo_book: Path, tmp_path: Path) -> None:
+    original = (huge_photo_book / "images" / "photo.jpg").stat().st_size
+    assert original > 30_000_000
+    result = CliRunner().invoke(main, ["epub", "-m", str(huge_photo_book), "-o", str(tmp_path / "b.epub")])
+    assert result.exit_code == 0, result.output
+    size = (tmp_path / "b.epub").stat().st_size
+    assert size < 3_000_000
+    with Image.open(io.BytesIO(Epub(tmp_path / "b.epub").read("images/photo.jpg"))) as image:
+        assert image.size == (2449, 1632)  # 4 megapixels, the same shape
+        assert not image.getexif()
+    scaled = re.search(r"images/photo\.jpg: scaled for e-readers, 6000×4000 px, ([\d.]+) MB → 2449×1632 px, (\d+) KB",
+                       result.output)  # fmt: skip
+    assert scaled and float(scaled.group(1)) == round(original / 1_048_576, 1), result.output
+    assert result.output.rstrip().splitlines()[-1].startswith(f"Wrote {tmp_path / 'b.epub'} (")
+
+
+def test_metadata_is_stripped_from_every_image_in_both_outputs(tmp_path: Path) -> None:
+    root = tmp_path / "book"
+    (root / "images").mkdir(parents=True)
+    gradient = Image.linear_gradient("L").convert("RGB").resize((300, 200))
+    gradient.save(root / "images" / "small.jpg", "JPEG", quality=90, exif=exif_bytes())
+    png_info = PngImagePlugin.PngInfo()
+    png_info.add_text("Comment", GPS_MAKER)
+    gradient.save(root / "images" / "small.png", "PNG", exif=exif_bytes(), pnginfo=png_info)
+    write_book(root, {"photo.md": "---\ntitle: Photo\n---\n\n![A](images/small.jpg)\n\n![B](images/small.png)\n"})
+    rendered = prepare(root)
+    epub = Epub(write_epub(rendered, tmp_path / "b.epub"))
+    for name in ("images/small.jpg", "images/small.png"):
+        data = epub.read(name)
+        assert GPS_MAKER.encode() not in data, name
+        with Image.open(io.BytesIO(data)) as image:
+            assert not image.getexif() and image.size == (300, 200), name
+    # The JPEG's image data is untouched: only its metadata segments went.
+    with (
+        Image.open(io.BytesIO(epub.read("images/small.jpg"))) as stripped,
+        Image.open(root / "images/small.jpg") as raw,
+    ):
+        assert stripped.tobytes() == raw.tobytes()
+    pdf = write_pdf(rendered, tmp_path / "b.pdf").read_bytes()
+    assert GPS_MAKER.encode() not in pdf and b"Exif\x00\x00" not in pdf
+
+
+def test_strip_jpeg_metadata_keeps_the_scan_and_drops_app1() -> None:
+    output = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 10, 10)).save(output, "JPEG", exif=exif_bytes())
+    data = output.getvalue()
+    assert b"Exif" in data
+    stripped = strip_jpeg_metadata(data)
+    assert b"Exif" not in stripped and stripped.endswith(data[data.index(b"\xff\xda") :])
+    assert strip_jpeg_metadata(b"not a jpeg") == b"not a jpeg"
+
+
+@pytest.mark.parametrize(
+    ("size", "mode", "messages"),
+    [
+        ((400, 300), "RGB", ["is 400×300 px: stores ask for at least 1000×1600 px (1600×2560 is best)",
+                             "is 400×300 px, 1:0.75: a book's cover is about 1:1.6 (portrait), or readers crop or letterbox it"]),
+        ((1600, 2560), "RGB", []),
+        ((1000, 1000), "RGB", ["is 1000×1000 px: stores ask for at least 1000×1600 px (1600×2560 is best)",
+                               "is 1000×1000 px, 1:1.00: a book's cover is about 1:1.6 (portrait), or readers crop or letterbox it"]),
+    ],
+)  # fmt: skip
+def test_cover_size_and_shape_are_checked(
+    tmp_path: Path, size: tuple[int, int], mode: str, messages: list[str]
+) -> None:
+    root = tmp_path / "book"
+    (root / "images").mkdir(parents=True)
+    Image.new(mode, size, (30, 80, 90)).save(root / "images" / "cover.png")
+    photo_book(root, "images/cover.png", cover="images/cover.png")
+    result = CliRunner().invoke(main, ["check", "-m", str(root)])
+    shown = [line for line in result.output.splitlines() if "cover" in line]
+    assert shown == [f"Warning: {root / 'book.yaml'}:5: cover cover.png {message}" for message in messages]
+    strict = CliRunner().invoke(main, ["epub", "-m", str(root), "-o", str(tmp_path / "b.epub"), "--strict"])
+    assert strict.exit_code == (1 if messages else 0), strict.output
+
+
+def test_a_fully_transparent_cover_is_an_error(tmp_path: Path) -> None:
+    root = tmp_path / "book"
+    (root / "images").mkdir(parents=True)
+    Image.new("RGBA", (1600, 2560), (0, 0, 0, 0)).save(root / "images" / "cover.png")
+    photo_book(root, "images/cover.png", cover="images/cover.png")
+    result = CliRunner().invoke(main, ["epub", "-m", str(root), "-o", str(tmp_path / "b.epub")])
+    assert result.exit_code == 1
+    assert (
+        f"Error: {root / 'book.yaml'}:5: cover cover.png is fully transparent: it would show as a blank page"
+        in result.output
+    )
+    assert not (tmp_path / "b.epub").exists()
