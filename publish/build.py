@@ -122,11 +122,11 @@ def build_epub(
     meta = read_book_meta(root)
     drawing = CoverDrawing(meta) if meta is not None and meta.cover is None and can_fork() else None
     try:
-        from publish.epub import EpubOptions, write_epub
+        from publish.epub import EpubOptions, epub_filename, write_epub
 
         options = options or EpubOptions()
         rendered = prepare(root, strict, allow_remote, options.styles)
-        target = output or Path("dist") / f"{rendered.book.slug}.epub"
+        target = output or Path("dist") / epub_filename(rendered.book.slug, options.target)
         return write_epub(rendered, target, options, drawing)
     finally:
         if drawing is not None:

@@ -75,6 +75,10 @@ _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 # two levels" is flattened or dropped), so pieces and their ## sections are the default.
 DEFAULT_TOC_DEPTH = 2
 TOC_DEPTHS = (1, 2, 3)
+# The stores a build can be tuned for (README: "EPUB targets"): generic is valid everywhere; kindle keeps to
+# what Amazon's converter keeps; kobo adds Kobo's reading spans (a .kepub.epub); apple adds Apple's display options.
+TARGETS = ("generic", "kindle", "kobo", "apple")
+KINDLE_TOC_DEPTH = 2
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,17 @@ class EpubOptions:
     embed_fonts: bool = False
     styles: Path | None = None  # a folder whose epub.css replaces the built-in one
     toc_depth: int = DEFAULT_TOC_DEPTH  # 1: pieces; 2: and their ## sections; 3: and their ### sections
+    target: str = "generic"  # one of TARGETS
+
+    @property
+    def contents_depth(self) -> int:
+        """The contents' depth for this target: Kindle shows no more than two levels."""
+        return min(self.toc_depth, KINDLE_TOC_DEPTH) if self.target == "kindle" else self.toc_depth
+
+
+def epub_filename(slug: str, target: str = "generic") -> str:
+    """The EPUB's file name: Kobo's reader takes a book with reading spans for a kepub by its name."""
+    return f"{slug}.kepub.epub" if target == "kobo" else f"{slug}.epub"
 
 
 @dataclass(frozen=True)
@@ -672,6 +687,16 @@ def _prepared(image: ImageRef) -> bytes:
     return prepared.data
 
 
+def _jpeg_cover(name: str, png: bytes) -> tuple[str, bytes, str]:
+    """The cover as a JPEG: Amazon's Kindle Publishing Guidelines (4.1) ask for a JPEG or TIFF cover."""
+    from PIL import Image
+
+    output = io.BytesIO()
+    with Image.open(io.BytesIO(png)) as image:
+        image.convert("RGB").save(output, "JPEG", quality=92, optimize=True)
+    return name.removesuffix(".png") + ".jpg", output.getvalue(), "image/jpeg"
+
+
 def _cover_image(rendered: RenderedBook, drawing: CoverDrawing | None) -> tuple[str, bytes, str]:
     """The cover image: ``book.yaml``'s, else one generated from title, subtitle and author (or ``drawing``'s)."""
     if rendered.cover is not None:
@@ -726,6 +751,8 @@ def write_epub(
     book.add_item(epub.EpubItem(uid="style", file_name=STYLESHEET, media_type="text/css", content=css.encode()))
 
     cover_name, cover_bytes, cover_type = _cover_image(rendered, cover)
+    if options.target == "kindle" and cover_type == "image/png":
+        cover_name, cover_bytes, cover_type = _jpeg_cover(cover_name, cover_bytes)
     cover_item = epub.EpubItem(uid="cover-image", file_name=cover_name, media_type=cover_type, content=cover_bytes)
     cover_item.properties = ["cover-image"]
     book.add_item(cover_item)
@@ -736,7 +763,7 @@ def write_epub(
         book.add_item(epub.EpubItem(uid=f"image-{number}", file_name=image.name,
                                     media_type=image.media_type, content=_prepared(image)))  # fmt: skip
 
-    contents = table_of_contents(rendered, options.toc_depth)
+    contents = table_of_contents(rendered, options.contents_depth)
     landmarks = [
         ("cover", COVER_FILE, "Cover"),
         ("titlepage", TITLEPAGE_FILE, "Title page"),
@@ -759,6 +786,11 @@ def write_epub(
     for piece in rendered.pieces:
         document = _document(piece.title, piece.lang, _piece_body(piece), "bodymatter")
         documents[piece.filename] = _Document(f"piece-{piece.slug}", piece.filename, document)
+    if options.target == "kobo":
+        from publish.kobo import add_kobo_spans
+
+        for document in documents.values():
+            document.content = add_kobo_spans(document.content)
     book.spine = [documents[name] for name in reading_order(rendered)]
     for item in book.spine:
         book.add_item(item)
@@ -781,7 +813,8 @@ def write_epub(
     writer = epub.EpubWriter(buffer, book, writer_options)
     writer.process()
     writer.write()
-    extra = {APPLE_DISPLAY_OPTIONS: _apple_display_options(bool(fonts))} if fonts else {}
+    apple = bool(fonts) or options.target == "apple"
+    extra = {APPLE_DISPLAY_OPTIONS: _apple_display_options(bool(fonts))} if apple else {}
     with atomic_output(target) as temporary:
         temporary.write_bytes(_repack(buffer.getvalue(), modified, lang, extra))
     return target

@@ -17,7 +17,7 @@ from test_epub import NS, Epub, declarations, nav_tree, ncx_tree
 
 from publish.build import prepare
 from publish.cli import main
-from publish.epub import EpubOptions, write_epub
+from publish.epub import TARGETS, EpubOptions, epub_filename, write_epub
 from publish.front_matter import (
     copyright_notice,
     file_as_person,
@@ -31,9 +31,9 @@ from publish.manuscript import BookMeta
 from publish.pdf import PdfOptions, write_pdf
 from publish.resources import book_fonts
 
-from conftest import BOOKS, copy_manuscript
+from conftest import BOOKS, FIXTURES, copy_manuscript
 from pdf_helpers import outline
-from validators import calibre_convert
+from validators import ace_violations, calibre_convert, epubcheck_messages
 
 NOTES_PIECE = """---
 title: Notes Everywhere
@@ -559,3 +559,101 @@ def test_a_fully_transparent_cover_is_an_error(tmp_path: Path) -> None:
         in result.output
     )
     assert not (tmp_path / "b.epub").exists()
+
+
+# --- builds per store ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def targets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The linked fixture (a ### section, notes, images) built once for each target, with --toc-depth 3."""
+    folder = tmp_path_factory.mktemp("targets")
+    rendered = prepare(BOOKS["linked"])
+    built = {}
+    for target in TARGETS:
+        (folder / target).mkdir()
+        options = EpubOptions(toc_depth=3, target=target)
+        built[target] = write_epub(rendered, folder / target / epub_filename("linked", target), options)
+    return built
+
+
+def test_kindle_contents_are_two_levels_deep_whatever_is_asked(targets: dict[str, Path]) -> None:
+    assert depth_of(nav_tree(Epub(targets["generic"]))) == 3
+    kindle = Epub(targets["kindle"])
+    assert depth_of(nav_tree(kindle)) == depth_of(ncx_tree(kindle)) == 2
+
+
+def test_kindle_cover_is_a_jpeg(targets: dict[str, Path]) -> None:
+    kindle, generic = Epub(targets["kindle"]), Epub(targets["generic"])
+    assert generic.item_with("cover-image").get("media-type") == "image/png"
+    cover = kindle.item_with("cover-image")
+    assert cover.get("media-type") == "image/jpeg"
+    with Image.open(io.BytesIO(kindle.read(cover.get("href")))) as image:
+        assert (image.format, image.size) == ("JPEG", (1600, 2560))
+    assert kindle.resolves("front.cover.xhtml", kindle.xhtml("front.cover.xhtml").find(".//h:img", NS).get("src"))
+
+
+def test_kobo_has_reading_spans_around_every_sentence(targets: dict[str, Path]) -> None:
+    kobo, generic = Epub(targets["kobo"]), Epub(targets["generic"])
+    assert targets["kobo"].name == "linked.kepub.epub"
+    for document in kobo.spine[1:]:  # the cover page has an image and no text
+        root = kobo.xhtml(document)
+        spans = root.xpath("//h:span[@class='koboSpan']", namespaces=NS)
+        assert spans, document
+        ids = [span.get("id") for span in spans]
+        assert len(set(ids)) == len(ids) and all(re.fullmatch(r"kobo\.\d+\.\d+", i) for i in ids), document
+        assert root.xpath("/h:html/h:body/h:div[@id='book-columns']/h:div[@id='book-inner']", namespaces=NS)
+        # The same text as the generic book, word for word.
+        words = " ".join("".join(root.find("h:body", NS).itertext()).split())
+        assert words == " ".join("".join(generic.xhtml(document).find("h:body", NS).itertext()).split()), document
+    text = kobo.xhtml("making-room-to-talk.xhtml")
+    (first,) = text.xpath("//h:span[starts-with(., 'Some conversations')]", namespaces=NS)
+    assert first.text == "Some conversations are easy to have over dinner."
+    assert " ".join(first.getnext().text.split()) == "Others need a little more room."
+    assert first.tail == " "
+    assert not Epub(targets["generic"]).xhtml("making-room-to-talk.xhtml").xpath("//*[@class='koboSpan']")
+
+
+def test_apple_has_its_display_options(targets: dict[str, Path]) -> None:
+    for target, path in targets.items():
+        with zipfile.ZipFile(path) as archive:
+            present = "META-INF/com.apple.ibooks.display-options.xml" in archive.namelist()
+        assert present == (target == "apple"), target
+
+
+def test_target_option_names_the_kobo_file(tmp_path: Path) -> None:
+    root = copy_manuscript(BOOKS["minimal"], tmp_path / "minimal")
+    result = CliRunner().invoke(main, ["build", "-m", str(root), "-o", str(tmp_path / "out"), "--target", "kobo"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")) == [
+        "minimal-book.kepub.epub",
+        "minimal-book.pdf",
+    ]
+    result = CliRunner().invoke(main, ["epub", "-m", str(root), "--target", "nook"])
+    assert result.exit_code == 2 and "Invalid value for '--target'" in result.output
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", TARGETS)
+def test_each_target_passes_epubcheck_and_ace(targets: dict[str, Path], target: str) -> None:
+    assert epubcheck_messages(targets[target]) == []
+    assert ace_violations(targets[target]) == []
+
+
+@pytest.mark.slow
+def test_kindle_target_converts_to_azw3_without_falling_back(targets: dict[str, Path]) -> None:
+    result, output = calibre_convert(targets["kindle"])
+    log = result.stdout + result.stderr
+    assert result.returncode == 0 and output.stat().st_size > 0, log[-3000:]
+    assert "Traceback" not in log and "Initial parse failed" not in log and " as HTML" not in log, log[-3000:]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("book", ["narrow", "notes", "matter", "fonts"])
+def test_the_new_fixture_books_pass_epubcheck_and_ace(
+    book: str, notes_book: Path, matter: tuple[Epub, Path], fonts_epub: Path, tmp_path: Path
+) -> None:
+    paths = {"notes": notes_book, "matter": matter[0].path, "fonts": fonts_epub}
+    path = paths.get(book) or write_epub(prepare(FIXTURES / "narrow"), tmp_path / "narrow.epub")
+    assert epubcheck_messages(path) == []
+    assert ace_violations(path) == []
