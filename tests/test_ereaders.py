@@ -17,6 +17,7 @@ from test_epub import NS, Epub, declarations, nav_tree, ncx_tree
 
 from publish.build import prepare
 from publish.cli import main
+from publish.cover import MARGIN, WIDTH, lay_out_cover
 from publish.epub import TARGETS, EpubOptions, epub_filename, write_epub
 from publish.front_matter import (
     copyright_notice,
@@ -657,3 +658,22 @@ def test_the_new_fixture_books_pass_epubcheck_and_ace(
     path = paths.get(book) or write_epub(prepare(FIXTURES / "narrow"), tmp_path / "narrow.epub")
     assert epubcheck_messages(path) == []
     assert ace_violations(path) == []
+
+
+# --- the generated cover --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["Abcdefghijklmnopqrstuvwxyzabcdefghijklmn", "Supercalifragilisticexpialidociousnesses and Other Long Words"],
+)
+def test_generated_cover_keeps_a_40_character_word_inside_and_the_subtitle_smaller(title: str) -> None:
+    meta = BookMeta(title=title, author="Tests for Narrow Screens", language="en-US", start="a.md",
+                    subtitle="Pneumonoultramicroscopicsilicovolcanoconiosis for narrow screens")  # fmt: skip
+    lines = lay_out_cover(meta)
+    for line in lines:
+        assert line.x >= MARGIN and line.x + line.font.getlength(line.text) <= WIDTH - MARGIN, line.text
+    title_size = {line.font.size for line in lines if line.role == "title"}
+    subtitle_size = {line.font.size for line in lines if line.role == "subtitle"}
+    assert len(title_size) == len(subtitle_size) == 1
+    assert subtitle_size.pop() < title_size.pop()
