@@ -12,6 +12,7 @@ from publish.manuscript import load_manuscript, read_text
 from publish.progress import report_progress
 
 if TYPE_CHECKING:
+    from publish.epub import EpubOptions
     from publish.render import RenderedBook
 
 # publish.render (Python-Markdown, lxml, nh3) is imported where it is used: build_epub starts drawing
@@ -54,9 +55,20 @@ def collect_problems(
     if book is not None:
         report_progress("rendering %d pieces", len(book.chapters))
     rendered = render_book(book, problems, allow_remote) if book is not None else None
+    if rendered is not None and rendered.cover is not None:
+        _check_cover(rendered, problems)
     if styles is not None:
         check_stylesheets(styles, problems, allow_remote)
     return book, rendered, problems.items
+
+
+def _check_cover(rendered: RenderedBook, problems: Problems) -> None:
+    """Check the cover ``book.yaml`` names against what stores accept (``publish.image_prep.check_cover``)."""
+    from publish.image_prep import check_cover
+
+    cover, meta = rendered.cover, rendered.book.meta
+    assert cover is not None
+    check_cover(cover.path, cover.media_type, problems, rendered.book.root / "book.yaml", meta.line_of("cover"))
 
 
 def _finish(problems: list[Problem], strict: bool) -> None:
@@ -105,10 +117,11 @@ def prepare(root: Path, strict: bool = False, allow_remote: bool = False, styles
 
 def build_epub(
     root: Path, output: Path | None = None, strict: bool = False, allow_remote: bool = False,
-    styles: Path | None = None, embed_fonts: bool = False,
+    options: EpubOptions | None = None,
 ) -> Path:  # fmt: skip
     """Load, render and write a manuscript's EPUB: at ``output``, by default ``dist/<slug>.epub``.
 
+    ``options`` default to ``EpubOptions()``; their ``styles`` folder is checked too.
     A cover to generate is drawn in a second process meanwhile, where one can be forked: it takes as
     long as rendering a short book. Raises a ManuscriptError listing every error, as ``prepare`` does.
     """
@@ -119,11 +132,12 @@ def build_epub(
     meta = read_book_meta(root)
     drawing = CoverDrawing(meta) if meta is not None and meta.cover is None and can_fork() else None
     try:
-        rendered = prepare(root, strict, allow_remote, styles)
-        from publish.epub import EpubOptions, write_epub
+        from publish.epub import EpubOptions, epub_filename, write_epub
 
-        target = output or Path("dist") / f"{rendered.book.slug}.epub"
-        return write_epub(rendered, target, EpubOptions(embed_fonts=embed_fonts, styles=styles), drawing)
+        options = options or EpubOptions()
+        rendered = prepare(root, strict, allow_remote, options.styles)
+        target = output or Path("dist") / epub_filename(rendered.book.slug, options.target)
+        return write_epub(rendered, target, options, drawing)
     finally:
         if drawing is not None:
             drawing.close()

@@ -206,6 +206,15 @@ styles_option = click.option(
     "--styles", type=click.Path(path_type=Path, file_okay=False, exists=True), default=None,
     help="A folder of stylesheets (epub.css, print.css, ...) that replace the built-in ones.",
 )  # fmt: skip
+toc_depth_option = click.option(
+    "--toc-depth", type=click.IntRange(1, 3), default=2, show_default=True,
+    help="Levels in the contents: 1 pieces, 2 and their ## sections (Kindle shows two), 3 and ### sections.",
+)  # fmt: skip
+target_option = click.option(
+    "--target", type=click.Choice(["generic", "kindle", "kobo", "apple"]), default="generic", show_default=True,
+    help="Tune the EPUB for a store: kindle (two-level contents, JPEG cover), kobo (reading spans, .kepub.epub), "
+    "apple (display options).",
+)  # fmt: skip
 allow_remote_option = click.option(
     "--allow-remote", is_flag=True,
     help="Leave out remote images and stylesheets with a warning instead of failing (nothing is ever fetched).",
@@ -263,10 +272,10 @@ def main(quiet: bool, verbose: bool) -> None:
     _setup_logging(-1 if quiet else 1 if verbose else 0)
 
 
-def _epub_options(embed_fonts: bool, styles: Path | None) -> Any:
+def _epub_options(embed_fonts: bool, styles: Path | None, toc_depth: int = 2, target: str = "generic") -> Any:
     from publish.epub import EpubOptions
 
-    return EpubOptions(embed_fonts=embed_fonts, styles=styles)
+    return EpubOptions(embed_fonts=embed_fonts, styles=styles, toc_depth=toc_depth, target=target)
 
 
 @main.command()
@@ -280,32 +289,38 @@ def _epub_options(embed_fonts: bool, styles: Path | None) -> Any:
 @click.option(
     "--embed-fonts", is_flag=True, help="Embed the book's OFL fonts (by default the reader's fonts are used)."
 )
+@toc_depth_option
+@target_option
 @styles_option
 @strict_option
 @allow_remote_option
 @_reports_errors
 def epub(
-    manuscript: Path, output: Path | None, embed_fonts: bool, styles: Path | None, strict: bool, allow_remote: bool
-) -> None:
+    manuscript: Path, output: Path | None, embed_fonts: bool, toc_depth: int, target: str, styles: Path | None,
+    strict: bool, allow_remote: bool,
+) -> None:  # fmt: skip
     """Write the book as an EPUB 3.
 
     \b
     Example:
       publish epub -m manuscript -o dist/book.epub
+      publish epub --target kobo        # dist/<slug>.kepub.epub
     """
     from publish.build import build_epub
 
     _check_output(output, manuscript, styles)
     _freeze_loaded_objects()
-    _report_written(build_epub(manuscript, output, strict, allow_remote, styles, embed_fonts))
+    options = _epub_options(embed_fonts, styles, toc_depth, target)
+    _report_written(build_epub(manuscript, output, strict, allow_remote, options))
 
 
 def _pdf_options(paper: str, duplex: bool, bleed: str | None, crop_marks: bool, large_print: bool, styles: Path | None,
-                 booklet: bool = False, strict: bool = False, jobs: int | None = None) -> Any:  # fmt: skip
+                 booklet: bool = False, strict: bool = False, jobs: int | None = None,
+                 toc_depth: int = 2) -> Any:  # fmt: skip
     from publish.pdf import PdfOptions
 
     return PdfOptions(paper=paper, duplex=duplex, bleed=bleed, crop_marks=crop_marks, large_print=large_print,
-                      booklet=booklet, styles=styles, strict=strict, jobs=jobs)  # fmt: skip
+                      booklet=booklet, styles=styles, strict=strict, jobs=jobs, toc_depth=toc_depth)  # fmt: skip
 
 
 pdf_options = [
@@ -359,13 +374,14 @@ def _with(options: list[Callable[[Any], Any]]) -> Callable[[Any], Any]:
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="Processes that typeset the book at once [default: 2 for a long book on 2 or more cores]; "
                    "--jobs 1 typesets it in one.")  # fmt: skip
+@toc_depth_option
 @styles_option
 @strict_option
 @allow_remote_option
 @_reports_errors
 def pdf(manuscript: Path, output: Path | None, paper: str, duplex: bool, bleed: str | None, crop_marks: bool,
         large_print: bool, booklet: bool, handout: str | None, all_handouts: bool, jobs: int | None,
-        styles: Path | None, strict: bool, allow_remote: bool) -> None:  # fmt: skip
+        toc_depth: int, styles: Path | None, strict: bool, allow_remote: bool) -> None:  # fmt: skip
     """Write the book as a print-ready PDF, or client handouts.
 
     \b
@@ -391,7 +407,7 @@ def pdf(manuscript: Path, output: Path | None, paper: str, duplex: bool, bleed: 
     from publish.pdf import write_pdf
 
     rendered = prepare(manuscript, strict, allow_remote, styles)
-    options = _pdf_options(paper, duplex, bleed, crop_marks, large_print, styles, booklet, strict, jobs)
+    options = _pdf_options(paper, duplex, bleed, crop_marks, large_print, styles, booklet, strict, jobs, toc_depth)
     if handout or all_handouts:
         from publish.handout import write_all_handouts, write_handout
 
@@ -411,14 +427,17 @@ def pdf(manuscript: Path, output: Path | None, paper: str, duplex: bool, bleed: 
 @manuscript_option
 @click.option("-o", "--output", "output_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"),
               show_default=True, help="The folder to write both files into.")  # fmt: skip
+@toc_depth_option
+@target_option
 @styles_option
 @strict_option
 @allow_remote_option
 @click.option("--force", is_flag=True, help="Rebuild even when nothing changed since the last build.")
 @_reports_errors
 def build(
-    manuscript: Path, output_dir: Path, styles: Path | None, strict: bool, allow_remote: bool, force: bool
-) -> None:
+    manuscript: Path, output_dir: Path, toc_depth: int, target: str, styles: Path | None, strict: bool,
+    allow_remote: bool, force: bool,
+) -> None:  # fmt: skip
     """Write both the EPUB and the PDF, unless nothing changed since the last build.
 
     Whether anything changed is decided by content hashes of the manuscript, the styles,
@@ -431,7 +450,8 @@ def build(
     from publish.freshness import input_fingerprint, record_build, up_to_date_outputs
     from publish.resources import styles_dir
 
-    options = {"strict": strict, "styles": str(styles) if styles else None, "allow_remote": allow_remote}
+    options = {"strict": strict, "styles": str(styles) if styles else None, "allow_remote": allow_remote,
+               "toc_depth": toc_depth, "target": target}  # fmt: skip
     fingerprint = input_fingerprint(manuscript, [styles_dir(), *([styles] if styles else [])], options, output_dir)
     if not force and (outputs := up_to_date_outputs(output_dir, fingerprint)):
         if log.isEnabledFor(logging.WARNING):
@@ -445,19 +465,20 @@ def build(
     # Started first: they load WeasyPrint while this process reads the manuscript and writes the EPUB.
     typesetters = start_typesetters(manuscript, None, styles)
     from publish.build import prepare
-    from publish.epub import write_epub
+    from publish.epub import epub_filename, write_epub
     from publish.pdf import write_pdf
 
     rendered = prepare(manuscript, strict, allow_remote, styles)
     written = []
-    for target, write, write_options in (
-        (output_dir / f"{rendered.book.slug}.epub", write_epub, _epub_options(False, styles)),
+    for path, write, write_options in (
+        (output_dir / epub_filename(rendered.book.slug, target), write_epub,
+         _epub_options(False, styles, toc_depth, target)),
         (output_dir / f"{rendered.book.slug}.pdf", partial(write_pdf, typesetters=typesetters),
-         _pdf_options("letter", False, None, False, False, styles)),
+         _pdf_options("letter", False, None, False, False, styles, toc_depth=toc_depth)),
     ):  # fmt: skip
-        _check_output(target, manuscript, styles)
-        written.append(write(rendered, target, write_options))
-        _report_written(target)
+        _check_output(path, manuscript, styles)
+        written.append(write(rendered, path, write_options))
+        _report_written(path)
     record_build(output_dir, fingerprint, written)
 
 

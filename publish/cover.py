@@ -21,6 +21,8 @@ ACCENT = (31, 78, 90)  # the design's deep calm teal, #1f4e5a
 BAND = (232, 223, 206)  # a warm paper tone for the lower band
 LIGHT = (247, 243, 236)  # title on the accent field: contrast 8.9:1
 SOFT = (214, 226, 228)  # subtitle: a little quieter than the title
+NARROWEST = 32  # the smallest text size, for words too long for the width at any reasonable size
+SUBTITLE_SHARE = 0.7  # the subtitle's size at most this share of the title's
 
 
 def _font_path(family: str, weight: int) -> str:
@@ -44,7 +46,11 @@ def wrap_text(text: str, font: FreeTypeFont, width: float) -> list[str]:
 def _fit(
     text: str, path: str, largest: int, smallest: int, max_lines: int, height: float
 ) -> tuple[FreeTypeFont, list[str], float]:
-    """The largest size at which ``text`` fits the text width in ``max_lines`` lines and ``height`` pixels."""
+    """The largest size at which ``text`` fits the text width in ``max_lines`` lines and ``height`` pixels.
+
+    Below ``smallest`` only as far as a word too long for the text width needs (a 40-letter word),
+    never below ``NARROWEST``: the text stays inside the margins.
+    """
     from PIL import ImageFont
 
     size = largest
@@ -52,8 +58,9 @@ def _fit(
         font = ImageFont.truetype(path, size)
         lines = wrap_text(text, font, WIDTH - 2 * MARGIN)
         leading = size * 1.16
-        fits = len(lines) <= max_lines and all(font.getlength(line) <= WIDTH - 2 * MARGIN for line in lines)
-        if (fits and len(lines) * leading <= height) or size <= smallest:
+        inside = all(font.getlength(line) <= WIDTH - 2 * MARGIN for line in lines)
+        fits = len(lines) <= max_lines and inside
+        if (fits and len(lines) * leading <= height) or (size <= smallest and inside) or size <= NARROWEST:
             return font, lines, leading
         size -= 4
 
@@ -88,6 +95,12 @@ def lay_out_cover(meta: BookMeta) -> list[CoverLine]:
         )
         room -= len(subtitle_lines) * subtitle_leading + 70
     title_font, title_lines, title_leading = _fit(meta.title, _font_path("Source Serif Pro", 600), 230, 72, 6, room)
+    if subtitle_font is not None and subtitle_font.size > title_font.size * SUBTITLE_SHARE:
+        # A title shrunk to fit (a long word) keeps a subtitle smaller than itself.
+        largest = max(NARROWEST, int(title_font.size * SUBTITLE_SHARE))
+        subtitle_font, subtitle_lines, subtitle_leading = _fit(
+            meta.subtitle or "", _font_path("Source Serif Pro", 400), largest, min(56, largest), 3, room / 3
+        )
     placed: list[CoverLine] = []
     y = float(top)
     for line in title_lines:

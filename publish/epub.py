@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import posixpath
+import re
 import zipfile
 from dataclasses import dataclass
 from html import escape
@@ -19,6 +21,16 @@ from typing import TYPE_CHECKING
 from ebooklib import epub
 from lxml import etree
 
+from publish.front_matter import (
+    WORDS,
+    contacts_html,
+    copyright_lines,
+    file_as_person,
+    file_as_title,
+    has_about_page,
+    package_date,
+    website_url,
+)
 from publish.identity import book_identifier, build_time
 from publish.images import image_bytes
 from publish.output import atomic_output
@@ -28,6 +40,7 @@ from publish.urls import link_href, quote_path
 
 if TYPE_CHECKING:
     from publish.cover import CoverDrawing
+    from publish.manuscript import Piece
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +54,15 @@ STYLESHEET = "style/book.css"
 COVER_FILE = "front.cover.xhtml"
 TITLEPAGE_FILE = "front.titlepage.xhtml"
 COPYRIGHT_FILE = "front.copyright.xhtml"
-NAV_FILE = "front.contents.xhtml"
+NAV_FILE = "front.contents.xhtml"  # the contents page, in the reading order
+# The navigation document (contents and landmarks), outside the reading order: the landmarks are for the
+# reading system only, and a list hidden inside a page of the reading order still reaches some readers.
+NAVIGATION_FILE = "nav.xhtml"
+ABOUT_FILE = "back.about.xhtml"
 NCX_FILE = "toc.ncx"
 GENERATED_COVER = "images/front.cover.png"
+# Apple Books uses a book's embedded fonts only when this file says so (Apple Books Asset Guide, "Fonts").
+APPLE_DISPLAY_OPTIONS = "META-INF/com.apple.ibooks.display-options.xml"
 # EPUB Accessibility 1.1, section 2.1: the conformance identifier for EPUB content meeting WCAG 2.2 AA.
 CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
 # The faces styles/epub.css asks for: Source Serif regular, italic, bold and bold italic for the text,
@@ -54,6 +73,14 @@ EMBEDDED_FACES = {
     ("Source Sans Pro", 600, "normal"), ("Source Sans Pro", 600, "italic"),
 }  # fmt: skip
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+# Kindle shows two levels of contents (Amazon's Kindle Publishing Guidelines, 5.1.2: "nested deeper than
+# two levels" is flattened or dropped), so pieces and their ## sections are the default.
+DEFAULT_TOC_DEPTH = 2
+TOC_DEPTHS = (1, 2, 3)
+# The stores a build can be tuned for (README: "EPUB targets"): generic is valid everywhere; kindle keeps to
+# what Amazon's converter keeps; kobo adds Kobo's reading spans (a .kepub.epub); apple adds Apple's display options.
+TARGETS = ("generic", "kindle", "kobo", "apple")
+KINDLE_TOC_DEPTH = 2
 
 
 @dataclass(frozen=True)
@@ -62,6 +89,18 @@ class EpubOptions:
 
     embed_fonts: bool = False
     styles: Path | None = None  # a folder whose epub.css replaces the built-in one
+    toc_depth: int = DEFAULT_TOC_DEPTH  # 1: pieces; 2: and their ## sections; 3: and their ### sections
+    target: str = "generic"  # one of TARGETS
+
+    @property
+    def contents_depth(self) -> int:
+        """The contents' depth for this target: Kindle shows no more than two levels."""
+        return min(self.toc_depth, KINDLE_TOC_DEPTH) if self.target == "kindle" else self.toc_depth
+
+
+def epub_filename(slug: str, target: str = "generic") -> str:
+    """The EPUB's file name: Kobo's reader takes a book with reading spans for a kepub by its name."""
+    return f"{slug}.kepub.epub" if target == "kobo" else f"{slug}.epub"
 
 
 @dataclass(frozen=True)
@@ -124,16 +163,12 @@ def _title_page(rendered: RenderedBook) -> str:
 def _copyright_page(rendered: RenderedBook, identifier: str) -> str:
     meta = rendered.book.meta
     lines = [f'<p class="copyright-title"><cite>{escape(meta.title)}</cite></p>']
-    if meta.rights:
-        lines.append(f"<p>{escape(meta.rights)}</p>")
-    if meta.publisher:
-        lines.append(f"<p>Published by {escape(meta.publisher)}</p>")
-    if meta.date:
-        lines.append(f'<p>First published <time datetime="{escape(meta.date)}">{escape(meta.date)}</time></p>')
-    if meta.series:
-        position = f", number {meta.series.position}" if meta.series.position is not None else ""
-        lines.append(f"<p>Part of the series <i>{escape(meta.series.name)}</i>{position}</p>")
-    lines.append(f'<p class="identifier">Identifier: {escape(identifier)}</p>')
+    for line in copyright_lines(meta, identifier):
+        text = escape(line.text)
+        if line.datetime and line.date_text:  # the date inside its sentence, machine-readable
+            shown = escape(line.date_text)
+            text = text.replace(shown, f'<time datetime="{escape(line.datetime)}">{shown}</time>', 1)
+        lines.append(f"<p>{text}</p>")
     return (
         '<section epub:type="copyright-page" class="copyright" aria-label="Copyright">\n'
         + "\n".join(lines)
@@ -142,20 +177,42 @@ def _copyright_page(rendered: RenderedBook, identifier: str) -> str:
 
 
 def _continue_reading(rendered: RenderedBook) -> str:
+    """The pieces not yet in the book, each linked to its ``url``, else to the practice's website."""
+    website = rendered.book.meta.practice.website
     items = []
     for piece in rendered.link_only:
         lang = f" {_lang_attributes(piece.lang)}" if piece.lang and piece.lang != rendered.book.meta.language else ""
         title = escape(piece.title)
         if href := link_href(piece.url):
             entry = f'<a href="{escape(href)}"{lang}>{title}</a><br/><span class="url">{escape(piece.url or "")}</span>'
+        elif website and (site := website_url(website)):
+            where = escape(WORDS["continue_website"].format(website=website))
+            entry = f'<span{lang}>{title}</span><br/><a class="url" href="{escape(site)}">{where}</a>'
         else:
             entry = f"<span{lang}>{title}</span>"
         items.append(f'<li id="{escape(piece.slug)}">{entry}</li>')
+    # DPUB-ARIA doc-appendix: supplemental information after the main content.
     return (
-        '<section class="continue-reading" aria-labelledby="continue-reading-title">\n'
-        '<h1 id="continue-reading-title">Continue reading</h1>\n'
-        "<p>More articles in this series, not yet part of this book:</p>\n"
+        '<section epub:type="appendix" role="doc-appendix" class="continue-reading" '
+        'aria-labelledby="continue-reading-title">\n'
+        f'<h1 id="continue-reading-title">{escape(WORDS["continue_reading"])}</h1>\n'
+        f"<p>{escape(WORDS['continue_intro'])}</p>\n"
         f'<ul class="further">\n{chr(10).join(items)}\n</ul>\n</section>'
+    )
+
+
+def _about_page(rendered: RenderedBook) -> str:
+    """ "About the practice": its name, website, phone and email (as links), and the disclaimer."""
+    meta = rendered.book.meta
+    name = meta.practice.name or meta.publisher or meta.author
+    lines = [f"<p>{escape(WORDS['about_intro'].format(name=name))}</p>"]
+    if contacts := contacts_html(meta):
+        lines.append(contacts)
+    if meta.handout.disclaimer:
+        lines.append(f'<p class="disclaimer">{escape(meta.handout.disclaimer)}</p>')
+    return (
+        '<section epub:type="appendix" role="doc-appendix" class="about" aria-labelledby="about-title">\n'
+        f'<h1 id="about-title">{escape(WORDS["about"])}</h1>\n' + "\n".join(lines) + "\n</section>"
     )
 
 
@@ -165,6 +222,8 @@ def _piece_body(piece: RenderedPiece) -> str:
     _convert_footnotes(wrapper)
     _convert_reflections(wrapper, piece.slug)
     _mark_image_paragraphs(wrapper)
+    _wrap_tables(wrapper)
+    _link_self_to_title(wrapper, f"{piece.slug}-title")
     inner = etree.tostring(wrapper, encoding="unicode")
     # Drop the wrapper's own tags; its namespace declarations are the ones the document root carries.
     inner = inner[inner.index(">") + 1 : inner.rindex("</div>")] if not inner.endswith("/>") else ""
@@ -181,10 +240,12 @@ def _piece_body(piece: RenderedPiece) -> str:
 
 
 def _convert_footnotes(wrapper: etree._Element) -> None:
-    """Turn Python-Markdown's footnote list into EPUB 3 popup notes with a way back.
+    """Turn Python-Markdown's footnote list into EPUB 3 popup notes, each opening with its number.
 
     EPUB 3 Structural Semantics: a ``noteref`` link opens the ``aside epub:type="footnote"`` it points to
-    as a popup; readers without popups show the notes at the end of the piece, each with a back link.
+    as a popup. Readers without popups (and Kobo, which shows asides) list the notes at the end of the
+    piece: each note starts with its number, which is also the link back to the text, as Standard Ebooks
+    writes notes for Kindle (a back link at the end of a note runs notes together in Kindle's popups).
     """
     ns = {"h": XHTML_NS}
     for ref in wrapper.xpath('.//h:a[@class="footnote-ref"]', namespaces=ns):
@@ -197,15 +258,56 @@ def _convert_footnotes(wrapper: etree._Element) -> None:
             aside = etree.SubElement(notes, f"{{{XHTML_NS}}}aside", {"id": item.get("id", ""), "class": "footnote"})
             aside.set(f"{{{EPUB_NS}}}type", "footnote")
             aside.set("role", "doc-footnote")
-            for back in item.xpath('.//h:a[@class="footnote-backref"]', namespaces=ns):
-                back.set("role", "doc-backlink")
-                back.set("aria-label", f"Back to the text of note {number}")
-                back.attrib.pop("title", None)
-                back.text = "↩\ufe0e"  # U+FE0E asks for the text arrow, not an emoji
+            backrefs = item.xpath('.//h:a[@class="footnote-backref"]', namespaces=ns)
+            for back in backrefs:
+                holder = back.getparent()
+                _remove_keeping_tail(back)
+                if etree.QName(holder).localname == "p" and not len(holder) and not (holder.text or "").strip():
+                    holder.getparent().remove(holder)  # Python-Markdown's paragraph for the back link alone
             aside.text = item.text
             for child in list(item):
                 aside.append(child)
+            _number_note(aside, number, backrefs[0].get("href") if backrefs else None)
         block.getparent().replace(block, notes)
+
+
+def _remove_keeping_tail(element: etree._Element) -> None:
+    """Remove ``element`` but keep the text after it; trailing spaces it leaves at the end of a block go too."""
+    parent = element.getparent()
+    tail = element.tail or ""
+    previous = element.getprevious()
+    if previous is not None:
+        previous.tail = (previous.tail or "") + tail
+        if element.getnext() is None:
+            previous.tail = previous.tail.rstrip() or None
+    else:
+        parent.text = (parent.text or "") + tail
+        if element.getnext() is None:
+            parent.text = parent.text.rstrip() or None
+    parent.remove(element)
+
+
+def _number_note(aside: etree._Element, number: int, back: str | None) -> None:
+    """Open the note with ``<a href="#fnref-…">N</a>. ``: its number, and the way back to the text."""
+    if back is not None:
+        label = etree.Element(f"{{{XHTML_NS}}}a", {"href": back, "role": "doc-backlink",
+                                                   "aria-label": f"Note {number}, back to the text"})  # fmt: skip
+    else:
+        label = etree.Element(f"{{{XHTML_NS}}}span")
+    label.set("class", "note-number")
+    label.text = str(number)
+    first = next((child for child in aside if isinstance(child.tag, str)), None)
+    if first is not None and etree.QName(first).localname == "p" and not (aside.text or "").strip():
+        holder = first
+    else:  # a note that opens with a list or a quotation: its number gets a paragraph of its own
+        holder = etree.Element(f"{{{XHTML_NS}}}p")
+        holder.text, aside.text = aside.text, "\n"
+        aside.insert(0, holder)
+        holder.tail = "\n"
+    text = (holder.text or "").lstrip()
+    label.tail = f". {text}" if text or len(holder) else "."
+    holder.text = None
+    holder.insert(0, label)
 
 
 def _convert_reflections(wrapper: etree._Element, slug: str) -> None:
@@ -242,30 +344,53 @@ def _mark_image_paragraphs(wrapper: etree._Element) -> None:
             paragraph.set("class", " ".join(filter(None, (paragraph.get("class"), "image"))))
 
 
+def _link_self_to_title(wrapper: etree._Element, title_id: str) -> None:
+    """A link from the piece to itself (``href="#"``) leads to its title."""
+    for link in wrapper.iter(f"{{{XHTML_NS}}}a"):
+        if link.get("href") == "#":
+            link.set("href", f"#{title_id}")
+
+
+def _wrap_tables(wrapper: etree._Element) -> None:
+    """Put each table in a ``div.table`` box, which scrolls on a screen narrower than the table."""
+    for table in list(wrapper.iter(f"{{{XHTML_NS}}}table")):
+        box = etree.Element(f"{{{XHTML_NS}}}div", {"class": "table"})
+        box.tail, table.tail = table.tail, None
+        table.addprevious(box)
+        box.append(table)
+
+
 # --- navigation ----------------------------------------------------------------
 
 
-def _section_entries(piece: RenderedPiece) -> tuple[TocEntry, ...]:
-    """The piece's h2 headings, each with the h3 headings that follow it nested under it."""
+def _section_entries(piece: RenderedPiece, depth: int) -> tuple[TocEntry, ...]:
+    """The piece's h2 headings (``depth`` 2), each with the h3 headings that follow it nested under it (3)."""
+    if depth < 2:
+        return ()
     top: list[tuple[TocEntry, list[TocEntry]]] = []
     for heading in piece.headings:
         entry = TocEntry(heading.text, f"{piece.filename}#{heading.id}")
         if heading.level == 2 or not top:
-            top.append((entry, []))  # an h3 before any h2 stays at the piece's level
-        else:
+            if heading.level == 2 or depth >= 3:  # an h3 before any h2 stays at the piece's level
+                top.append((entry, []))
+        elif depth >= 3:
             top[-1][1].append(entry)
     return tuple(TocEntry(e.label, e.href, e.lang, tuple(children)) for e, children in top)
 
 
-def table_of_contents(rendered: RenderedBook) -> tuple[TocEntry, ...]:
-    """The book's contents: each piece, its sections nested under it, then "Continue reading"."""
+def table_of_contents(rendered: RenderedBook, depth: int = DEFAULT_TOC_DEPTH) -> tuple[TocEntry, ...]:
+    """The book's contents ``depth`` levels deep: each piece, its sections nested under it, then "Continue reading"."""
     book_lang = rendered.book.meta.language
     entries = [
-        TocEntry(piece.title, piece.filename, piece.lang if piece.lang != book_lang else None, _section_entries(piece))
+        TocEntry(
+            piece.title, piece.filename, piece.lang if piece.lang != book_lang else None, _section_entries(piece, depth)
+        )
         for piece in rendered.pieces
     ]
     if rendered.link_only:
-        entries.append(TocEntry("Continue reading", CONTINUE_READING_FILE))
+        entries.append(TocEntry(WORDS["continue_reading"], CONTINUE_READING_FILE))
+    if has_about_page(rendered.book.meta):
+        entries.append(TocEntry(WORDS["about"], ABOUT_FILE))
     return tuple(entries)
 
 
@@ -278,14 +403,25 @@ def _nav_list(entries: tuple[TocEntry, ...]) -> str:
     return "<ol>\n" + "\n".join(items) + "\n</ol>"
 
 
+def _contents_page(entries: tuple[TocEntry, ...]) -> str:
+    """The contents page of the reading order."""
+    return (
+        '<nav epub:type="toc" role="doc-toc" id="toc" aria-labelledby="toc-title">\n'
+        f'<h1 id="toc-title">Contents</h1>\n{_nav_list(entries)}\n</nav>'
+    )
+
+
 def _nav(entries: tuple[TocEntry, ...], landmarks: list[tuple[str, str, str]]) -> str:
-    """The EPUB 3 navigation document's body: the table of contents and the (hidden) landmarks."""
+    """The EPUB 3 navigation document's body: the table of contents and the landmarks.
+
+    It is outside the spine, so the landmarks never show in the reading order; its contents link to the
+    documents beside it, as the contents page's do.
+    """
     marks = "\n".join(
         f'<li><a epub:type="{kind}" href="{href}">{escape(label)}</a></li>' for kind, href, label in landmarks
     )
     return (
-        '<nav epub:type="toc" role="doc-toc" id="toc" aria-labelledby="toc-title">\n'
-        f'<h1 id="toc-title">Contents</h1>\n{_nav_list(entries)}\n</nav>\n'
+        f"{_contents_page(entries)}\n"
         '<nav epub:type="landmarks" id="landmarks" hidden="hidden" aria-label="Landmarks">\n'
         f"<ol>\n{marks}\n</ol>\n</nav>"
     )
@@ -325,38 +461,89 @@ def _ncx(entries: tuple[TocEntry, ...], rendered: RenderedBook, identifier: str)
 # --- accessibility -----------------------------------------------------------------
 
 
-def _check_piece(piece: RenderedPiece) -> tuple[list[str], list[str]]:
+@dataclass(frozen=True)
+class AccessibilityGap:
+    """One reason not to claim EPUB Accessibility conformance: the failed check, what and where."""
+
+    check: str  # the WCAG success criterion that fails
+    message: str  # as ``accessibility_problems`` lists it
+    what: str  # what fails, for a message that already names the file
+    path: Path | None = None
+    line: int | None = None
+
+
+_NO_ALT = "WCAG 1.1.1 text alternatives"
+_SKIPPED_LEVEL = "WCAG 1.3.1 headings in order"
+_NO_LANGUAGE = "WCAG 3.1.1 language of page"
+
+
+def _check_piece(piece: RenderedPiece) -> tuple[list[AccessibilityGap], list[AccessibilityGap]]:
     """The piece's images without a text alternative ("piece: image") and its headings that skip a level
     (counting the piece title as the h1), from one parse of its body."""
+    from publish.render import line_in_piece
+
+    source = piece.piece
     body = etree.fromstring(f'<div xmlns="{XHTML_NS}">{piece.body}</div>')
-    images: list[tuple[str, str]] = []
+    images: list[tuple[str, str, int | None]] = []
     skips, level = [], 1
     for element in body.iter(f"{{{XHTML_NS}}}img", *(f"{{{XHTML_NS}}}{tag}" for tag in _HEADINGS)):
         name = etree.QName(element).localname
         if name == "img":
-            images.append((element.get("src", ""), element.get("alt", "")))
+            src = element.get("src", "")
+            alt = element.get("alt", "")
+            images.append((src, alt, None if alt.strip() else _undescribed_image_line(source, src)))
             continue
         new = int(name[1])
         if new > level + 1:
-            skips.append(f"{piece.piece.name}: heading level {new} follows level {level}")
+            line = line_in_piece(source, " ".join("".join(element.itertext()).split()))
+            what = f"heading level {new} follows level {level}"
+            skips.append(AccessibilityGap(_SKIPPED_LEVEL, f"{source.name}: {what}", what, source.path, line))
         level = new
     if piece.hero is not None:
-        images.append((piece.hero.name, piece.hero.alt))
-    return [f"{piece.piece.name}: {src}" for src, alt in images if not alt.strip()], skips
+        images.append((piece.hero.name, piece.hero.alt, source.line_of("image")))
+    undescribed = [
+        AccessibilityGap(_NO_ALT, f"image without alt text: {source.name}: {src}", f"image {src} has no alt text",
+                         source.path, line)
+        for src, alt, line in images
+        if not alt.strip()
+    ]  # fmt: skip
+    return undescribed, skips
 
 
-def _accessibility(rendered: RenderedBook) -> tuple[list[str], list[str]]:
-    """What keeps the book from meeting EPUB Accessibility 1.1 (see ``accessibility_problems``), and the
-    images without a text alternative."""
-    problems = [] if rendered.book.meta.language else ["the book has no language"]
-    problems += [f"{piece.piece.name} has no language" for piece in rendered.pieces if not piece.lang]
+def _undescribed_image_line(piece: Piece, src: str) -> int | None:
+    """The line of the first reference to ``src`` written without alt text (``![](…)`` or ``<img>`` without alt)."""
+    from publish.render import line_in_piece
+
+    name = re.escape(posixpath.basename(src))
+    pattern = re.compile(rf"!\[\s*\]\(\s*<?[^)\s]*{name}|<img\b(?![^>]*\balt\s*=\s*[\"'][^\"']+)[^>]*{name}")
+    match = pattern.search(piece.body)
+    if match is None:
+        return line_in_piece(piece, posixpath.basename(src))
+    return piece.body_line + piece.body.count("\n", 0, match.start())
+
+
+def _accessibility(rendered: RenderedBook) -> tuple[list[AccessibilityGap], bool]:
+    """What keeps the book from meeting EPUB Accessibility 1.1 (see ``accessibility_problems``), and
+    whether every image has a text alternative."""
+    meta = rendered.book.meta
+    no_language = "the book has no language"
+    gaps = [] if meta.language else [AccessibilityGap(_NO_LANGUAGE, no_language, no_language)]
+    gaps += [
+        AccessibilityGap(_NO_LANGUAGE, f"{piece.piece.name} has no language", "no language", piece.piece.path)
+        for piece in rendered.pieces
+        if not piece.lang
+    ]
     undescribed, skips = [], []
     for piece in rendered.pieces:
         piece_undescribed, piece_skips = _check_piece(piece)
         undescribed += piece_undescribed
         skips += piece_skips
-    problems += [f"image without alt text: {image}" for image in undescribed]
-    return problems + skips, undescribed
+    return gaps + undescribed + skips, not undescribed
+
+
+def accessibility_gaps(rendered: RenderedBook) -> list[AccessibilityGap]:
+    """What keeps the book from meeting EPUB Accessibility 1.1 / WCAG 2.2 AA, each with its check and place."""
+    return _accessibility(rendered)[0]
 
 
 def accessibility_problems(rendered: RenderedBook) -> list[str]:
@@ -365,14 +552,22 @@ def accessibility_problems(rendered: RenderedBook) -> list[str]:
     Checked: a language for the book and every piece (WCAG 3.1.1, 3.1.2), a text alternative for
     every image (1.1.1), and headings that never skip a level (1.3.1; the piece title is the h1).
     """
-    return _accessibility(rendered)[0]
+    return [gap.message for gap in accessibility_gaps(rendered)]
+
+
+def _warn_withheld_claim(gaps: list[AccessibilityGap]) -> None:
+    """Say on every build why the conformance claim is withheld: the check, the file and line of each gap."""
+    from publish.errors import Problem
+
+    for gap in gaps:
+        message = f"no EPUB Accessibility conformance claim ({gap.check}): {gap.what}"
+        log.warning("%s", Problem(gap.path, gap.line, message, "warning").format(Path.cwd()))
 
 
 def _add_accessibility_metadata(book: epub.EpubBook, rendered: RenderedBook) -> None:
     """Schema.org accessibility metadata (EPUB Accessibility 1.1, section 2; values from the W3C vocabulary)."""
     images = rendered.images
-    problems, undescribed = _accessibility(rendered)
-    all_described = not undescribed
+    problems, all_described = _accessibility(rendered)
     modes = ["textual"] + (["visual"] if images else [])
     for mode in modes:
         book.add_metadata(None, "meta", mode, {"property": "schema:accessMode"})
@@ -404,7 +599,7 @@ def _add_accessibility_metadata(book: epub.EpubBook, rendered: RenderedBook) -> 
     else:
         summary.append("Some images have no text description.")
     if problems:
-        log.info("not claiming EPUB Accessibility conformance: %s", "; ".join(problems))
+        _warn_withheld_claim(problems)
     else:
         summary.append("It meets EPUB Accessibility 1.1 and WCAG 2.2 Level AA.")
         book.add_metadata(None, "meta", CONFORMANCE, {"property": "dcterms:conformsTo"})
@@ -421,14 +616,21 @@ def _add_metadata(book: epub.EpubBook, rendered: RenderedBook, identifier: str) 
     book.set_language(meta.language)
     book.add_metadata("DC", "title", meta.title, {"id": "title"})
     book.add_metadata(None, "meta", "main", {"refines": "#title", "property": "title-type"})
+    book.add_metadata(None, "meta", file_as_title(meta.title), {"refines": "#title", "property": "file-as"})
     if meta.subtitle:
         book.add_metadata("DC", "title", meta.subtitle, {"id": "subtitle"})
         book.add_metadata(None, "meta", "subtitle", {"refines": "#subtitle", "property": "title-type"})
     book.add_metadata("DC", "creator", meta.author, {"id": "creator"})
     book.add_metadata(None, "meta", "aut", {"refines": "#creator", "property": "role", "scheme": "marc:relators"})
-    for key in ("publisher", "rights", "description", "date"):
+    book.add_metadata(None, "meta", file_as_person(meta.author), {"refines": "#creator", "property": "file-as"})
+    for key in ("publisher", "rights", "description"):
         if value := getattr(meta, key):
             book.add_metadata("DC", key, value)
+    if meta.date:
+        book.add_metadata("DC", "date", package_date(meta.date))
+    for piece in rendered.pieces:  # where the text comes from (DCMES: "a related resource ... derived")
+        if piece.piece.url:
+            book.add_metadata("DC", "source", piece.piece.url)
     for subject in meta.subjects:
         book.add_metadata("DC", "subject", subject)
     if meta.series:
@@ -438,6 +640,10 @@ def _add_metadata(book: epub.EpubBook, rendered: RenderedBook, identifier: str) 
             book.add_metadata(
                 None, "meta", str(meta.series.position), {"refines": "#series", "property": "group-position"}
             )
+        # Calibre's own series metadata, which it shows and sorts by (it reads belongs-to-collection only lately).
+        book.add_metadata(None, "meta", "", {"name": "calibre:series", "content": meta.series.name})
+        if meta.series.position is not None:
+            book.add_metadata(None, "meta", "", {"name": "calibre:series_index", "content": str(meta.series.position)})
     _add_accessibility_metadata(book, rendered)
 
 
@@ -457,11 +663,42 @@ def _font_css(fonts: list[Font]) -> str:
     return "".join(rules)
 
 
+def _add_fonts(book: epub.EpubBook, fonts: list[Font], documents: list[bytes]) -> None:
+    """Embed ``fonts`` cut down to the characters of ``documents`` (a book uses a few hundred of thousands)."""
+    from publish.font_subset import subset_font, used_characters
+
+    characters = used_characters(documents)
+    for font in fonts:
+        # Not obfuscated: the fonts are OFL, and obfuscation only hinders readers. Subsetting to embed them
+        # in a document is what the OFL FAQ (2.2, 5.9) allows without renaming the font.
+        book.add_item(epub.EpubItem(uid=f"font-{font.path.stem}", file_name=f"fonts/{font.path.name}",
+                                    media_type="font/otf", content=subset_font(font.path, characters)))  # fmt: skip
+
+
+def _prepared(image: ImageRef) -> bytes:
+    """The image's bytes for the EPUB: no metadata, scaled when too large for e-readers (said as a warning)."""
+    from publish.image_prep import describe_scaling, prepare_image
+
+    prepared = prepare_image(image_bytes(image.path, image.content), image.media_type)
+    if prepared.scaled_from is not None:
+        log.warning("%s", describe_scaling(image.name, prepared, image.path.stat().st_size))
+    return prepared.data
+
+
+def _jpeg_cover(name: str, png: bytes) -> tuple[str, bytes, str]:
+    """The cover as a JPEG: Amazon's Kindle Publishing Guidelines (4.1) ask for a JPEG or TIFF cover."""
+    from PIL import Image
+
+    output = io.BytesIO()
+    with Image.open(io.BytesIO(png)) as image:
+        image.convert("RGB").save(output, "JPEG", quality=92, optimize=True)
+    return name.removesuffix(".png") + ".jpg", output.getvalue(), "image/jpeg"
+
+
 def _cover_image(rendered: RenderedBook, drawing: CoverDrawing | None) -> tuple[str, bytes, str]:
     """The cover image: ``book.yaml``'s, else one generated from title, subtitle and author (or ``drawing``'s)."""
     if rendered.cover is not None:
-        cover = rendered.cover
-        return cover.name, image_bytes(cover.path, cover.content), cover.media_type
+        return rendered.cover.name, _prepared(rendered.cover), rendered.cover.media_type
     from publish.cover import generate_cover
 
     name, taken, number = GENERATED_COVER, {image.name.casefold() for image in rendered.images}, 1
@@ -484,9 +721,11 @@ class _Document(epub.EpubItem):
 
 
 def reading_order(rendered: RenderedBook) -> list[str]:
-    """The spine: cover, title page, copyright, contents, the pieces in reading order, "Continue reading"."""
+    """The spine: cover, title page, copyright, contents, the pieces in reading order, "Continue reading",
+    "About the practice"."""
     order = [COVER_FILE, TITLEPAGE_FILE, COPYRIGHT_FILE, NAV_FILE, *(piece.filename for piece in rendered.pieces)]
-    return order + ([CONTINUE_READING_FILE] if rendered.link_only else [])
+    order += [CONTINUE_READING_FILE] if rendered.link_only else []
+    return order + ([ABOUT_FILE] if has_about_page(rendered.book.meta) else [])
 
 
 def write_epub(
@@ -505,16 +744,13 @@ def write_epub(
     _add_metadata(book, rendered, identifier)
 
     css = read_style("epub.css", options.styles)
-    if options.embed_fonts:
-        fonts = _embedded_fonts()
-        css = _font_css(fonts) + css
-        for font in fonts:
-            # Embedded as they are, not obfuscated: the fonts are OFL, and obfuscation only hinders readers.
-            book.add_item(epub.EpubItem(uid=f"font-{font.path.stem}", file_name=f"fonts/{font.path.name}",
-                                        media_type="font/otf", content=font.path.read_bytes()))  # fmt: skip
+    fonts = _embedded_fonts() if options.embed_fonts else []
+    css = (_font_css(fonts) if fonts else "") + css
     book.add_item(epub.EpubItem(uid="style", file_name=STYLESHEET, media_type="text/css", content=css.encode()))
 
     cover_name, cover_bytes, cover_type = _cover_image(rendered, cover)
+    if options.target == "kindle" and cover_type == "image/png":
+        cover_name, cover_bytes, cover_type = _jpeg_cover(cover_name, cover_bytes)
     cover_item = epub.EpubItem(uid="cover-image", file_name=cover_name, media_type=cover_type, content=cover_bytes)
     cover_item.properties = ["cover-image"]
     book.add_item(cover_item)
@@ -522,11 +758,10 @@ def write_epub(
     book.add_metadata(None, "meta", "", {"name": "cover", "content": "cover-image"})
     images: list[ImageRef] = [image for image in rendered.images if image.name != cover_name]
     for number, image in enumerate(images, 1):
-        content = image_bytes(image.path, image.content)
         book.add_item(epub.EpubItem(uid=f"image-{number}", file_name=image.name,
-                                    media_type=image.media_type, content=content))  # fmt: skip
+                                    media_type=image.media_type, content=_prepared(image)))  # fmt: skip
 
-    contents = table_of_contents(rendered)
+    contents = table_of_contents(rendered, options.contents_depth)
     landmarks = [
         ("cover", COVER_FILE, "Cover"),
         ("titlepage", TITLEPAGE_FILE, "Title page"),
@@ -534,20 +769,33 @@ def write_epub(
     ]
     if rendered.pieces:
         landmarks.append(("bodymatter", rendered.pieces[0].filename, "Start of content"))
+    back = [name for name in (CONTINUE_READING_FILE, ABOUT_FILE) if name in reading_order(rendered)]
+    if back:
+        landmarks.append(("backmatter", back[0], "Back matter"))
     documents = {
         COVER_FILE: _Document("cover", COVER_FILE, _document("Cover", lang, _cover_page(cover_name, cover_alt(rendered)), body_class="cover")),
         TITLEPAGE_FILE: _Document("titlepage", TITLEPAGE_FILE, _document(meta.title, lang, _title_page(rendered), "frontmatter")),
         COPYRIGHT_FILE: _Document("copyright", COPYRIGHT_FILE, _document("Copyright", lang, _copyright_page(rendered, identifier), "frontmatter")),
-        NAV_FILE: _Document("nav", NAV_FILE, _document("Contents", lang, _nav(contents, landmarks), "frontmatter"), ["nav"]),
+        NAV_FILE: _Document("contents", NAV_FILE, _document("Contents", lang, _contents_page(contents), "frontmatter")),
         CONTINUE_READING_FILE: _Document("continue-reading", CONTINUE_READING_FILE,
-                                         _document("Continue reading", lang, _continue_reading(rendered), "backmatter")),
+                                         _document(WORDS["continue_reading"], lang, _continue_reading(rendered), "backmatter")),
+        ABOUT_FILE: _Document("about", ABOUT_FILE, _document(WORDS["about"], lang, _about_page(rendered), "backmatter")),
     }  # fmt: skip
     for piece in rendered.pieces:
         document = _document(piece.title, piece.lang, _piece_body(piece), "bodymatter")
         documents[piece.filename] = _Document(f"piece-{piece.slug}", piece.filename, document)
+    if options.target == "kobo":
+        from publish.kobo import add_kobo_spans
+
+        for document in documents.values():
+            document.content = add_kobo_spans(document.content)
     book.spine = [documents[name] for name in reading_order(rendered)]
     for item in book.spine:
         book.add_item(item)
+    navigation = _document("Contents", lang, _nav(contents, landmarks), "frontmatter")
+    book.add_item(_Document("nav", NAVIGATION_FILE, navigation, ["nav"]))
+    if fonts:
+        _add_fonts(book, fonts, [item.content for item in book.spine])
     book.add_item(epub.EpubItem(uid="ncx", file_name=NCX_FILE, media_type="application/x-dtbncx+xml",
                                 content=_ncx(contents, rendered, identifier)))  # fmt: skip
     # EPUB 2 guide: deprecated in EPUB 3 but still read by Kindle ("go to beginning").
@@ -563,21 +811,33 @@ def write_epub(
     writer = epub.EpubWriter(buffer, book, writer_options)
     writer.process()
     writer.write()
+    apple = bool(fonts) or options.target == "apple"
+    extra = {APPLE_DISPLAY_OPTIONS: _apple_display_options(bool(fonts))} if apple else {}
     with atomic_output(target) as temporary:
-        temporary.write_bytes(_repack(buffer.getvalue(), modified, lang))
+        temporary.write_bytes(_repack(buffer.getvalue(), modified, lang, extra))
     return target
 
 
-def _repack(data: bytes, modified: dt.datetime, language: str) -> bytes:
+def _apple_display_options(specified_fonts: bool) -> bytes:
+    """Apple's display options: use the embedded fonts (``specified-fonts``) on every device."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<display_options>\n<platform name="*">\n'
+        f'<option name="specified-fonts">{"true" if specified_fonts else "false"}</option>\n'
+        "</platform>\n</display_options>\n"
+    ).encode()
+
+
+def _repack(data: bytes, modified: dt.datetime, language: str, extra: dict[str, bytes] | None = None) -> bytes:
     """Rewrite ebooklib's ZIP reproducibly (fixed timestamps, sorted order, mimetype first and stored) and fix its OPF."""
     source = zipfile.ZipFile(io.BytesIO(data))
     # ZIP times have no zone: write the UTC wall time, so TZ does not change the bytes.
     stamp = max(modified, dt.datetime(1980, 1, 1, tzinfo=dt.UTC)).timetuple()[:6]
     output = io.BytesIO()
     first = ["mimetype", "META-INF/container.xml"]
+    files = {name: source.read(name) for name in source.namelist()} | (extra or {})
     with zipfile.ZipFile(output, "w") as target:
-        for name in first + sorted(n for n in source.namelist() if n not in first):
-            content = source.read(name)
+        for name in first + sorted(n for n in files if n not in first):
+            content = files[name]
             if name.endswith(".opf"):
                 content = _fix_opf(content, language)
             info = zipfile.ZipInfo(name, date_time=stamp)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import gc
 import logging
 import os
@@ -20,6 +19,13 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree, html
 
 from publish.errors import PublishError, RenderError
+from publish.front_matter import (
+    WORDS,
+    contacts_html,
+    copyright_lines,
+    format_date,
+    has_about_page,
+)
 from publish.limits import MAX_TREE_DEPTH, deepest_element, parse_bleed
 from publish.output import atomic_output
 from publish.resources import book_fonts, read_style, styles_dir
@@ -69,25 +75,13 @@ class PdfOptions:
     styles: Path | None = None
     strict: bool = False  # WeasyPrint's warnings stop the build instead of being reported
     jobs: int | None = None  # processes typesetting the book; None: two for a long book (publish.parallel)
+    toc_depth: int = 2  # levels in the contents and the outline: 1 pieces, 2 and ## sections, 3 and ### sections
 
 
 DEFAULT_OPTIONS = PdfOptions()
 
 
 # --- The pieces as print HTML -------------------------------------------------
-
-
-def format_date(value: str, lang: str) -> str:
-    """A ``YYYY-MM-DD`` date as readers write it ("January 10, 2024" in US English); others unchanged."""
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        return value
-    if lang.lower() in ("en", "en-us"):
-        return f"{day:%B} {day.day}, {day.year}"
-    if lang.lower().startswith("en"):
-        return f"{day.day} {day:%B} {day.year}"
-    return day.isoformat()
 
 
 LinkResolver = Callable[[str, str], "str | None"]
@@ -411,15 +405,16 @@ def _piece_html(piece: RenderedPiece, resolve: LinkResolver, opening: bool) -> s
     )
 
 
-def _toc_html(rendered: RenderedBook) -> str:
-    """The contents: pieces, their sections and subsections (as in the EPUB's navigation),
-    numbered by WeasyPrint (``target-counter``).
+def _toc_html(rendered: RenderedBook, depth: int = 2) -> str:
+    """The contents ``depth`` levels deep: pieces, their sections and subsections (as in the EPUB's
+    navigation), numbered by WeasyPrint (``target-counter``).
     """
     items = []
     for piece in rendered.pieces:
         sections: list[str] = []  # the h2 entries, each with its h3 entries nested
         subsections: list[str] = []
-        for heading in (*piece.headings, None):
+        shown = [heading for heading in piece.headings if heading.level < depth + 1]
+        for heading in (*shown, None):
             if heading is not None and heading.level == 3:
                 link = f'<a href="#{escape(piece.slug)}--{escape(heading.id)}">{escape(heading.text)}</a>'
                 subsections.append(f'<li class="toc-subsection">{link}</li>')
@@ -440,6 +435,8 @@ def _toc_html(rendered: RenderedBook) -> str:
         )
     if rendered.link_only:
         items.append('<li class="toc-piece"><a href="#continue-reading">Continue reading</a></li>')
+    if has_about_page(rendered.book.meta):
+        items.append(f'<li class="toc-piece"><a href="#about">{escape(WORDS["about"])}</a></li>')
     return f'<nav class="toc" id="contents"><h1>Contents</h1><ol>{"".join(items)}</ol></nav>'
 
 
@@ -466,6 +463,20 @@ def _continue_html(rendered: RenderedBook) -> str:
     return (
         f'<section class="{classes}" id="{prefix}" data-title="Continue reading"><h1>Continue reading</h1>'
         f'<p class="intro">{intro}</p><ul class="further">{"".join(items)}</ul></section>'
+    )
+
+
+def _about_html(rendered: RenderedBook) -> str:
+    """ "About the practice": the practice's name, website, phone and email, and the disclaimer."""
+    meta = rendered.book.meta
+    name = meta.practice.name or meta.publisher or meta.author
+    contacts = contacts_html(meta)
+    disclaimer = f'<p class="disclaimer">{escape(meta.handout.disclaimer)}</p>' if meta.handout.disclaimer else ""
+    title = escape(WORDS["about"])
+    return (
+        f'<section class="continue-reading about" id="about" data-title="{title}"><h1>{title}</h1>'
+        f'<p class="intro">{escape(WORDS["about_intro"].format(name=name))}</p>'
+        f"{contacts}{disclaimer}</section>"
     )
 
 
@@ -503,22 +514,16 @@ def book_sections(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS)
     meta = rendered.book.meta
     resolve = _book_links(rendered)
     subtitle = f'<p class="subtitle">{escape(meta.subtitle)}</p>' if meta.subtitle else ""
-    series = ""
-    if meta.series:
-        series = meta.series.name + (f", book {meta.series.position}" if meta.series.position else "")
-    copyright_lines = [
+    copyright_page = [
         meta.title + (f": {meta.subtitle}" if meta.subtitle else ""),
-        f"by {meta.author}",
-        series,
-        meta.rights,
-        f"Published by {meta.publisher}" if meta.publisher else None,
-        f"First published {format_date(meta.date, meta.language)}" if meta.date else None,
-        f"Identifier: {book_identifier(rendered)}",
+        WORDS["by"].format(author=meta.author),
+        *(line.text for line in copyright_lines(meta, book_identifier(rendered))),
         colophon(rendered),
     ]
-    copyright_html = "".join(f"<p>{escape(line)}</p>" for line in copyright_lines if line)
+    copyright_html = "".join(f"<p>{escape(line)}</p>" for line in copyright_page if line)
     pieces = tuple(_piece_html(piece, resolve, index == 0) for index, piece in enumerate(rendered.pieces))
     further = _continue_html(rendered) if rendered.link_only else ""
+    further += _about_html(rendered) if has_about_page(meta) else ""
     classes = " ".join(
         name for name, on in (("small-paper", _paper_of(options).small), ("large-print", options.large_print)) if on
     )
@@ -532,7 +537,7 @@ def book_sections(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS)
             f'<hr class="ornament"><p class="author">{escape(meta.author)}</p></section>'
             f'<section class="copyright">{copyright_html}</section>'
         ),
-        toc=_toc_html(rendered),
+        toc=_toc_html(rendered, options.toc_depth),
         pieces=pieces,
         further=further,
     )
@@ -738,6 +743,7 @@ def _finish_pdf(
             return pdf.objects[int(reference.split()[0])]
 
         _margin_boxes_as_artifacts(pdf, get, pydyf)
+        _strip_jpeg_metadata(pdf)
         _links_own_their_annotations(pdf, get)
         for page_reference in pdf.page_references:
             page = get(page_reference)
@@ -757,6 +763,18 @@ def _finish_pdf(
             amend(document, pdf)
 
     return finish
+
+
+def _strip_jpeg_metadata(pdf: Any) -> None:
+    """Leave the EXIF, GPS and XMP of the book's JPEG photos out of the PDF (WeasyPrint embeds JPEGs as they are)."""
+    import pydyf
+
+    from publish.image_prep import strip_jpeg_metadata
+
+    for item in pdf.objects:
+        if isinstance(item, pydyf.Stream) and item.extra.get("Filter") == "/DCTDecode":
+            data = b"".join(chunk if isinstance(chunk, bytes) else chunk.data for chunk in item.stream)
+            item.stream = [strip_jpeg_metadata(data)]
 
 
 def _links_own_their_annotations(pdf: Any, get: Callable[[bytes], Any]) -> None:
@@ -1015,7 +1033,14 @@ def book_styles(options: PdfOptions) -> list[str]:
     if options.large_print:
         styles.append(read_style("large-print.css", options.styles))
     styles.append(finishing_css(options))
+    styles.append(outline_css(options.toc_depth))
     return styles
+
+
+def outline_css(depth: int) -> str:
+    """Leave the headings below the contents' ``depth`` out of the PDF outline (bookmarks), as out of the contents."""
+    levels = [f"section.piece h{level} {{ bookmark-level: none; }}" for level in (2, 3) if level > depth]
+    return "\n".join(levels)
 
 
 def pdf_inputs(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS) -> tuple[str, list[str]]:

@@ -88,8 +88,8 @@ def test_quiet_silences_the_wrote_line(tmp_path: Path, command: str) -> None:
 def test_default_output_is_dist_slug(tmp_path: Path) -> None:
     copy_manuscript(FIXTURES / "minimal", tmp_path / "m")
     result = run(tmp_path, "epub", "-m", "m")
-    # Size and document count: the cover, title, copyright and contents pages and the one piece.
-    assert re.fullmatch(r"Wrote dist/minimal-book\.epub \(\d+ KB, 5 documents\)\n", result.stdout), result.stdout
+    # Size and document count: the cover, title, copyright and contents pages, the one piece, the navigation.
+    assert re.fullmatch(r"Wrote dist/minimal-book\.epub \(\d+ KB, 6 documents\)\n", result.stdout), result.stdout
     assert (tmp_path / "dist" / "minimal-book.epub").is_file()
 
 
