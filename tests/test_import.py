@@ -369,6 +369,10 @@ def test_export_drafts_only_when_asked(tmp_path: Path) -> None:
         "making-room-for-difficult-feelings, noticing-the-bodys-signals, rest-is-not-a-reward)\n"
     )
     assert not (tmp_path / "other").exists()
+    unused = run(tmp_path, EXPORT, "--selector", "main", "-m", tmp_path / "from-export", "--author", "A")
+    assert unused.exit_code == 0 and (
+        "Warning: --selector 'main' applies to saved pages, and no page was given\n" in unused.stderr
+    )
 
 
 # --- importing again ----------------------------------------------------------------------------------------------
@@ -654,20 +658,18 @@ def read_corpus_page(folder: Path, tmp_path: Path) -> tuple[Article, Problems]:
 
 
 @pytest.mark.parametrize("folder", CORPUS_PAGES, ids=lambda folder: folder.name)
-def test_corpus_page_keeps_the_article_and_nothing_else(
-    folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_corpus_page_keeps_the_article_and_nothing_else(folder: Path, tmp_path: Path) -> None:
     article, _ = read_corpus_page(folder, tmp_path)
     recall, precision = recall_and_precision(
         (folder / "expected.txt").read_text(encoding="utf-8"), markdown_text(article.body)
     )
-    if folder.name in BELOW_GOAL:
-        least_recall, least_precision, why = BELOW_GOAL[folder.name]
-        assert recall >= least_recall - 0.005 and precision >= least_precision - 0.005, (recall, precision)
-        with capsys.disabled():
-            print(f"\n{folder.name}: below the goal: recall {recall:.3f}, precision {precision:.3f} ({why})")
-    else:
+    if folder.name not in BELOW_GOAL:
         assert recall >= RECALL_GOAL and precision >= PRECISION_GOAL, (recall, precision)
+        return
+    least_recall, least_precision, why = BELOW_GOAL[folder.name]
+    assert recall >= least_recall - 0.005 and precision >= least_precision - 0.005, (recall, precision)
+    # Reported in pytest's summary (-ra) as XFAIL with the figures: below the goal, no worse than measured.
+    pytest.xfail(f"below the goal: recall {recall:.3f}, precision {precision:.3f} ({why})")
 
 
 PLATFORM_PAGES = sorted((CORPUS / "platforms").iterdir())
