@@ -369,6 +369,10 @@ def test_export_drafts_only_when_asked(tmp_path: Path) -> None:
         "making-room-for-difficult-feelings, noticing-the-bodys-signals, rest-is-not-a-reward)\n"
     )
     assert not (tmp_path / "other").exists()
+    unused = run(tmp_path, EXPORT, "--selector", "main", "-m", tmp_path / "from-export", "--author", "A")
+    assert unused.exit_code == 0 and (
+        "Warning: --selector 'main' applies to saved pages, and no page was given\n" in unused.stderr
+    )
 
 
 # --- importing again ----------------------------------------------------------------------------------------------
@@ -627,11 +631,10 @@ RECALL_GOAL, PRECISION_GOAL = 0.97, 0.95
 # Pages below the goal, with the figures measured when the extractor was chosen (recall, precision) and why:
 # the test holds them to these figures and prints them.
 BELOW_GOAL = {
-    "ebb-org": (0.945, 0.998, "readability's expected text keeps the blog's disclaimer box, which is furniture"),
-    "firefox-nightly-blog": (0.856, 1.0, "the expected text keeps a second .entry-content block (the newsletter)"),
-    "medium-2": (1.0, 0.927, "the author's bio and 'Originally published at' stay after the article"),
-    "mozilla-1": (0.975, 0.839, "a product page: its feature captions are in the expected text, its teasers are not"),
-    "simplyfound-1": (0.911, 1.0, "the expected text keeps the caption of the article's image"),
+    "ebb-org": (0.945, 0.998, "the expected text keeps the site's disclaimer box, which the import leaves out"),
+    "firefox-nightly-blog": (0.856, 1.0, "the expected text keeps the readers' comments, which the import leaves out"),
+    "mozilla-1": (0.975, 0.839, "a product page, not an article: the import keeps its Sync teaser"),
+    "simplyfound-1": (0.911, 1.0, "the expected text keeps the captions of remote images, which are not fetched"),
 }
 
 
@@ -655,20 +658,18 @@ def read_corpus_page(folder: Path, tmp_path: Path) -> tuple[Article, Problems]:
 
 
 @pytest.mark.parametrize("folder", CORPUS_PAGES, ids=lambda folder: folder.name)
-def test_corpus_page_keeps_the_article_and_nothing_else(
-    folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_corpus_page_keeps_the_article_and_nothing_else(folder: Path, tmp_path: Path) -> None:
     article, _ = read_corpus_page(folder, tmp_path)
     recall, precision = recall_and_precision(
         (folder / "expected.txt").read_text(encoding="utf-8"), markdown_text(article.body)
     )
-    if folder.name in BELOW_GOAL:
-        least_recall, least_precision, why = BELOW_GOAL[folder.name]
-        assert recall >= least_recall - 0.005 and precision >= least_precision - 0.005, (recall, precision)
-        with capsys.disabled():
-            print(f"\n{folder.name}: below the goal: recall {recall:.3f}, precision {precision:.3f} ({why})")
-    else:
+    if folder.name not in BELOW_GOAL:
         assert recall >= RECALL_GOAL and precision >= PRECISION_GOAL, (recall, precision)
+        return
+    least_recall, least_precision, why = BELOW_GOAL[folder.name]
+    assert recall >= least_recall - 0.005 and precision >= least_precision - 0.005, (recall, precision)
+    # Reported in pytest's summary (-ra) as XFAIL with the figures: below the goal, no worse than measured.
+    pytest.xfail(f"below the goal: recall {recall:.3f}, precision {precision:.3f} ({why})")
 
 
 PLATFORM_PAGES = sorted((CORPUS / "platforms").iterdir())

@@ -68,7 +68,7 @@ def _read_sources(
     namer = ImageNamer(root)
     articles: list[Article] = []
     slugs: set[str] = set()
-    exports = 0
+    exports = pages = 0
     site_title: str | None = None
     for path in sources:
         source = read_source(path, namer, problems, options.only, options.drafts, options.selector)
@@ -77,8 +77,11 @@ def _read_sources(
         articles.extend(source.articles)
         slugs |= source.slugs
         exports += source.kind == "export"
+        pages += source.kind == "page"
         if source.kind == "export" and not options.only:
             site_title = site_title or source.site_title
+    if options.selector and not pages and not problems.errors:
+        problems.warning(None, None, f"--selector {options.selector!r} applies to saved pages, and no page was given")
     if options.only and not problems.errors:
         if not exports:
             problems.error(None, None, "--only names posts of a WordPress export, and no export was given")

@@ -23,7 +23,7 @@ _FURNITURE = re.compile(
     r"(?:^|[-_])(?:share\w*|sharedaddy|sharing|social\w*|comments?|newsletter|subscribe|subscription|cookies?"
     r"|pagination|breadcrumbs?|related\w*|sidebar|meta|byline|author-profile|author-bio|author-box|author-info"
     r"|about-the-author|about-author|author-card|post-author|entry-author|post-card|read-next|recommended\w*"
-    r"|more-posts|cta|promo|tags|categories"
+    r"|more-posts|cta|promo|tags|categories|postfooter|infocard"  # Medium: .postFooter, .infoCard (the bio)
     r"|popup|modal|sr-only|visually-hidden|screen-reader-text|skip-link)(?:[-_]|$)",
     re.IGNORECASE,
 )
