@@ -10,6 +10,7 @@ import re
 import struct
 import zipfile
 import zlib
+from html import escape
 from pathlib import Path
 from urllib.parse import quote
 
@@ -444,3 +445,31 @@ def test_the_odd_epub_passes_epubcheck(odd_book: tuple[Path, dict[str, Result]])
     out, _ = odd_book
     assert (out / "book.epub").is_file()
     assert epubcheck_messages(out / "book.epub") == []
+
+
+# --- the practice's contacts in book.yaml become links on "About the practice" and "Continue reading" -------
+
+
+@pytest.mark.parametrize(
+    "website",
+    ["javascript://%0aalert(1)", "JaVaScRiPt://x%0aalert(1)", "data://text/html,<script>alert(1)</script>",
+     "file:///etc/passwd", "vbscript://x"],
+)  # fmt: skip
+def test_a_practice_website_outside_the_allow_list_is_text_not_a_link(tmp_path: Path, website: str) -> None:
+    book = BOOK + f'practice:\n  name: Calm Practice\n  website: "{website}"\n  email: "a@b.example"\n'
+    pieces = {"a.md": "---\ntitle: A\nnext: b.md\n---\n\nText.\n", "b.md": "---\ntitle: B\n---\n"}
+    root = write_manuscript(tmp_path / "m", pieces, book=book)
+    result = run(tmp_path, "build", "-m", "m", "-o", "out")
+    assert result.exit_code == 0, result.output
+    epub, pdf = sorted((tmp_path / "out").glob("*.epub")), sorted((tmp_path / "out").glob("*.pdf"))
+    hrefs = []
+    with zipfile.ZipFile(epub[0]) as archive:
+        about = archive.read("EPUB/back.about.xhtml").decode()
+        for name in archive.namelist():
+            if name.endswith((".xhtml", ".opf", ".ncx")):
+                hrefs += etree.fromstring(archive.read(name)).xpath("//@href | //@src")
+    assert escape(website, quote=False) in about  # shown as written, as text
+    assert 'href="mailto:a@b.example"' in about  # the allowed contact is still a link
+    assert all(ALLOWED_URI.match(href) or ":" not in href.split("/")[0] for href in hrefs), hrefs
+    assert all(ALLOWED_URI.match(uri) for uri in pdf_uris(pdf[0]))
+    assert root.is_dir()

@@ -333,7 +333,7 @@ def test_continue_reading_points_to_the_website_without_a_url(matter: tuple[Epub
     (section,) = root.xpath("//h:section", namespaces=NS)
     assert section.get("{http://www.idpf.org/2007/ops}type") == "appendix"
     (link,) = root.xpath("//h:li//h:a", namespaces=NS)
-    assert (link.get("href"), link.text) == ("https://www.calm.example", "Read it on www.calm.example")
+    assert (link.get("href"), link.text) == ("https://www.calm.example/", "Read it on www.calm.example")
 
 
 def test_about_the_practice_in_the_epub(matter: tuple[Epub, Path]) -> None:
@@ -344,7 +344,7 @@ def test_about_the_practice_in_the_epub(matter: tuple[Epub, Path]) -> None:
                  "hi@calm.example", "Not a substitute for professional care."):  # fmt: skip
         assert part in text
     hrefs = [a.get("href") for a in epub.xhtml("back.about.xhtml").iter(f"{{{NS['h']}}}a")]
-    assert hrefs == ["https://www.calm.example", "tel:5550100100", "mailto:hi@calm.example"]
+    assert hrefs == ["https://www.calm.example/", "tel:5550100100", "mailto:hi@calm.example"]
 
 
 def test_about_the_practice_in_the_pdf(matter: tuple[Epub, Path]) -> None:
