@@ -24,6 +24,7 @@ _OWNED = re.compile(rf"{_PREFIX}(\d+)-[^/]+")
 # A leftover (a folder here, a temporary output in publish.output) is removed only when this old,
 # and its process gone: a process id seen from another machine or container says nothing of its life.
 STALE_AFTER = 120.0
+_REMOVE_ATTEMPTS = 5
 
 
 @dataclass
@@ -46,7 +47,13 @@ class ScratchRoot:
             os.environ.pop("TMPDIR", None)
         else:
             os.environ["TMPDIR"] = self.previous_environ
-        shutil.rmtree(self.path, ignore_errors=True)
+        # A worker still ending (one started ahead and not needed) may add a file while the folder is
+        # being removed, which leaves the folder behind: a few more passes, briefly apart, catch it.
+        for attempt in range(_REMOVE_ATTEMPTS):
+            shutil.rmtree(self.path, ignore_errors=True)
+            if not os.path.lexists(self.path):
+                return
+            time.sleep(0.02 * (attempt + 1))
 
 
 def process_exists(pid: int) -> bool:

@@ -400,8 +400,11 @@ def test_bleed_must_be_a_length(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         main, ["pdf", "-m", str(FIXTURES / "minimal"), "--bleed", "wide", "-o", str(tmp_path / "a.pdf")]
     )
-    assert result.exit_code == 1
-    assert result.output == "Error: bleed 'wide' is not a length: give a number and a unit, e.g. 0.125in or 3mm\n"
+    assert result.exit_code == 2  # a mistake on the command line, found before the manuscript is read
+    assert result.output == (
+        "Error: Invalid value for '--bleed': bleed 'wide' is not a length: give a number and a unit, "
+        "e.g. 0.125in or 3mm (see 'main pdf -h')\n"
+    )
 
 
 # --- Large print --------------------------------------------------------------------
