@@ -129,8 +129,10 @@ def _one_line(error: click.UsageError) -> click.UsageError:
     """The same usage error as one ``Error:`` line that names the command's help.
 
     Click prints the usage and a hint on lines of their own before the error; a UsageError without a
-    context prints the ``Error:`` line alone.
+    context prints the ``Error:`` line alone. ``publish`` alone still prints the help.
     """
+    if isinstance(error, click.exceptions.NoArgsIsHelpError):
+        return error
     command = error.ctx.command_path if error.ctx is not None else "publish"
     one = click.UsageError(f"{error.format_message()} (see '{command} -h')")
     one.exit_code = error.exit_code

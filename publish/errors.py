@@ -63,6 +63,19 @@ class PublishError(Exception):
     def __str__(self) -> str:
         return "\n".join(p.format() for p in self.problems)
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Rebuilt with every problem's file and line when it comes back from a worker process (pickle
+        # would call __init__ with the message alone, and the file and line would be lost).
+        return (_rebuild, (type(self), self.problems))
+
+
+def _rebuild(kind: type[PublishError], problems: tuple[Problem, ...]) -> PublishError:
+    """A PublishError of ``kind`` carrying ``problems`` (see ``PublishError.__reduce__``)."""
+    error = kind.__new__(kind)
+    Exception.__init__(error, problems[0].message)
+    error.problems = problems
+    return error
+
 
 class ManuscriptError(PublishError):
     """The manuscript cannot be built; carries every problem found."""

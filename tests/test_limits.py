@@ -181,6 +181,25 @@ def test_tree_too_deep_for_the_pdf_is_an_error_before_weasyprint(tmp_path: Path)
     assert run(tmp_path, "epub", "-m", "m", "-o", "out/book.epub").exit_code == 0
 
 
+def test_tree_too_deep_in_a_handout_worker_names_the_file_and_line(tmp_path: Path) -> None:
+    files = {
+        "book.yaml": BOOK,
+        "a.md": piece(_deep_mix(21), "title: A\nnext: b.md\n"),
+        "b.md": piece("B.", "title: B\nprevious: a.md\n"),
+    }
+    write_manuscript(tmp_path / "m", files)
+    status, _, stderr, seconds = run_bounded(tmp_path, "pdf", "-m", "m", "--all-handouts", "-o", "out")
+    # Raised in a worker process: the error comes back with its file and line (pickled whole).
+    assert (status, stderr.splitlines()) == (
+        1,
+        [
+            "Error: m/a.md:67: elements nest 101 deep here (lists, quotes, '::: ' blocks, emphasis and raw HTML "
+            "together); the PDF can typeset at most 100: nest less"
+        ],
+    )
+    assert seconds < TIMEOUT
+
+
 def test_tree_just_within_the_limit_typesets(tmp_path: Path) -> None:
     write_manuscript(tmp_path / "m", {"book.yaml": BOOK, "a.md": piece(_deep_mix(19))})
     status, _, stderr, _ = run_bounded(tmp_path, "pdf", "-m", "m", "-o", "out/book.pdf")
@@ -343,6 +362,13 @@ def test_command_line_mistakes_are_one_error_line_with_status_2(tmp_path: Path, 
     write_manuscript(tmp_path / "m", {"book.yaml": BOOK, "a.md": PIECE})
     assert_one_line(run(tmp_path, *args), 2, f"Error: {expected}")
     assert not (tmp_path / "dist").exists()
+
+
+def test_publish_alone_still_prints_its_help(tmp_path: Path) -> None:
+    result = run(tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Usage: publish [OPTIONS] COMMAND [ARGS]...")
+    assert "Error" not in result.stderr
 
 
 def test_bleed_lengths() -> None:

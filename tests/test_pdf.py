@@ -398,12 +398,15 @@ def test_bleed_and_crop_marks(book_pdf: Callable[..., BuiltPdf]) -> None:
 
 def test_bleed_must_be_a_length(tmp_path: Path) -> None:
     result = CliRunner().invoke(
-        main, ["pdf", "-m", str(FIXTURES / "minimal"), "--bleed", "wide", "-o", str(tmp_path / "a.pdf")]
+        main,
+        ["pdf", "-m", str(FIXTURES / "minimal"), "--bleed", "wide", "-o", str(tmp_path / "a.pdf")],
+        prog_name="publish",
     )
-    assert result.exit_code == 2  # a mistake on the command line, found before the manuscript is read
+    # A mistake in the command line, found before the manuscript is read: exit status 2, one line.
+    assert result.exit_code == 2
     assert result.output == (
         "Error: Invalid value for '--bleed': bleed 'wide' is not a length: give a number and a unit, "
-        "e.g. 0.125in or 3mm (see 'main pdf -h')\n"
+        "e.g. 0.125in or 3mm (see 'publish pdf -h')\n"
     )
 
 

@@ -62,10 +62,14 @@ def test_errors_cross_to_the_parent_with_their_problems() -> None:
     error = RenderError("WeasyPrint could not typeset this", Path("book"))
     carried = pickle.loads(pickle.dumps(typesetters._portable(error)))
     assert type(carried) is RenderError and carried.problems == error.problems
-    # One that does not survive pickling arrives as a RenderError with its message.
+    # Every PublishError pickles with all its problems (PublishError.__reduce__), several included.
     several = ManuscriptError([Problem(Path("a.md"), 3, "bad"), Problem(Path("b.md"), 4, "worse")])
-    carried = typesetters._portable(several)
-    assert type(carried) is RenderError and "a.md:3: bad" in str(carried)
+    carried = pickle.loads(pickle.dumps(typesetters._portable(several)))
+    assert type(carried) is ManuscriptError and carried.problems == several.problems
+    # Any other exception that does not survive pickling arrives as a RenderError with its message.
+    unpicklable = ValueError(lambda: None)
+    carried = typesetters._portable(unpicklable)
+    assert type(carried) is RenderError and str(carried).startswith("ValueError: <function")
 
 
 def test_workers_not_taken_end_on_their_own() -> None:
