@@ -44,6 +44,7 @@ from publish.pdf import (
     bleed_points,
     book_sections,
     book_styles,
+    css_string,
     report_warnings,
     typeset,
 )
@@ -123,11 +124,6 @@ class _Job:
     id_prefix: str  # keeps the structure elements' IDs (table headers) unique in the joined PDF
 
 
-def _css_string(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ")
-    return f'"{escaped}"'
-
-
 def _part_links(html: str) -> str:
     return _INTERNAL_LINK.sub(lambda match: match.group(1) + PART_LINK, html)
 
@@ -144,7 +140,7 @@ def typeset_book_parallel(
     # The book's title for the running heads of the body's left pages, which the title page
     # sets in one render ("content(text)": its text with white space collapsed).
     title = " ".join(rendered.book.meta.title.split())
-    body_styles = [*styles, f"html {{ string-set: book-title {_css_string(title)}; }}"]
+    body_styles = [*styles, f"html {{ string-set: book-title {css_string(title)}; }}"]
     ranges = split_pieces([len(piece) for piece in sections.pieces], jobs)
     allowed = [options.styles] if options.styles else []
     bleed = bleed_points(options)

@@ -11,7 +11,6 @@ import os
 import resource
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -29,7 +28,6 @@ BOOK = "title: A Book\nauthor: Someone\nlanguage: en\nstart: a.md\n"
 PIECE = "---\ntitle: A\n---\n\nSome text.\n"
 MEMORY_CAP = 1536 * 1024 * 1024  # bytes of address space: the alias bomb took 3 GB before the fix
 TIMEOUT = 60  # seconds: the 5 MB line ran past 120 s in the PDF before the fix
-QUICK = 20  # seconds: what a refused case may take at most, start-up and a shared machine included
 
 
 def piece(body: str, front: str = "title: A\n") -> str:
@@ -65,9 +63,8 @@ def _cap_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
 
 
-def run_bounded(cwd: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, str, str, float]:
-    """``publish`` in a subprocess under the memory cap and the timeout: (status, stdout, stderr, seconds)."""
-    start = time.monotonic()
+def run_bounded(cwd: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """``publish`` in a subprocess under the memory cap and the timeout (a hang fails): (status, stdout, stderr)."""
     result = subprocess.run(
         [sys.executable, "-m", "publish", *args],
         cwd=cwd,
@@ -78,7 +75,7 @@ def run_bounded(cwd: Path, *args: str, env: dict[str, str] | None = None) -> tup
         env={**os.environ, **(env or {})},
         check=False,
     )
-    return result.returncode, result.stdout, result.stderr, time.monotonic() - start
+    return result.returncode, result.stdout, result.stderr
 
 
 # --- depth and size limits, bounded in time and memory -----------------------------------------------------
@@ -155,9 +152,8 @@ DEEP_CASES = {
 def test_deep_and_large_input_is_one_error_in_bounded_time_and_memory(tmp_path: Path, case: str) -> None:
     files, command, expected = DEEP_CASES[case]
     write_manuscript(tmp_path / "m", files)
-    status, stdout, stderr, seconds = run_bounded(tmp_path, command, "-m", "m", "-o", f"out/book.{command}")
+    status, stdout, stderr = run_bounded(tmp_path, command, "-m", "m", "-o", f"out/book.{command}")
     assert (status, stderr.splitlines(), stdout) == (1, [f"Error: {expected}"], "")
-    assert seconds < QUICK
     assert not (tmp_path / "out").exists()
 
 
@@ -170,13 +166,12 @@ def _deep_mix(extra_divs: int) -> str:
 
 def test_tree_too_deep_for_the_pdf_is_an_error_before_weasyprint(tmp_path: Path) -> None:
     write_manuscript(tmp_path / "m", {"book.yaml": BOOK, "a.md": piece(_deep_mix(21))})
-    status, stdout, stderr, seconds = run_bounded(tmp_path, "pdf", "-m", "m", "-o", "out/book.pdf")
+    status, stdout, stderr = run_bounded(tmp_path, "pdf", "-m", "m", "-o", "out/book.pdf")
     expected = (
         "Error: m/a.md:66: elements nest 101 deep here (lists, quotes, '::: ' blocks, emphasis and raw HTML "
         "together); the PDF can typeset at most 100: nest less"
     )
     assert (status, stderr.splitlines(), stdout) == (1, [expected], "")
-    assert seconds < QUICK
     # The EPUB has no such limit: the same manuscript builds.
     assert run(tmp_path, "epub", "-m", "m", "-o", "out/book.epub").exit_code == 0
 
@@ -188,7 +183,7 @@ def test_tree_too_deep_in_a_handout_worker_names_the_file_and_line(tmp_path: Pat
         "b.md": piece("B.", "title: B\nprevious: a.md\n"),
     }
     write_manuscript(tmp_path / "m", files)
-    status, _, stderr, seconds = run_bounded(tmp_path, "pdf", "-m", "m", "--all-handouts", "-o", "out")
+    status, _, stderr = run_bounded(tmp_path, "pdf", "-m", "m", "--all-handouts", "-o", "out")
     # Raised in a worker process: the error comes back with its file and line (pickled whole).
     assert (status, stderr.splitlines()) == (
         1,
@@ -197,12 +192,11 @@ def test_tree_too_deep_in_a_handout_worker_names_the_file_and_line(tmp_path: Pat
             "together); the PDF can typeset at most 100: nest less"
         ],
     )
-    assert seconds < TIMEOUT
 
 
 def test_tree_just_within_the_limit_typesets(tmp_path: Path) -> None:
     write_manuscript(tmp_path / "m", {"book.yaml": BOOK, "a.md": piece(_deep_mix(19))})
-    status, _, stderr, _ = run_bounded(tmp_path, "pdf", "-m", "m", "-o", "out/book.pdf")
+    status, _, stderr = run_bounded(tmp_path, "pdf", "-m", "m", "-o", "out/book.pdf")
     assert status == 0, stderr
     assert (tmp_path / "out" / "book.pdf").read_bytes()[:5] == b"%PDF-"
 
