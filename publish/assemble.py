@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,8 +72,12 @@ def unusable_reason(root: Path, name: str) -> str | None:
     path = root / name
     if name == ".." or name.startswith(("../", "/")) or not path.resolve().is_relative_to(root.resolve()):
         return "which is outside the manuscript folder: name a piece inside it"
-    if not path.is_file():
+    if not os.path.lexists(path):
         return "which does not exist"
+    if path.is_dir():
+        return "which is a folder, not a Markdown piece"
+    if not path.is_file():
+        return None  # a named pipe, a socket, a device: loading it was refused, with the reason
     if not name.endswith(".md"):
         return "which is not a Markdown piece (a .md file)"
     if posixpath.basename(name).lower() == "readme.md":

@@ -61,6 +61,18 @@ def _terminated(signum: int, frame: Any) -> None:
     sys.exit(128 + signum)
 
 
+def _end_workers() -> None:
+    """End the worker processes still running when the command is done (typesetters started ahead and not
+    needed, after an error): before their temporary folder goes, so that none writes anything after it.
+    """
+    multiprocessing = sys.modules.get("multiprocessing")
+    if multiprocessing is None:
+        return
+    for child in multiprocessing.active_children():
+        child.kill()
+        child.join(timeout=1)
+
+
 def _reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     """Turn a PublishError into ``Error: file:line: message`` lines and exit status 1, Ctrl-C into
     ``Error: interrupted`` and exit status 130; run the command with a private temporary folder
@@ -101,6 +113,7 @@ def _reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             for signum, handler in previous.items():
                 if handler is not None:
                     _on_signal(signum, handler)
+            _end_workers()
             if scratch is not None:
                 scratch.remove()
             if interrupted:

@@ -406,6 +406,20 @@ def test_named_pipes_end_check_and_import_at_once(tmp_path: Path, book: Path, pr
     assert list(private_tmp.iterdir()) == []
 
 
+def test_a_start_piece_that_is_a_named_pipe_is_one_error_not_two(tmp_path: Path, book: Path) -> None:
+    """The pipe is refused with its reason; 'start' naming it adds no "does not exist" that is untrue."""
+    (book / "only.md").rename(book / "text.md")
+    os.mkfifo(book / "only.md")
+    result = run(tmp_path, "epub", "-m", "m", "-o", "out/book.epub")
+    assert (result.exit_code, result.output) == (1, "Error: m/only.md: is a named pipe, not a regular file: not read\n")
+    (book / "only.md").unlink()
+    (book / "only.md").mkdir()
+    result = run(tmp_path, "epub", "-m", "m", "-o", "out/book.epub")
+    assert result.exit_code == 1
+    assert "Error: m/book.yaml:4: 'start' names only.md, which is a folder, not a Markdown piece" in result.output
+    assert "no reason was found" not in result.output
+
+
 def test_import_into_a_manuscript_holding_a_named_pipe_leaves_it_alone(tmp_path: Path, book: Path) -> None:
     page = _page(tmp_path / "src")
     os.mkfifo(book / "notes")  # the scratch copy used to fail on it ("`m/notes` is a named pipe")
