@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -153,19 +153,33 @@ def _one_line(error: click.UsageError) -> click.UsageError:
 
 
 class _OneLineUsageErrors(click.Group):
-    """Click's group, but a mistake on the command line is one ``Error:`` line, exit status 2."""
+    """Click's group, but a mistake on the command line is one ``Error:`` line, exit status 2, and Ctrl-C
+    before a command has begun (while options are read, or a module loads) ends as it does later: one
+    ``Error: interrupted`` line and status 130, not Click's "Aborted!" and status 1.
+    """
 
     def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
         try:
             return super().make_context(*args, **kwargs)
         except click.UsageError as error:
             raise _one_line(error) from None
+        except KeyboardInterrupt:
+            _interrupted_early()
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except click.UsageError as error:
             raise _one_line(error) from None
+        except KeyboardInterrupt:
+            _interrupted_early()
+
+
+def _interrupted_early() -> NoReturn:
+    _clear_progress()
+    click.echo("Error: interrupted", err=True)
+    _exit_interrupted()
+    raise SystemExit(130)  # not reached: _exit_interrupted ends the process
 
 
 def _check_bleed(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:

@@ -576,3 +576,17 @@ def test_concurrent_builds_into_one_folder_all_succeed(tmp_path: Path, book: Pat
     with zipfile.ZipFile(tmp_path / "out" / "book.epub") as epub:
         assert epub.testzip() is None
     assert list(private_tmp.iterdir()) == []
+
+
+def test_ctrl_c_while_the_options_are_read_ends_as_it_does_later(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not Click's "Aborted!" and status 1: one line and 130, as Ctrl-C during the command."""
+    import publish.limits
+
+    def interrupted(text: str) -> float:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(publish.limits, "parse_bleed", interrupted)
+    result = run(tmp_path, "pdf", "-m", "m", "--bleed", "3mm")
+    assert (result.exit_code, result.output) == (130, "Error: interrupted\n")
