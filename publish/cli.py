@@ -443,7 +443,11 @@ def pdf(manuscript: Path, output: Path | None, paper: str, duplex: bool, bleed: 
         if handout:
             _report_written(write_handout(rendered, handout, output, options))
         else:
-            for target in write_all_handouts(rendered, output or Path("dist") / "handouts", options):
+            from publish.output import all_or_nothing
+
+            with all_or_nothing():  # every handout, or none when one fails
+                targets = write_all_handouts(rendered, output or Path("dist") / "handouts", options)
+            for target in targets:
                 _report_written(target)
         return
     target = output or Path("dist") / f"{rendered.book.slug}.pdf"
@@ -498,15 +502,19 @@ def build(
     from publish.pdf import write_pdf
 
     rendered = prepare(manuscript, strict, allow_remote, styles)
+    from publish.output import all_or_nothing
+
     written = []
-    for path, write, write_options in (
-        (output_dir / epub_filename(rendered.book.slug, target), write_epub,
-         _epub_options(False, styles, toc_depth, target)),
-        (output_dir / f"{rendered.book.slug}.pdf", partial(write_pdf, typesetters=typesetters),
-         _pdf_options("letter", False, None, False, False, styles, toc_depth=toc_depth)),
-    ):  # fmt: skip
-        _check_output(path, manuscript, styles)
-        written.append(write(rendered, path, write_options))
+    with all_or_nothing():  # the EPUB is put in place only once the PDF is made too
+        for path, write, write_options in (
+            (output_dir / epub_filename(rendered.book.slug, target), write_epub,
+             _epub_options(False, styles, toc_depth, target)),
+            (output_dir / f"{rendered.book.slug}.pdf", partial(write_pdf, typesetters=typesetters),
+             _pdf_options("letter", False, None, False, False, styles, strict=strict, toc_depth=toc_depth)),
+        ):  # fmt: skip
+            _check_output(path, manuscript, styles)
+            written.append(write(rendered, path, write_options))
+    for path in written:
         _report_written(path)
     record_build(output_dir, fingerprint, written)
 

@@ -16,6 +16,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from publish.confine import check_output
@@ -84,9 +85,39 @@ def _sync_folder(folder: Path) -> None:
         os.close(descriptor)
 
 
+# The outputs a command has made so far and renames into place only once all are made (``all_or_nothing``).
+_deferred: ContextVar[list[tuple[Path, Path]] | None] = ContextVar("deferred_outputs", default=None)
+
+
+@contextmanager
+def all_or_nothing() -> Iterator[None]:
+    """Within this block every ``atomic_output`` is renamed into place only when the whole block succeeds:
+    a command asked for several files (``build``'s EPUB and PDF, ``--all-handouts``) writes all or none.
+    """
+    pending: list[tuple[Path, Path]] = []
+    token = _deferred.set(pending)
+    try:
+        yield
+        _deferred.reset(token)
+        token = None
+        for temporary, target in pending:
+            try:
+                os.replace(temporary, target)
+            except OSError as exc:
+                raise OutputError(f"cannot write output: {exc.strerror}", target) from None
+        for folder in dict.fromkeys(target.parent for _, target in pending):
+            _sync_folder(folder)
+    finally:
+        if token is not None:
+            _deferred.reset(token)
+        for temporary, _ in pending:
+            temporary.unlink(missing_ok=True)
+
+
 @contextmanager
 def atomic_output(target: Path) -> Iterator[Path]:
-    """Yield a temporary path to write; on success it replaces ``target`` in one rename.
+    """Yield a temporary path to write; on success it replaces ``target`` in one rename (inside
+    ``all_or_nothing``, when the whole block succeeds).
 
     If the body raises, ``target`` is untouched and the temporary file is removed. A ``target`` that
     exists and is not a regular file (a device, a named pipe) is refused: it is never replaced.
@@ -101,15 +132,21 @@ def atomic_output(target: Path) -> Iterator[Path]:
         raise OutputError(f"cannot write output: {exc.strerror}", target) from None
     os.close(handle)
     temporary = Path(name)
+    renamed_later = False
     try:
         yield temporary
         # Contents on disk before the rename, so a crash cannot leave a complete-looking empty file.
         with open(temporary, "rb") as written:
             os.fsync(written.fileno())
         os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
-        _sync_folder(target.parent)
+        if (pending := _deferred.get()) is not None:
+            pending.append((temporary, target))
+            renamed_later = True
+        else:
+            os.replace(temporary, target)
+            _sync_folder(target.parent)
     except OSError as exc:
         raise OutputError(f"cannot write output: {exc.strerror}", target) from None
     finally:
-        temporary.unlink(missing_ok=True)
+        if not renamed_later:
+            temporary.unlink(missing_ok=True)

@@ -285,3 +285,42 @@ def test_epub_never_imports_the_pdf_stack(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]", result.stdout
     assert (tmp_path / "b.epub").stat().st_size > 0
+
+
+# --- every file a command is asked for, or none ---------------------------------------------------------
+
+
+def _styles_that_fail_print(tmp_path: Path, name: str) -> Path:
+    """A styles folder whose ``name`` WeasyPrint warns about (fatal with --strict); the EPUB's CSS is fine."""
+    styles = tmp_path / "styles"
+    styles.mkdir()
+    (styles / name).write_text("p { colour: red; }\n", encoding="utf-8")
+    return styles
+
+
+def test_build_writes_no_epub_when_the_pdf_fails(tmp_path: Path) -> None:
+    copy_manuscript(FIXTURES / "minimal", tmp_path / "m")
+    styles = _styles_that_fail_print(tmp_path, "print.css")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "minimal-book.epub").write_bytes(b"the previous good EPUB")
+    result = CliRunner().invoke(
+        main, ["build", "-m", str(tmp_path / "m"), "-o", str(out), "--styles", str(styles), "--strict"]
+    )
+    assert result.exit_code == 1
+    assert "Error: Minimal Book: WeasyPrint: Ignored `colour: red`" in result.output
+    assert "Wrote" not in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["minimal-book.epub"]  # no new file, no temporary one
+    assert (out / "minimal-book.epub").read_bytes() == b"the previous good EPUB"
+
+
+def test_all_handouts_are_written_or_none(tmp_path: Path) -> None:
+    copy_manuscript(FIXTURES / "linked", tmp_path / "m")
+    styles = _styles_that_fail_print(tmp_path, "handout.css")
+    out = tmp_path / "handouts"
+    result = CliRunner().invoke(
+        main, ["pdf", "-m", str(tmp_path / "m"), "--all-handouts", "-o", str(out), "--styles", str(styles), "--strict"]
+    )
+    assert result.exit_code == 1
+    assert "WeasyPrint: Ignored `colour: red`" in result.output
+    assert not out.exists() or list(out.iterdir()) == []
