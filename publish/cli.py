@@ -73,6 +73,23 @@ def _end_workers() -> None:
         child.join(timeout=1)
 
 
+def _save_traceback(error: BaseException) -> str:
+    """Write the traceback of ``error`` to a file in the system's temporary folder; return its path."""
+    import tempfile
+    import traceback
+
+    from publish.scratch import system_tempdir
+
+    text = "".join(traceback.format_exception(error))
+    try:
+        handle, name = tempfile.mkstemp(prefix="publish-traceback-", suffix=".txt", dir=system_tempdir())
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(f"publish {__version__}, Python {sys.version.split()[0]}\n{text}")
+    except OSError:
+        return "the traceback below (it could not be saved)\n" + text
+    return name
+
+
 def _reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     """Turn a PublishError into ``Error: file:line: message`` lines and exit status 1, Ctrl-C into
     ``Error: interrupted`` and exit status 130; run the command with a private temporary folder
@@ -108,6 +125,19 @@ def _reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             # A file the library did not expect to fail (permissions, a disk full): still the user's to fix.
             where = f"{error.filename}: " if error.filename else ""
             click.echo(escape_controls(f"Error: {where}{error.strerror or error}"), err=True)
+            sys.exit(1)
+        except Exception as error:
+            # A bug in publish: one line that says so, and the traceback saved for a report (never blamed
+            # on the Markdown, never printed over the terminal).
+            _clear_progress()
+            saved = _save_traceback(error)
+            click.echo(
+                escape_controls(
+                    f"Error: internal error in publish {__version__}: {type(error).__name__}: {error}; "
+                    f"please report it with {saved}"
+                ),
+                err=True,
+            )
             sys.exit(1)
         finally:
             for signum, handler in previous.items():

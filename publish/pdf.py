@@ -720,6 +720,10 @@ def finishing_css(options: PdfOptions) -> str:
     return "\n".join(rules)
 
 
+class FinishingError(Exception):
+    """publish's own finishing of the PDF failed: a bug in publish, not a problem of the book or of WeasyPrint."""
+
+
 def _finish_pdf(
     bleed: float | None = None, arabic_from: str | None = None, amend: Callable[[Any, Any], None] | None = None
 ) -> Callable[[Any, Any], None]:
@@ -737,6 +741,15 @@ def _finish_pdf(
     """
 
     def finish(document: Any, pdf: Any) -> None:
+        try:
+            finish_objects(document, pdf)
+        except PublishError:
+            raise
+        except Exception as error:
+            # publish's own code, called from inside WeasyPrint: not to be taken for WeasyPrint's failure.
+            raise FinishingError(f"{type(error).__name__}: {error}") from error
+
+    def finish_objects(document: Any, pdf: Any) -> None:
         import pydyf
 
         def get(reference: bytes) -> Any:

@@ -16,6 +16,7 @@ import pikepdf
 import pytest
 from click.testing import CliRunner
 
+from publish import __version__
 from publish.build import prepare
 from publish.cli import main
 from publish.front_matter import has_about_page
@@ -723,3 +724,26 @@ def test_a_paragraph_separator_in_the_text_is_typeset(tmp_path: Path) -> None:
 def test_a_footnote_call_without_its_note_keeps_its_number_without_a_link() -> None:
     html = _prepared('<p>Said.<sup id="fnref-x"><a class="footnote-ref" href="#fn-x">1</a></sup></p>')
     assert html == '<p>Said.<sup id="p--fnref-x"><span>1</span></sup></p>'
+
+
+def test_a_bug_in_publish_is_not_blamed_on_the_markdown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """publish's own PDF finishing fails: one line naming an internal error and a saved traceback."""
+    import tempfile
+
+    import publish.pdf
+
+    def broken(*args: object) -> None:
+        raise KeyError("no such object")
+
+    monkeypatch.setattr(publish.pdf, "_links_own_their_annotations", broken)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    result = CliRunner().invoke(
+        main, ["pdf", "-m", str(FIXTURES / "minimal"), "--jobs", "1", "-o", str(tmp_path / "a.pdf")]
+    )
+    assert result.exit_code == 1
+    (line,) = result.output.splitlines()
+    assert line.startswith(f"Error: internal error in publish {__version__}: FinishingError: KeyError: ")
+    assert "WeasyPrint could not typeset" not in line and "Traceback" not in result.output
+    saved = Path(line.rsplit("please report it with ", 1)[1])
+    assert saved.parent == tmp_path and "Traceback" in saved.read_text(encoding="utf-8")
+    assert not (tmp_path / "a.pdf").exists()
