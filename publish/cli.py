@@ -126,6 +126,8 @@ def _reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             where = f"{error.filename}: " if error.filename else ""
             click.echo(escape_controls(f"Error: {where}{error.strerror or error}"), err=True)
             sys.exit(1)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise  # Click's own: a usage error (one line, status 2), --help, --version
         except Exception as error:
             # A bug in publish: one line that says so, and the traceback saved for a report (never blamed
             # on the Markdown, never printed over the terminal).
@@ -456,6 +458,8 @@ def pdf(manuscript: Path, output: Path | None, paper: str, duplex: bool, bleed: 
         raise click.UsageError("give either --handout PIECE or --all-handouts, not both")
     if booklet and (handout or all_handouts):
         raise click.UsageError("--booklet imposes the book; handouts are printed as they are")
+    if booklet and (bleed or crop_marks):
+        raise click.UsageError("--booklet imposes pages for an office printer: leave out --bleed and --crop-marks")
     _check_output(None if all_handouts else output, manuscript, styles)
     jobs = _capped_jobs(jobs)
     from publish.typesetters import start_typesetters

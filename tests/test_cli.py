@@ -324,3 +324,11 @@ def test_all_handouts_are_written_or_none(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "WeasyPrint: Ignored `colour: red`" in result.output
     assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_booklet_with_bleed_is_refused_before_the_manuscript_is_read(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["pdf", "-m", str(tmp_path / "nowhere"), "--booklet", "--crop-marks"])
+    assert result.exit_code == 2
+    assert result.output == (
+        "Error: --booklet imposes pages for an office printer: leave out --bleed and --crop-marks (see 'main pdf -h')\n"
+    )
