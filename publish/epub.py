@@ -16,7 +16,7 @@ import zipfile
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ebooklib import epub
 from lxml import etree
@@ -685,14 +685,27 @@ def _prepared(image: ImageRef) -> bytes:
     return prepared.data
 
 
+def flat_cover(image: Any) -> Any:
+    """An image as opaque 8-bit RGB: transparency laid on white (a JPEG has none), 16-bit values scaled."""
+    from PIL import Image
+
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        image = image.convert("I").point(lambda value: value * (1 / 256)).convert("L")
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode in ("P", "L", "RGB") and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return image.convert("RGB")
+
+
 def _jpeg_cover(name: str, png: bytes) -> tuple[str, bytes, str]:
     """The cover as a JPEG: Amazon's Kindle Publishing Guidelines (4.1) ask for a JPEG or TIFF cover."""
     from PIL import Image
 
     output = io.BytesIO()
     with Image.open(io.BytesIO(png)) as image:
-        image.convert("RGB").save(output, "JPEG", quality=92, optimize=True)
-    return name.removesuffix(".png") + ".jpg", output.getvalue(), "image/jpeg"
+        flat_cover(image).save(output, "JPEG", quality=92, optimize=True)
+    return name.rsplit(".", 1)[0] + ".jpg", output.getvalue(), "image/jpeg"
 
 
 def _cover_image(rendered: RenderedBook, drawing: CoverDrawing | None) -> tuple[str, bytes, str]:
@@ -749,7 +762,7 @@ def write_epub(
     book.add_item(epub.EpubItem(uid="style", file_name=STYLESHEET, media_type="text/css", content=css.encode()))
 
     cover_name, cover_bytes, cover_type = _cover_image(rendered, cover)
-    if options.target == "kindle" and cover_type == "image/png":
+    if options.target == "kindle" and cover_type in ("image/png", "image/gif", "image/webp"):
         cover_name, cover_bytes, cover_type = _jpeg_cover(cover_name, cover_bytes)
     cover_item = epub.EpubItem(uid="cover-image", file_name=cover_name, media_type=cover_type, content=cover_bytes)
     cover_item.properties = ["cover-image"]

@@ -13,6 +13,7 @@ Pillow writes the same bytes for the same input, so builds stay reproducible.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 from dataclasses import dataclass
@@ -85,6 +86,9 @@ def strip_png_metadata(data: bytes) -> bytes:
     return bytes(output) if position == len(data) else data
 
 
+_ORIENTATION = 0x0112  # EXIF tag
+
+
 def prepare_image(data: bytes, media_type: str) -> PreparedImage:
     """An image's bytes without metadata, scaled and recompressed when above the size limits.
 
@@ -98,8 +102,12 @@ def prepare_image(data: bytes, media_type: str) -> PreparedImage:
         size = image.size
         animated = getattr(image, "is_animated", False)
         too_big = size[0] * size[1] > MAX_PIXELS or len(data) > MAX_BYTES
-        if too_big and not animated:
-            return _scaled(image, media_type)
+        # EXIF says how to turn the picture (a phone held sideways); with the metadata gone, only the
+        # pixels turned the right way up keep the photo upright.
+        turned = image.getexif().get(_ORIENTATION, 1) not in (0, 1)
+        if (too_big or turned) and not animated:
+            prepared = _scaled(image, media_type)
+            return prepared if too_big else dataclasses.replace(prepared, scaled_from=None)
         if media_type == "image/jpeg":
             return PreparedImage(strip_jpeg_metadata(data), size=size)
         if media_type == "image/png":

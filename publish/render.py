@@ -295,6 +295,12 @@ def report_remote(
         )  # fmt: skip
 
 
+# Ids that reading systems' own markup takes in every document (Kobo's wrappers and sentence spans,
+# publish.kobo): a heading or raw HTML never takes them, so no target has an id twice.
+_READER_IDS = frozenset({"book-columns", "book-inner"})
+_READER_ID_PREFIXES = ("kobo.",)
+
+
 class _PieceRenderer:
     """Renders one piece; checks its images and remembers its links for the second pass."""
 
@@ -377,13 +383,13 @@ class _PieceRenderer:
 
     def _collect_headings(self, root: etree._Element) -> tuple[Heading, ...]:
         headings: list[Heading] = []
-        used: set[str] = set()
+        used: set[str] = set(_READER_IDS)
         for element in root.iter():
             if not isinstance(element.tag, str):
                 continue
             identifier = element.get("id")
             if identifier is not None:
-                if identifier in used or not identifier.strip():
+                if identifier in used or not identifier.strip() or identifier.startswith(_READER_ID_PREFIXES):
                     element.attrib.pop("id")
                 else:
                     used.add(identifier)

@@ -677,3 +677,49 @@ def test_generated_cover_keeps_a_40_character_word_inside_and_the_subtitle_small
     subtitle_size = {line.font.size for line in lines if line.role == "subtitle"}
     assert len(title_size) == len(subtitle_size) == 1
     assert subtitle_size.pop() < title_size.pop()
+
+
+# --- hostile input on the store targets and images ------------------------------------------------------
+
+
+def test_kobo_ids_never_clash_with_the_books_own(tmp_path: Path) -> None:
+    """A heading "Book columns" or raw HTML with Kobo's ids: every id stays unique in the Kobo EPUB."""
+    root = write_book(tmp_path / "m", {"a.md": (
+        '---\ntitle: K\n---\n\n## Book columns\n\nText.\n\n## Book inner\n\nMore.\n\n'
+        '<p id="kobo.2.1">Raw.</p>\n'
+    )})  # fmt: skip
+    epub = write_epub(prepare(root), tmp_path / "k.epub", EpubOptions(target="kobo"))
+    with zipfile.ZipFile(epub) as archive:
+        document = etree.fromstring(archive.read("EPUB/a.xhtml"))
+    ids = document.xpath("//@id")
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    assert {"book-columns", "book-inner", "book-columns_1", "book-inner_1"} <= set(ids)
+
+
+def test_kindle_cover_keeps_what_is_drawn_on_transparency(tmp_path: Path) -> None:
+    """A cover of black on transparent becomes black on white, not a black JPEG; 16-bit grey stays grey."""
+    root = write_book(tmp_path / "m", {"a.md": "---\ntitle: A\n---\n\nText.\n"}, "cover: images/c.png\n")
+    (root / "images").mkdir()
+    cover = Image.new("RGBA", (1000, 1600), (0, 0, 0, 0))
+    cover.paste((0, 0, 0, 255), (0, 700, 1000, 900))
+    cover.save(root / "images" / "c.png")
+    epub = write_epub(prepare(root), tmp_path / "k.epub", EpubOptions(target="kindle"))
+    with zipfile.ZipFile(epub) as archive, Image.open(io.BytesIO(archive.read("EPUB/images/c.jpg"))) as jpeg:
+        assert jpeg.getpixel((500, 100)) == pytest.approx((255, 255, 255), abs=3)
+        assert jpeg.getpixel((500, 800)) == pytest.approx((0, 0, 0), abs=3)
+    Image.new("I;16", (1000, 1600), 32768).save(root / "images" / "c.png")
+    epub = write_epub(prepare(root), tmp_path / "k16.epub", EpubOptions(target="kindle"))
+    with zipfile.ZipFile(epub) as archive, Image.open(io.BytesIO(archive.read("EPUB/images/c.jpg"))) as jpeg:
+        assert 120 <= jpeg.convert("L").getpixel((500, 800)) <= 136
+
+
+def test_a_small_photo_turned_by_exif_stands_upright_without_its_exif(tmp_path: Path) -> None:
+    root = write_book(tmp_path / "m", {"a.md": "---\ntitle: A\n---\n\n![A photo](images/p.jpg)\n"})
+    (root / "images").mkdir()
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored sideways: turn 90° clockwise to show
+    Image.new("RGB", (200, 150), "red").save(root / "images" / "p.jpg", exif=exif)
+    epub = write_epub(prepare(root), tmp_path / "p.epub")
+    with zipfile.ZipFile(epub) as archive, Image.open(io.BytesIO(archive.read("EPUB/images/p.jpg"))) as photo:
+        assert photo.size == (150, 200)
+        assert not photo.getexif()
