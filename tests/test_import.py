@@ -817,6 +817,12 @@ def test_selector_picks_the_body_by_hand(tmp_path: Path) -> None:
         f"Error: {source}: --selector 'div[' is not a CSS selector"
     )
     assert not (tmp_path / "other").exists()
+    for hostile in (":has(" * 2000 + "p" + ")" * 2000, ",".join(["p"] * 20000)):
+        refused = run(tmp_path, source, "--selector", hostile, "-m", tmp_path / "other")
+        assert (refused.exit_code, refused.stderr) == (
+            1, f"Error: {source}: --selector {hostile[:79] + '…'!r} is too complex: give a simpler one\n"
+        )  # fmt: skip
+    assert not (tmp_path / "other").exists()
 
 
 def test_boilerplate_is_left_out_and_an_in_text_previous_link_becomes_previous(tmp_path: Path) -> None:

@@ -158,13 +158,17 @@ def extract_main(raw: str, url: str | None) -> etree._Element | None:
 def _by_selector(path: Path, document: etree._Element, selector: str, problems: Problems) -> Body | None:
     from cssselect import SelectorError
 
+    shown = selector if len(selector) <= 80 else selector[:79] + "…"
     try:
         found = _outermost(document.cssselect(selector))
     except SelectorError as exc:
-        problems.error(path, None, f"--selector {selector!r} is not a CSS selector: {exc}")
+        problems.error(path, None, f"--selector {shown!r} is not a CSS selector: {exc}")
+        return None
+    except (RecursionError, etree.XPathError):
+        problems.error(path, None, f"--selector {shown!r} is too complex: give a simpler one")
         return None
     if not found:
-        problems.error(path, None, f"--selector {selector!r} matches nothing in the page")
+        problems.error(path, None, f"--selector {shown!r} matches nothing in the page")
         return None
     if len(found) == 1:
         return Body(found[0], selector)

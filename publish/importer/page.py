@@ -98,7 +98,7 @@ def _json_ld(document: etree._Element) -> list[dict[str, Any]]:
         text = re.sub(r"^\s*(?://\s*)?<!\[CDATA\[|(?://\s*)?\]\]>\s*$", "", script.text or "")
         try:
             data = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past what Python parses: no metadata
             continue
         stack = data if isinstance(data, list) else [data]
         while stack:

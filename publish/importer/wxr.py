@@ -92,7 +92,7 @@ def _footnotes(item: etree._Element, wp: str) -> str:
             continue
         try:
             notes = json.loads(meta.findtext(f"{{{wp}}}meta_value") or "")
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past what Python parses: no notes
             return ""
         items = [
             f'<li id="{html_lib.escape(str(note["id"]))}">{note.get("content") or ""}</li>'
