@@ -1024,3 +1024,18 @@ def test_only_a_link_standing_alone_is_taken_for_previous_or_next() -> None:
 def test_tracking_parameters_do_not_tell_articles_apart() -> None:
     assert url_key("https://www.example.org/blog/post/?utm_source=news&format=amp") == "example.org/blog/post"
     assert url_key("https://example.org/?p=12&fbclid=x") != url_key("https://example.org/?p=13")
+
+
+def test_two_posts_whose_titles_make_one_file_name_become_two_pieces(tmp_path: Path) -> None:
+    export = _export(
+        tmp_path,
+        "<title>Mindful Steps</title><link>https://mindful-steps.example/</link>",
+        _item("Same Title", "https://mindful-steps.example/?p=1", "", 1, "<p>First post.</p>")
+        + _item("Same Title!", "https://mindful-steps.example/?p=2", "", 2, "<p>Second post.</p>"),
+    )
+    result = run(tmp_path, export, "--author", "A. Author")
+    assert result.exit_code == 0, result.output
+    assert "imported twice" not in result.output
+    root = tmp_path / "manuscript"
+    bodies = sorted(p.read_text(encoding="utf-8").split("---\n")[2].strip() for p in root.glob("*.md"))
+    assert bodies == ["First post.", "Second post."]

@@ -180,7 +180,9 @@ class Planner:
             return self.by_url[key]
         if title_key(title) in self.by_title:
             return self.by_title[title_key(title)]
-        return f"{stem}.md" if f"{stem}.md" in self.names else None
+        # By file name only a piece already in the manuscript: two articles of this import that share a
+        # stem ("Same title" and "Same title!") are two pieces, not one imported twice.
+        return f"{stem}.md" if f"{stem}.md" in self.existing else None
 
     def _new_name(self, stem: str) -> str:
         name, number = f"{stem}.md", 1
