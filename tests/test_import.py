@@ -1039,3 +1039,18 @@ def test_two_posts_whose_titles_make_one_file_name_become_two_pieces(tmp_path: P
     root = tmp_path / "manuscript"
     bodies = sorted(p.read_text(encoding="utf-8").split("---\n")[2].strip() for p in root.glob("*.md"))
     assert bodies == ["First post.", "Second post."]
+
+
+def test_control_characters_of_a_page_are_left_out_of_what_the_import_writes(tmp_path: Path) -> None:
+    page = tmp_path / "bell.html"
+    words = "Some words of the article here. " * 20
+    page.write_text(
+        f"<html><head><title>Bell &#7; title</title></head><body><article><h1>Bell \x07 title</h1><p>{words}</p>"
+        "</article></body></html>",
+        encoding="utf-8",
+    )
+    result = run(tmp_path, page, "--author", "Ann\x1bSmith")
+    assert result.exit_code == 0, result.output
+    root = tmp_path / "manuscript"
+    assert "\x07" not in (root / "bell-title.md").read_text(encoding="utf-8")
+    assert "author: AnnSmith" in (root / "book.yaml").read_text(encoding="utf-8")

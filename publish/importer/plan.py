@@ -100,9 +100,25 @@ def slug_for(url: str | None, slug: str | None, title: str) -> str:
     return "piece"
 
 
+def yaml_text(data: dict[str, Any]) -> str:
+    """``data`` as YAML (safe_dump quotes what needs quoting), without the characters no book may hold: a
+    control character in a page's title or byline is the page's, and the author cannot remove it from a
+    file the import has not written yet.
+    """
+    from publish.sanitize import strip_control_chars
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return strip_control_chars(value)
+        return [clean(item) for item in value] if isinstance(value, list) else value
+
+    cleaned = {key: clean(value) for key, value in data.items()}
+    return yaml.safe_dump(cleaned, allow_unicode=True, sort_keys=False, width=1_000_000)
+
+
 def front_matter_text(data: dict[str, Any], body: str = "") -> str:
-    """A piece file: YAML front matter (safe_dump quotes what needs quoting), then the body."""
-    front = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1_000_000)
+    """A piece file: YAML front matter, then the body."""
+    front = yaml_text(data)
     text = f"---\n{front}---\n"
     return f"{text}\n{body.strip()}\n" if body.strip() else text
 
@@ -309,6 +325,6 @@ class Planner:
             "start": start,
         }
         text = "# Written by publish import: add publisher, rights and the practice's details as needed.\n"
-        text += yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1_000_000)
+        text += yaml_text(data)
         self.plan.texts[BOOK_FILE] = text
         self.plan.changes.insert(0, Change("created", BOOK_FILE))
