@@ -1054,3 +1054,21 @@ def test_control_characters_of_a_page_are_left_out_of_what_the_import_writes(tmp
     root = tmp_path / "manuscript"
     assert "\x07" not in (root / "bell-title.md").read_text(encoding="utf-8")
     assert "author: AnnSmith" in (root / "book.yaml").read_text(encoding="utf-8")
+
+
+def test_a_page_nested_hundreds_deep_is_read_whole_and_thousands_deep_is_refused(tmp_path: Path) -> None:
+    words = "Words of the article that a reader came for. " * 10
+    for depth, expected in ((300, 0), (5000, 1)):
+        page = tmp_path / f"deep-{depth}.html"
+        page.write_text(
+            f"<html><head><title>Deep</title></head><body><article><h1>Deep</h1><p>First. {words}</p>"
+            + "<div>" * depth + f"<p>Deep inside. {words}</p>" + "</div>" * depth
+            + f"<p>Last paragraph. {words}</p></article></body></html>",
+            encoding="utf-8",
+        )  # fmt: skip
+        result = run(tmp_path, page, "--author", "A", "-m", tmp_path / f"m{depth}")
+        assert result.exit_code == expected, result.output
+    text = (tmp_path / "m300" / "deep.md").read_text(encoding="utf-8")
+    assert "Deep inside." in text and "Last paragraph." in text
+    message = "the page nests its elements too deep to be read whole (thousands of levels)"
+    assert result.stderr == f"Error: deep-5000.html: {message}\n"  # named from the working folder

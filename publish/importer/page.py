@@ -320,11 +320,17 @@ def read_page(
     path: Path, raw: str, namer: ImageNamer, problems: Problems, selector: str | None = None
 ) -> Article | None:
     """Read one saved article page; report what makes it unusable and return None then."""
-    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True)
+    # huge_tree: libxml2 otherwise stops at 256 nested elements and drops the rest of the page unsaid.
+    parser = lxml.html.HTMLParser(
+        encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True, huge_tree=True
+    )
     try:
         document = lxml.html.document_fromstring(raw.encode("utf-8"), parser=parser)
     except (etree.ParserError, ValueError) as exc:
         problems.error(path, None, f"cannot read the page as HTML: {exc}")
+        return None
+    if any("Excessive depth" in entry.message for entry in parser.error_log):
+        problems.error(path, None, "the page nests its elements too deep to be read whole (thousands of levels)")
         return None
     schema = _json_ld(document)
     title, title_element = _title(document, _site_name(document, schema))

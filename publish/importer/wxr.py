@@ -210,7 +210,7 @@ def _read_post(
         html += _footnotes(post.item, post.wp)
     content = None
     if html.strip():
-        parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
+        parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, no_network=True, huge_tree=True)
         try:
             content = lxml.html.fragment_fromstring(html, create_parent="div", parser=parser)
         except (etree.ParserError, ValueError):
