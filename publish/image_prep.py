@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,23 +99,26 @@ def prepare_image(data: bytes, media_type: str) -> PreparedImage:
         return PreparedImage(data)
     from PIL import Image
 
-    with Image.open(io.BytesIO(data)) as image:
-        size = image.size
-        animated = getattr(image, "is_animated", False)
-        too_big = size[0] * size[1] > MAX_PIXELS or len(data) > MAX_BYTES
-        # EXIF says how to turn the picture (a phone held sideways); with the metadata gone, only the
-        # pixels turned the right way up keep the photo upright.
-        turned = image.getexif().get(_ORIENTATION, 1) not in (0, 1)
-        if (too_big or turned) and not animated:
-            prepared = _scaled(image, media_type)
-            return prepared if too_big else dataclasses.replace(prepared, scaled_from=None)
-        if media_type == "image/jpeg":
-            return PreparedImage(strip_jpeg_metadata(data), size=size)
-        if media_type == "image/png":
-            return PreparedImage(strip_png_metadata(data), size=size)
-        if media_type == "image/webp" and ("exif" in image.info or "xmp" in image.info):
-            return PreparedImage(_resaved_webp(image), size=size)
-        return PreparedImage(data, size=size)  # a GIF has no EXIF; re-encoding would lose an animation's timing
+    # Pillow warns of corrupt EXIF (a UserWarning) as it reads the header: the EXIF is left out anyway.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        with Image.open(io.BytesIO(data)) as image:
+            size = image.size
+            animated = getattr(image, "is_animated", False)
+            too_big = size[0] * size[1] > MAX_PIXELS or len(data) > MAX_BYTES
+            # EXIF says how to turn the picture (a phone held sideways); with the metadata gone, only the
+            # pixels turned the right way up keep the photo upright.
+            turned = image.getexif().get(_ORIENTATION, 1) not in (0, 1)
+            if (too_big or turned) and not animated:
+                prepared = _scaled(image, media_type)
+                return prepared if too_big else dataclasses.replace(prepared, scaled_from=None)
+            if media_type == "image/jpeg":
+                return PreparedImage(strip_jpeg_metadata(data), size=size)
+            if media_type == "image/png":
+                return PreparedImage(strip_png_metadata(data), size=size)
+            if media_type == "image/webp" and ("exif" in image.info or "xmp" in image.info):
+                return PreparedImage(_resaved_webp(image), size=size)
+            return PreparedImage(data, size=size)  # a GIF has no EXIF; re-encoding would lose an animation's timing
 
 
 def _resaved_webp(image: object) -> bytes:

@@ -106,6 +106,7 @@ def _check_raster(data: bytes, media_type: str) -> None:
     # Image.open reads the header only; PIL warns above this many pixels and refuses above twice as many.
     Image.MAX_IMAGE_PIXELS = PIXEL_LIMIT
     with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # corrupt EXIF: left out of the book anyway
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             with Image.open(io.BytesIO(data)) as image:

@@ -421,6 +421,27 @@ _PIECE_KEYS = {
 }  # fmt: skip
 
 
+# A series of more books than any publisher has made: a larger number is a slip (readers show it as written).
+MAX_SERIES_POSITION = 9_999
+
+
+def _identifier(fields: _Fields) -> str | None:
+    """``identifier``; an ISBN must be one (its check digit right), as printed on the copyright page."""
+    value = fields.text("identifier")
+    if value is not None and value.lower().startswith("urn:isbn:"):
+        from stdnum import isbn
+
+        number = value[len("urn:isbn:") :]
+        if not isbn.is_valid(number):
+            fields.problems.error(
+                fields.path, fields.line("identifier"),
+                f"'identifier' {shown(value)} is not a valid ISBN (10 or 13 digits with a right check digit)",
+            )  # fmt: skip
+            return None
+        return "urn:isbn:" + isbn.compact(number)
+    return value
+
+
 def read_book_meta(root: Path) -> BookMeta | None:
     """What ``book.yaml`` says, or None if it has any problem (loading the manuscript reports them)."""
     problems = Problems()
@@ -463,12 +484,12 @@ def _load_book_meta(root: Path, problems: Problems) -> BookMeta | None:
         if position is not None and (isinstance(position, bool) or not isinstance(position, (int, float))):
             series_fields._wrong("position", "a number")
             position = None
-        elif position is not None and not (position >= 1 and float(position).is_integer()):
+        elif position is not None and not (1 <= position <= MAX_SERIES_POSITION and float(position).is_integer()):
             # YAML reads .inf and .nan as numbers: neither is a place in a series (nor is 1.5, 0 or -2).
             problems.error(
                 path,
                 series_fields.line("position"),
-                f"'series.position' must be a whole number from 1 up, not {position}",
+                f"'series.position' must be a whole number from 1 to {MAX_SERIES_POSITION:,}, not {shown(position)}",
             )
             position = None
         if name is None:
@@ -500,7 +521,7 @@ def _load_book_meta(root: Path, problems: Problems) -> BookMeta | None:
         subtitle=fields.text("subtitle"),
         publisher=fields.text("publisher"),
         date=fields.date("date"),
-        identifier=fields.text("identifier"),
+        identifier=_identifier(fields),
         rights=fields.text("rights"),
         description=fields.text("description"),
         subjects=fields.text_list("subjects") or (),

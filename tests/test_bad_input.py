@@ -86,7 +86,7 @@ MESSAGES: dict[str, list[str]] = {
     ],
     "yaml-alias-bomb": ["m/book.yaml:7: invalid YAML: an alias (*a) is not allowed here: write the value out"],
     "yaml-too-deep": ["m/book.yaml:5: invalid YAML: values nest more than 10 deep"],
-    "series-infinite": ["m/book.yaml:7: 'series.position' must be a whole number from 1 up, not inf"],
+    "series-infinite": ["m/book.yaml:7: 'series.position' must be a whole number from 1 to 9,999, not inf"],
     "title-escape-control": [
         "m/a.md:2: character U+0001 (a control character) cannot appear in a book (XML forbids it); remove it",
     ],

@@ -723,3 +723,38 @@ def test_a_small_photo_turned_by_exif_stands_upright_without_its_exif(tmp_path: 
     with zipfile.ZipFile(epub) as archive, Image.open(io.BytesIO(archive.read("EPUB/images/p.jpg"))) as photo:
         assert photo.size == (150, 200)
         assert not photo.getexif()
+
+
+@pytest.mark.parametrize(
+    ("identifier", "problem"),
+    [("urn:isbn:123", "'urn:isbn:123'"), ("urn:isbn:9780306406158", "'urn:isbn:9780306406158'"),
+     ("urn:isbn:", "'urn:isbn:'")],
+)  # fmt: skip
+def test_an_isbn_with_a_wrong_check_digit_is_an_error(tmp_path: Path, identifier: str, problem: str) -> None:
+    root = write_book(tmp_path / "m", {"a.md": "---\ntitle: A\n---\n\nText.\n"}, f'identifier: "{identifier}"\n')
+    result = CliRunner().invoke(main, ["epub", "-m", str(root), "-o", str(tmp_path / "a.epub")])
+    assert result.exit_code == 1
+    assert result.output.endswith(
+        f"book.yaml:5: 'identifier' {problem} is not a valid ISBN (10 or 13 digits with a right check digit)\n"
+    )
+
+
+def test_a_valid_isbn_is_kept_compact_in_the_package(tmp_path: Path) -> None:
+    extra = 'identifier: "urn:isbn:978-0-306-40615-7"\n'
+    root = write_book(tmp_path / "m", {"a.md": "---\ntitle: A\n---\n\nText.\n"}, extra)
+    epub = write_epub(prepare(root), tmp_path / "a.epub")
+    with zipfile.ZipFile(epub) as archive:
+        assert "urn:isbn:9780306406157</dc:identifier>" in archive.read("EPUB/content.opf").decode()
+
+
+def test_a_photo_with_corrupt_exif_gives_no_pillow_warning(tmp_path: Path, recwarn: pytest.WarningsRecorder) -> None:
+    root = write_book(tmp_path / "m", {"a.md": "---\ntitle: A\n---\n\n![A photo](images/p.jpg)\n"})
+    (root / "images").mkdir()
+    buffer = io.BytesIO()
+    Image.new("RGB", (20, 10), "red").save(buffer, "JPEG")
+    data = buffer.getvalue()
+    broken_exif = b"Exif\x00\x00II*\x00\x08\x00\x00\x00\x05\x00\x12\x01"  # an IFD cut short
+    segment = b"\xff\xe1" + (len(broken_exif) + 2).to_bytes(2, "big") + broken_exif
+    (root / "images" / "p.jpg").write_bytes(data[:2] + segment + data[2:])
+    write_epub(prepare(root), tmp_path / "p.epub")
+    assert not [(w.filename, w.lineno, str(w.message)) for w in recwarn if "EXIF" in str(w.message)]
