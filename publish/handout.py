@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from html import escape
 from multiprocessing import get_context
 from pathlib import Path
@@ -196,7 +198,16 @@ def _open_pool(count: int, rendered: RenderedBook) -> Any:
     each worker once, not with every handout.
     """
     context = get_context("fork" if can_fork() else "spawn")
-    return context.Pool(count, initializer=_start_worker, initargs=(rendered, os.getpid()))
+    return ProcessPoolExecutor(count, mp_context=context, initializer=_start_worker, initargs=(rendered, os.getpid()))
+
+
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    """End the pool's processes still running (a handout being typeset when another failed) and reap them."""
+    from multiprocessing import active_children
+
+    for child in active_children():
+        child.kill()
+        child.join(timeout=5)
 
 
 def write_handout(rendered: RenderedBook, reference: str, target: Path | None = None,
@@ -223,17 +234,21 @@ def write_all_handouts(
         # written by a worker, nor after this process is gone.
         pool = _open_pool(min(workers, len(jobs)), rendered)
         try:
-            pending = [pool.apply_async(_render_one_shared, (slug, options)) for slug, _ in jobs]
+            pending = [pool.submit(_render_one_shared, slug, options) for slug, _ in jobs]
             results = []
             for number, ((_, target), result) in enumerate(zip(jobs, pending, strict=True), 1):
-                pdf, warnings = result.get()
+                try:
+                    pdf, warnings = result.result()
+                except BrokenProcessPool:
+                    # A worker died (killed, out of memory): said, where a Pool would wait for ever.
+                    raise PublishError("a process typesetting the handouts ended unexpectedly") from None
                 _write_pdf_file(target, pdf)
                 results.append((target, warnings))
                 report_progress("handouts: %d of %d written", number, len(jobs))
-            pool.close()
         finally:
-            pool.terminate()  # after close(): the idle workers; after a failure or Ctrl-C: those at work
-            pool.join()
+            # The workers at work after a failure or Ctrl-C are not waited for: the command ends them.
+            pool.shutdown(wait=False, cancel_futures=True)
+            _kill_workers(pool)
     for (slug, _), (_, warnings) in zip(jobs, results, strict=True):
         report_warnings(warnings, options.strict, f"handout {slug}")
     return [target for target, _ in results]
