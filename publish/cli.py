@@ -61,28 +61,14 @@ def _terminated(signum: int, frame: Any) -> None:
     sys.exit(128 + signum)
 
 
-def _end_workers() -> None:
-    """End the worker processes still running when the command is done (typesetters started ahead and not
-    needed, after an error): before their temporary folder goes, so that none writes anything after it.
-    """
-    multiprocessing = sys.modules.get("multiprocessing")
-    if multiprocessing is None:
-        return
-    for child in multiprocessing.active_children():
-        child.kill()
-        child.join(timeout=1)
-
-
-def _save_traceback(error: BaseException) -> str:
-    """Write the traceback of ``error`` to a file in the system's temporary folder; return its path."""
+def _save_traceback(error: BaseException, folder: Path | None) -> str:
+    """Write the traceback of ``error`` to a file in ``folder`` (the system's temporary folder); return its path."""
     import tempfile
     import traceback
 
-    from publish.scratch import system_tempdir
-
     text = "".join(traceback.format_exception(error))
     try:
-        handle, name = tempfile.mkstemp(prefix="publish-traceback-", suffix=".txt", dir=system_tempdir())
+        handle, name = tempfile.mkstemp(prefix="publish-traceback-", suffix=".txt", dir=folder)
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             file.write(f"publish {__version__}, Python {sys.version.split()[0]}\n{text}")
     except OSError:
@@ -132,7 +118,7 @@ def _reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             # A bug in publish: one line that says so, and the traceback saved for a report (never blamed
             # on the Markdown, never printed over the terminal).
             _clear_progress()
-            saved = _save_traceback(error)
+            saved = _save_traceback(error, scratch.path.parent if scratch is not None else None)
             click.echo(
                 escape_controls(
                     f"Error: internal error in publish {__version__}: {type(error).__name__}: {error}; "
@@ -145,7 +131,9 @@ def _reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             for signum, handler in previous.items():
                 if handler is not None:
                     _on_signal(signum, handler)
-            _end_workers()
+            from publish.forking import end_worker_processes
+
+            end_worker_processes()  # before their temporary folder goes, so that none writes after it
             if scratch is not None:
                 scratch.remove()
             if interrupted:

@@ -53,6 +53,18 @@ def can_fork() -> bool:
     return fork_is_safe() and available_cores() >= 2
 
 
+def end_worker_processes() -> None:
+    """End this process's multiprocessing children still running (a handout or typesetter at work when the
+    command stopped, or one started ahead and not needed) and reap them: none outlives the command's work.
+    """
+    multiprocessing = sys.modules.get("multiprocessing")
+    if multiprocessing is None:  # never imported: no such child
+        return
+    for child in multiprocessing.active_children():
+        child.kill()
+        child.join(timeout=5)
+
+
 def end_with_parent(parent: int | None) -> bool:
     """Make this worker process die with its parent (process id ``parent``), and leave Ctrl-C to it.
 

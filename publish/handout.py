@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from publish.errors import PublishError
-from publish.forking import end_with_parent
+from publish.forking import end_with_parent, end_worker_processes
 from publish.output import atomic_output
 from publish.pdf import (
     DEFAULT_OPTIONS,
@@ -201,15 +201,6 @@ def _open_pool(count: int, rendered: RenderedBook) -> Any:
     return ProcessPoolExecutor(count, mp_context=context, initializer=_start_worker, initargs=(rendered, os.getpid()))
 
 
-def _kill_workers(pool: ProcessPoolExecutor) -> None:
-    """End the pool's processes still running (a handout being typeset when another failed) and reap them."""
-    from multiprocessing import active_children
-
-    for child in active_children():
-        child.kill()
-        child.join(timeout=5)
-
-
 def write_handout(rendered: RenderedBook, reference: str, target: Path | None = None,
                   options: PdfOptions = DEFAULT_OPTIONS) -> Path:  # fmt: skip
     """Write the handout of one piece (file name or slug); by default to dist/handouts/<slug>.pdf."""
@@ -248,7 +239,7 @@ def write_all_handouts(
         finally:
             # The workers at work after a failure or Ctrl-C are not waited for: the command ends them.
             pool.shutdown(wait=False, cancel_futures=True)
-            _kill_workers(pool)
+            end_worker_processes()
     for (slug, _), (_, warnings) in zip(jobs, results, strict=True):
         report_warnings(warnings, options.strict, f"handout {slug}")
     return [target for target, _ in results]

@@ -12,6 +12,8 @@ import re
 
 from lxml import etree
 
+from publish.render import KOBO_COLUMNS_ID, KOBO_INNER_ID, KOBO_SPAN_ID_PREFIX
+
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 # A sentence ends after . ! ? … (and closing quotes or brackets), before white space.
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+")
@@ -33,7 +35,7 @@ class _Counter:
 
     def next_id(self) -> str:
         self.sentence += 1
-        return f"kobo.{self.block}.{self.sentence}"
+        return f"{KOBO_SPAN_ID_PREFIX}{self.block}.{self.sentence}"
 
 
 def _spans(text: str, counter: _Counter) -> tuple[str, list[etree._Element]]:
@@ -100,8 +102,8 @@ def add_kobo_spans(document: bytes) -> bytes:
     for child in list(body):
         if isinstance(child.tag, str):
             _wrap_text(child, counter)
-    columns = etree.Element(f"{{{XHTML_NS}}}div", {"id": "book-columns"})
-    inner = etree.SubElement(columns, f"{{{XHTML_NS}}}div", {"id": "book-inner"})
+    columns = etree.Element(f"{{{XHTML_NS}}}div", {"id": KOBO_COLUMNS_ID})
+    inner = etree.SubElement(columns, f"{{{XHTML_NS}}}div", {"id": KOBO_INNER_ID})
     inner.text, body.text = body.text, "\n"
     for child in list(body):
         inner.append(child)

@@ -295,10 +295,9 @@ def report_remote(
         )  # fmt: skip
 
 
-# Ids that reading systems' own markup takes in every document (Kobo's wrappers and sentence spans,
+# Ids that Kobo's own markup takes in every document (its wrappers and sentence spans, written by
 # publish.kobo): a heading or raw HTML never takes them, so no target has an id twice.
-_READER_IDS = frozenset({"book-columns", "book-inner"})
-_READER_ID_PREFIXES = ("kobo.",)
+KOBO_COLUMNS_ID, KOBO_INNER_ID, KOBO_SPAN_ID_PREFIX = "book-columns", "book-inner", "kobo."
 
 
 class _PieceRenderer:
@@ -383,13 +382,13 @@ class _PieceRenderer:
 
     def _collect_headings(self, root: etree._Element) -> tuple[Heading, ...]:
         headings: list[Heading] = []
-        used: set[str] = set(_READER_IDS)
+        used: set[str] = {KOBO_COLUMNS_ID, KOBO_INNER_ID}
         for element in root.iter():
             if not isinstance(element.tag, str):
                 continue
             identifier = element.get("id")
             if identifier is not None:
-                if identifier in used or not identifier.strip() or identifier.startswith(_READER_ID_PREFIXES):
+                if identifier in used or not identifier.strip() or identifier.startswith(KOBO_SPAN_ID_PREFIX):
                     element.attrib.pop("id")
                 else:
                     used.add(identifier)

@@ -97,9 +97,7 @@ def start_scratch_root() -> ScratchRoot | None:
     """Make the command's private temporary folder and point ``tempfile`` and ``TMPDIR`` (for fresh
     worker interpreters) at it; sweep stale ones first. None when the temporary directory is unusable.
     """
-    global _system_tempdir
     base = Path(tempfile.gettempdir())
-    _system_tempdir = str(base)
     sweep_stale(base)
     try:
         path = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-", dir=base))
@@ -110,11 +108,3 @@ def start_scratch_root() -> ScratchRoot | None:
     os.environ["TMPDIR"] = str(path)
     atexit.register(root.remove)
     return root
-
-
-def system_tempdir() -> str:
-    """The temporary folder outside the command's own (which goes when the command ends)."""
-    return _system_tempdir or tempfile.gettempdir()
-
-
-_system_tempdir: str | None = None
