@@ -26,8 +26,9 @@ def check_stylesheets(folder: Path, problems: Problems, allow_remote: bool = Fal
     leave them out), and a stylesheet that cannot be read under the confinement rule.
     """
     from publish.confine import STYLESHEET
-    from publish.render import remote_css_references, report_remote, shorten
+    from publish.render import remote_css_references, report_remote
     from publish.resources import local_css_references
+    from publish.urls import shorten
 
     for path in sorted(folder.glob("*.css")):
         css = read_text(path, problems, STYLESHEET, [folder], "the styles folder")

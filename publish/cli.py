@@ -168,7 +168,7 @@ def _one_line(error: click.UsageError) -> click.UsageError:
         return error
     command = error.ctx.command_path if error.ctx is not None else "publish"
     one = click.UsageError(f"{error.format_message()} (see '{command} -h')")
-    one.exit_code = error.exit_code
+    one.exit_code = error.exit_code  # type: ignore[misc]  # click declares it on the class; an instance may differ
     return one
 
 
@@ -220,8 +220,9 @@ def _exit_interrupted() -> None:
     In the command's own process the exit is immediate (what is to clean up is cleaned up by now):
     Python's shutdown would otherwise end a process that saw a KeyboardInterrupt by SIGINT itself.
     """
-    if sys.stderr is sys.__stderr__:  # not inside a test's CliRunner, which swaps the streams
-        sys.stdout.flush()
+    if sys.stderr is sys.__stderr__ and sys.stderr is not None:  # not inside a test's CliRunner
+        if sys.stdout is not None:
+            sys.stdout.flush()
         sys.stderr.flush()
         os._exit(130)
     sys.exit(130)

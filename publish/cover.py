@@ -87,8 +87,10 @@ def lay_out_cover(meta: BookMeta) -> list[CoverLine]:
     The title is set as large as it fits (up to 230 px, so it still reads on a 100 px high thumbnail).
     """
     top = 300
-    room = BAND_TOP - 200 - top  # keep clear of the rule above the band
-    subtitle_font, subtitle_lines, subtitle_leading = None, [], 0.0
+    room: float = BAND_TOP - 200 - top  # keep clear of the rule above the band
+    subtitle_font: FreeTypeFont | None = None
+    subtitle_lines: list[str] = []
+    subtitle_leading = 0.0
     if meta.subtitle:
         subtitle_font, subtitle_lines, subtitle_leading = _fit(
             meta.subtitle, _font_path("Source Serif Pro", 400), 96, 56, 3, room / 3

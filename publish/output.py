@@ -96,10 +96,11 @@ def all_or_nothing() -> Iterator[None]:
     """
     pending: list[tuple[Path, Path]] = []
     token = _deferred.set(pending)
+    reset = False
     try:
         yield
         _deferred.reset(token)
-        token = None
+        reset = True
         for temporary, target in pending:
             try:
                 os.replace(temporary, target)
@@ -108,7 +109,7 @@ def all_or_nothing() -> Iterator[None]:
         for folder in dict.fromkeys(target.parent for _, target in pending):
             _sync_folder(folder)
     finally:
-        if token is not None:
+        if not reset:
             _deferred.reset(token)
         for temporary, _ in pending:
             temporary.unlink(missing_ok=True)

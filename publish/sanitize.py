@@ -10,6 +10,7 @@ gives way to its content.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache
 from html import escape, unescape
 
@@ -515,7 +516,7 @@ def _wrap_cells(row: etree._Element) -> bool:
 
 
 _INTEGER = re.compile(r"^-?\d{1,9}$")
-_ATTRIBUTE_VALUES = {
+_ATTRIBUTE_VALUES: dict[str, Callable[[str, str], bool]] = {
     "dir": lambda v, _: v in ("ltr", "rtl", "auto"),
     "lang": lambda v, _: v == "" or is_language_tag(v),
     "id": lambda v, _: bool(v) and not any(c.isspace() for c in v),

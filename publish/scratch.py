@@ -71,7 +71,7 @@ def sweep_stale(base: Path, now: float | None = None) -> list[Path]:
     """Remove the private folders in ``base`` that killed commands left: this user's, their process gone,
     untouched for ``STALE_AFTER`` seconds. Returns what was removed.
     """
-    removed = []
+    removed: list[Path] = []
     now = now or time.time()
     try:
         entries = list(os.scandir(base))

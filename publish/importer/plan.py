@@ -73,9 +73,12 @@ def url_key(url: str | None) -> str | None:
     return f"{host}{path}{query}" if host or path or query else None
 
 
+_PLAIN_PUNCTUATION: dict[str, str | int | None] = {"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"}
+
+
 def title_key(title: str) -> str:
     """A title reduced to its words: case, quote style and spacing do not matter."""
-    title = title.translate(str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"}))
+    title = title.translate(str.maketrans(_PLAIN_PUNCTUATION))
     return " ".join(title.casefold().split())
 
 
