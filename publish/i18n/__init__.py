@@ -72,7 +72,7 @@ class Words:
         return format_date(value, self.language)
 
     def join(self, names: list[str]) -> str:
-        """"A, B and C" in this language."""
+        """ "A, B and C" in this language."""
         if len(names) < 2:
             return "".join(names)
         return self("list_and", items=", ".join(names[:-1]), last=names[-1])

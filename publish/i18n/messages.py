@@ -76,13 +76,13 @@ def placeholders(text: str) -> set[str]:
 
 
 def placeholder_problem(key: str, text: str) -> str | None:
-    """What is wrong with ``text`` as the wording of message ``key``, or None when it can replace it."""
+    """What is wrong with ``text`` as ``book.yaml``'s wording for message ``key``, or None when it can replace it."""
     try:
         used = placeholders(text)
     except ValueError:
-        return f"'{key}' has an unpaired brace: write {{{{ or }}}} for a brace itself"
+        return f"'strings.{key}' has an unpaired brace: write {{{{ or }}}} for a brace itself"
     allowed = placeholders(MESSAGES[key])
     if unknown := sorted(used - allowed):
         known = ", ".join(f"{{{name}}}" for name in sorted(allowed)) or "none"
-        return f"'{key}' uses {{{unknown[0]}}}, which it does not have (its placeholders: {known})"
+        return f"'strings.{key}' uses {{{unknown[0]}}}, which it does not have (its placeholders: {known})"
     return None
