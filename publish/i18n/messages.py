@@ -9,8 +9,6 @@ no other (``placeholder_problem``). This module imports nothing, so ``book.yaml`
 
 from __future__ import annotations
 
-import string
-
 MESSAGES: dict[str, str] = {
     # The title page, the copyright page, the contents and the landmarks (book.yaml's language).
     "cover": "Cover",
@@ -72,6 +70,8 @@ MESSAGES: dict[str, str] = {
 
 def placeholders(text: str) -> set[str]:
     """The ``{name}`` placeholders of a message (ValueError when its braces do not pair)."""
+    import string  # only when book.yaml has strings: or a test reads the catalogs
+
     return {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
 
 
