@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: all build epub pdf test lint validators bench clean
+.PHONY: all build epub pdf test lint validators bench clean catalogs
 
 all: build
 
@@ -44,3 +44,8 @@ clean:
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[bench]'
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
+
+# The message catalogs: edit publish/i18n/locales/*/LC_MESSAGES/publish.po, then compile them (the .mo
+# files are committed, so an installed publish never needs Babel to read them; a test keeps them in step).
+catalogs: $(STAMP)
+	$(BIN)/pybabel compile --domain publish --directory publish/i18n/locales --statistics

@@ -58,9 +58,29 @@ def collect_problems(
     rendered = render_book(book, problems, allow_remote) if book is not None else None
     if rendered is not None and rendered.cover is not None:
         _check_cover(rendered, problems)
+    if book is not None:
+        _check_languages(book, problems)
     if styles is not None:
         check_stylesheets(styles, problems, allow_remote)
     return book, rendered, problems.items
+
+
+def _check_languages(book: Book, problems: Problems) -> None:
+    """One warning for each language of the book in which publish has no words (its labels fall back to English)."""
+    from publish.i18n import languages_without_catalog
+
+    meta = book.meta
+    places = {meta.language: (book.root / "book.yaml", meta.line_of("language"))}
+    for piece in book.pieces:
+        if piece.lang:
+            places.setdefault(piece.lang, (piece.path, piece.line_of("lang")))
+    for language in languages_without_catalog(places):
+        path, line = places[language]
+        problems.warning(
+            path,
+            line,
+            f"publish has no words in '{language}': its titles and labels (Contents, Notes…) will be in English",
+        )
 
 
 def _check_cover(rendered: RenderedBook, problems: Problems) -> None:

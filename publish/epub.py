@@ -22,7 +22,6 @@ from ebooklib import epub
 from lxml import etree
 
 from publish.front_matter import (
-    WORDS,
     contacts_html,
     copyright_lines,
     file_as_person,
@@ -31,6 +30,7 @@ from publish.front_matter import (
     package_date,
     website_url,
 )
+from publish.i18n import Words, book_words, languages_without_catalog, piece_words
 from publish.identity import book_identifier, build_time
 from publish.images import image_bytes
 from publish.output import atomic_output
@@ -116,8 +116,10 @@ class TocEntry:
 def cover_alt(rendered: RenderedBook) -> str:
     """The cover image's text alternative: what the cover says."""
     meta = rendered.book.meta
-    subtitle = f": {meta.subtitle}" if meta.subtitle else ""
-    return f"Cover: {meta.title}{subtitle}, by {meta.author}"
+    words = book_words(meta)
+    if meta.subtitle:
+        return words("cover_alt_subtitle", title=meta.title, subtitle=meta.subtitle, author=meta.author)
+    return words("cover_alt", title=meta.title, author=meta.author)
 
 
 # --- content documents -------------------------------------------------------
@@ -170,7 +172,7 @@ def _copyright_page(rendered: RenderedBook, identifier: str) -> str:
             text = text.replace(shown, f'<time datetime="{escape(line.datetime)}">{shown}</time>', 1)
         lines.append(f"<p>{text}</p>")
     return (
-        '<section epub:type="copyright-page" class="copyright" aria-label="Copyright">\n'
+        f'<section epub:type="copyright-page" class="copyright" aria-label="{escape(book_words(meta)("copyright"))}">\n'
         + "\n".join(lines)
         + "\n</section>"
     )
@@ -179,6 +181,7 @@ def _copyright_page(rendered: RenderedBook, identifier: str) -> str:
 def _continue_reading(rendered: RenderedBook) -> str:
     """The pieces not yet in the book, each linked to its ``url``, else to the practice's website."""
     website = rendered.book.meta.practice.website
+    words = book_words(rendered.book.meta)
     items = []
     for piece in rendered.link_only:
         lang = f" {_lang_attributes(piece.lang)}" if piece.lang and piece.lang != rendered.book.meta.language else ""
@@ -186,7 +189,7 @@ def _continue_reading(rendered: RenderedBook) -> str:
         if href := link_href(piece.url):
             entry = f'<a href="{escape(href)}"{lang}>{title}</a><br/><span class="url">{escape(piece.url or "")}</span>'
         elif website and (site := website_url(website)):
-            where = escape(WORDS["continue_website"].format(website=website))
+            where = escape(words("continue_website", website=website))
             entry = f'<span{lang}>{title}</span><br/><a class="url" href="{escape(site)}">{where}</a>'
         else:
             entry = f"<span{lang}>{title}</span>"
@@ -195,8 +198,8 @@ def _continue_reading(rendered: RenderedBook) -> str:
     return (
         '<section epub:type="appendix" role="doc-appendix" class="continue-reading" '
         'aria-labelledby="continue-reading-title">\n'
-        f'<h1 id="continue-reading-title">{escape(WORDS["continue_reading"])}</h1>\n'
-        f"<p>{escape(WORDS['continue_intro'])}</p>\n"
+        f'<h1 id="continue-reading-title">{escape(words("continue_reading"))}</h1>\n'
+        f"<p>{escape(words('continue_intro'))}</p>\n"
         f'<ul class="further">\n{chr(10).join(items)}\n</ul>\n</section>'
     )
 
@@ -205,22 +208,23 @@ def _about_page(rendered: RenderedBook) -> str:
     """ "About the practice": its name, website, phone and email (as links), and the disclaimer."""
     meta = rendered.book.meta
     name = meta.practice.name or meta.publisher or meta.author
-    lines = [f"<p>{escape(WORDS['about_intro'].format(name=name))}</p>"]
+    words = book_words(meta)
+    lines = [f"<p>{escape(words('about_intro', name=name))}</p>"]
     if contacts := contacts_html(meta):
         lines.append(contacts)
     if meta.handout.disclaimer:
         lines.append(f'<p class="disclaimer">{escape(meta.handout.disclaimer)}</p>')
     return (
         '<section epub:type="appendix" role="doc-appendix" class="about" aria-labelledby="about-title">\n'
-        f'<h1 id="about-title">{escape(WORDS["about"])}</h1>\n' + "\n".join(lines) + "\n</section>"
+        f'<h1 id="about-title">{escape(words("about"))}</h1>\n' + "\n".join(lines) + "\n</section>"
     )
 
 
-def _piece_body(piece: RenderedPiece) -> str:
+def _piece_body(piece: RenderedPiece, words: Words) -> str:
     """The piece's section: title, byline, hero image, text; footnotes as popups, reflections as asides."""
     wrapper = etree.fromstring(f'<div xmlns="{XHTML_NS}" xmlns:epub="{EPUB_NS}">{piece.body}</div>')
-    _convert_footnotes(wrapper)
-    _convert_reflections(wrapper, piece.slug)
+    _convert_footnotes(wrapper, words)
+    _convert_reflections(wrapper, piece.slug, words)
     _mark_image_paragraphs(wrapper)
     _wrap_tables(wrapper)
     _link_self_to_title(wrapper, f"{piece.slug}-title")
@@ -239,7 +243,7 @@ def _piece_body(piece: RenderedPiece) -> str:
     )
 
 
-def _convert_footnotes(wrapper: etree._Element) -> None:
+def _convert_footnotes(wrapper: etree._Element, words: Words) -> None:
     """Turn Python-Markdown's footnote list into EPUB 3 popup notes, each opening with its number.
 
     EPUB 3 Structural Semantics: a ``noteref`` link opens the ``aside epub:type="footnote"`` it points to
@@ -252,7 +256,7 @@ def _convert_footnotes(wrapper: etree._Element) -> None:
         ref.set(f"{{{EPUB_NS}}}type", "noteref")
         ref.set("role", "doc-noteref")
     for block in wrapper.xpath('.//h:div[@class="footnote"]', namespaces=ns):
-        notes = etree.Element(f"{{{XHTML_NS}}}section", {"class": "footnotes", "aria-label": "Notes"})
+        notes = etree.Element(f"{{{XHTML_NS}}}section", {"class": "footnotes", "aria-label": words("notes")})
         notes.set(f"{{{EPUB_NS}}}type", "footnotes")
         for number, item in enumerate(block.xpath("./h:ol/h:li", namespaces=ns), 1):
             aside = etree.SubElement(notes, f"{{{XHTML_NS}}}aside", {"id": item.get("id", ""), "class": "footnote"})
@@ -267,7 +271,7 @@ def _convert_footnotes(wrapper: etree._Element) -> None:
             aside.text = item.text
             for child in list(item):
                 aside.append(child)
-            _number_note(aside, number, backrefs[0].get("href") if backrefs else None)
+            _number_note(aside, number, backrefs[0].get("href") if backrefs else None, words)
         block.getparent().replace(block, notes)
 
 
@@ -287,11 +291,11 @@ def _remove_keeping_tail(element: etree._Element) -> None:
     parent.remove(element)
 
 
-def _number_note(aside: etree._Element, number: int, back: str | None) -> None:
+def _number_note(aside: etree._Element, number: int, back: str | None, words: Words) -> None:
     """Open the note with ``<a href="#fnref-…">N</a>. ``: its number, and the way back to the text."""
     if back is not None:
         label = etree.Element(f"{{{XHTML_NS}}}a", {"href": back, "role": "doc-backlink",
-                                                   "aria-label": f"Note {number}, back to the text"})  # fmt: skip
+                                                   "aria-label": words("note_back", number=number)})  # fmt: skip
     else:
         label = etree.Element(f"{{{XHTML_NS}}}span")
     label.set("class", "note-number")
@@ -310,7 +314,7 @@ def _number_note(aside: etree._Element, number: int, back: str | None) -> None:
     holder.insert(0, label)
 
 
-def _convert_reflections(wrapper: etree._Element, slug: str) -> None:
+def _convert_reflections(wrapper: etree._Element, slug: str, words: Words) -> None:
     """Turn ``div.reflection`` (from ``::: reflection``) into an aside with a visible, real-text label.
 
     Text generated by CSS ``::before`` is skipped by some screen readers and by Kindle, so the label
@@ -325,7 +329,7 @@ def _convert_reflections(wrapper: etree._Element, slug: str) -> None:
         block.tag = f"{{{XHTML_NS}}}aside"
         block.set("aria-labelledby", label_id)
         label = etree.Element(f"{{{XHTML_NS}}}p", {"class": "reflection-label", "id": label_id})
-        label.text = "Reflection"
+        label.text = words("reflection")
         label.tail = block.text
         block.text = "\n"
         block.insert(0, label)
@@ -387,10 +391,11 @@ def table_of_contents(rendered: RenderedBook, depth: int = DEFAULT_TOC_DEPTH) ->
         )
         for piece in rendered.pieces
     ]
+    words = book_words(rendered.book.meta)
     if rendered.link_only:
-        entries.append(TocEntry(WORDS["continue_reading"], CONTINUE_READING_FILE))
+        entries.append(TocEntry(words("continue_reading"), CONTINUE_READING_FILE))
     if has_about_page(rendered.book.meta):
-        entries.append(TocEntry(WORDS["about"], ABOUT_FILE))
+        entries.append(TocEntry(words("about"), ABOUT_FILE))
     return tuple(entries)
 
 
@@ -403,15 +408,15 @@ def _nav_list(entries: tuple[TocEntry, ...]) -> str:
     return "<ol>\n" + "\n".join(items) + "\n</ol>"
 
 
-def _contents_page(entries: tuple[TocEntry, ...]) -> str:
+def _contents_page(entries: tuple[TocEntry, ...], words: Words) -> str:
     """The contents page of the reading order."""
     return (
         '<nav epub:type="toc" role="doc-toc" id="toc" aria-labelledby="toc-title">\n'
-        f'<h1 id="toc-title">Contents</h1>\n{_nav_list(entries)}\n</nav>'
+        f'<h1 id="toc-title">{escape(words("contents"))}</h1>\n{_nav_list(entries)}\n</nav>'
     )
 
 
-def _nav(entries: tuple[TocEntry, ...], landmarks: list[tuple[str, str, str]]) -> str:
+def _nav(entries: tuple[TocEntry, ...], landmarks: list[tuple[str, str, str]], words: Words) -> str:
     """The EPUB 3 navigation document's body: the table of contents and the landmarks.
 
     It is outside the spine, so the landmarks never show in the reading order; its contents link to the
@@ -421,8 +426,8 @@ def _nav(entries: tuple[TocEntry, ...], landmarks: list[tuple[str, str, str]]) -
         f'<li><a epub:type="{kind}" href="{href}">{escape(label)}</a></li>' for kind, href, label in landmarks
     )
     return (
-        f"{_contents_page(entries)}\n"
-        '<nav epub:type="landmarks" id="landmarks" hidden="hidden" aria-label="Landmarks">\n'
+        f"{_contents_page(entries, words)}\n"
+        f'<nav epub:type="landmarks" id="landmarks" hidden="hidden" aria-label="{escape(words("landmarks"))}">\n'
         f"<ol>\n{marks}\n</ol>\n</nav>"
     )
 
@@ -475,6 +480,32 @@ class AccessibilityGap:
 _NO_ALT = "WCAG 1.1.1 text alternatives"
 _SKIPPED_LEVEL = "WCAG 1.3.1 headings in order"
 _NO_LANGUAGE = "WCAG 3.1.1 language of page"
+_NO_WORDS = "WCAG 3.1.2 language of parts"
+
+
+def book_languages(rendered: RenderedBook) -> list[str]:
+    """Every language of the book's text, each once: the book's, then its pieces' in reading order."""
+    languages = [rendered.book.meta.language]
+    for lang in (*(piece.lang for piece in rendered.pieces), *(piece.lang for piece in rendered.link_only)):
+        if lang and lang.lower() not in (known.lower() for known in languages):
+            languages.append(lang)
+    return languages
+
+
+def _untranslated(rendered: RenderedBook) -> list[AccessibilityGap]:
+    """Documents whose generated labels would fall back to English under another language (no catalog)."""
+    meta = rendered.book.meta
+    places: dict[str, tuple[Path | None, int | None]] = {
+        meta.language: (rendered.book.root / "book.yaml", meta.line_of("language"))
+    }
+    for piece in rendered.pieces:  # a piece's own labels: its notes, its reflection prompts
+        if piece.has_footnotes or 'class="reflection' in piece.body:
+            places.setdefault(piece.lang, (piece.piece.path, piece.piece.line_of("lang")))
+    gaps = []
+    for language in languages_without_catalog(places):
+        what = f"publish has no words in '{language}', so the labels it writes there would be in English"
+        gaps.append(AccessibilityGap(_NO_WORDS, what, what, *places[language]))
+    return gaps
 
 
 def _check_piece(piece: RenderedPiece) -> tuple[list[AccessibilityGap], list[AccessibilityGap]]:
@@ -538,7 +569,7 @@ def _accessibility(rendered: RenderedBook) -> tuple[list[AccessibilityGap], bool
         piece_undescribed, piece_skips = _check_piece(piece)
         undescribed += piece_undescribed
         skips += piece_skips
-    return gaps + undescribed + skips, not undescribed
+    return gaps + _untranslated(rendered) + undescribed + skips, not undescribed
 
 
 def accessibility_gaps(rendered: RenderedBook) -> list[AccessibilityGap]:
@@ -586,22 +617,20 @@ def _add_accessibility_metadata(book: epub.EpubBook, rendered: RenderedBook) -> 
     for feature in features:
         book.add_metadata(None, "meta", feature, {"property": "schema:accessibilityFeature"})
     book.add_metadata(None, "meta", "none", {"property": "schema:accessibilityHazard"})
-    summary = [
-        "This publication has a table of contents, headings that mark every section, and a single reading order.",
-        "Fonts, text size, spacing and colours can be changed in the reading system.",
-    ]
+    words = book_words(rendered.book.meta)  # the summary is in the book's language (xml:lang of the package)
+    summary = [words("a11y_structure"), words("a11y_display")]
     if any(piece.has_footnotes for piece in rendered.pieces):
-        summary.append("Footnotes are linked from the text and link back to it.")
+        summary.append(words("a11y_footnotes"))
     if not images:
-        summary.append("It contains no images other than the cover, which has a text description.")
+        summary.append(words("a11y_no_images"))
     elif all_described:
-        summary.append("Every image has a text description.")
+        summary.append(words("a11y_all_described"))
     else:
-        summary.append("Some images have no text description.")
+        summary.append(words("a11y_some_undescribed"))
     if problems:
         _warn_withheld_claim(problems)
     else:
-        summary.append("It meets EPUB Accessibility 1.1 and WCAG 2.2 Level AA.")
+        summary.append(words("a11y_conforms"))
         book.add_metadata(None, "meta", CONFORMANCE, {"property": "dcterms:conformsTo"})
     book.add_metadata(None, "meta", " ".join(summary), {"property": "schema:accessibilitySummary"})
 
@@ -614,6 +643,9 @@ def _add_metadata(book: epub.EpubBook, rendered: RenderedBook, identifier: str) 
     meta = rendered.book.meta
     book.set_identifier(identifier)
     book.set_language(meta.language)
+    # One dc:language for each language of the text, the book's first (EPUB 3.3, section 5.5.3.1.3).
+    for language in book_languages(rendered)[1:]:
+        book.add_metadata("DC", "language", language)
     book.add_metadata("DC", "title", meta.title, {"id": "title"})
     book.add_metadata(None, "meta", "main", {"refines": "#title", "property": "title-type"})
     book.add_metadata(None, "meta", file_as_title(meta.title), {"refines": "#title", "property": "file-as"})
@@ -775,27 +807,28 @@ def write_epub(
                                     media_type=image.media_type, content=_prepared(image)))  # fmt: skip
 
     contents = table_of_contents(rendered, options.contents_depth)
+    words = book_words(meta)
     landmarks = [
-        ("cover", COVER_FILE, "Cover"),
-        ("titlepage", TITLEPAGE_FILE, "Title page"),
-        ("toc", NAV_FILE, "Contents"),
+        ("cover", COVER_FILE, words("cover")),
+        ("titlepage", TITLEPAGE_FILE, words("title_page")),
+        ("toc", NAV_FILE, words("contents")),
     ]
     if rendered.pieces:
-        landmarks.append(("bodymatter", rendered.pieces[0].filename, "Start of content"))
+        landmarks.append(("bodymatter", rendered.pieces[0].filename, words("start_of_content")))
     back = [name for name in (CONTINUE_READING_FILE, ABOUT_FILE) if name in reading_order(rendered)]
     if back:
-        landmarks.append(("backmatter", back[0], "Back matter"))
+        landmarks.append(("backmatter", back[0], words("back_matter")))
     documents = {
-        COVER_FILE: _Document("cover", COVER_FILE, _document("Cover", lang, _cover_page(cover_name, cover_alt(rendered)), body_class="cover")),
+        COVER_FILE: _Document("cover", COVER_FILE, _document(words("cover"), lang, _cover_page(cover_name, cover_alt(rendered)), body_class="cover")),
         TITLEPAGE_FILE: _Document("titlepage", TITLEPAGE_FILE, _document(meta.title, lang, _title_page(rendered), "frontmatter")),
-        COPYRIGHT_FILE: _Document("copyright", COPYRIGHT_FILE, _document("Copyright", lang, _copyright_page(rendered, identifier), "frontmatter")),
-        NAV_FILE: _Document("contents", NAV_FILE, _document("Contents", lang, _contents_page(contents), "frontmatter")),
+        COPYRIGHT_FILE: _Document("copyright", COPYRIGHT_FILE, _document(words("copyright"), lang, _copyright_page(rendered, identifier), "frontmatter")),
+        NAV_FILE: _Document("contents", NAV_FILE, _document(words("contents"), lang, _contents_page(contents, words), "frontmatter")),
         CONTINUE_READING_FILE: _Document("continue-reading", CONTINUE_READING_FILE,
-                                         _document(WORDS["continue_reading"], lang, _continue_reading(rendered), "backmatter")),
-        ABOUT_FILE: _Document("about", ABOUT_FILE, _document(WORDS["about"], lang, _about_page(rendered), "backmatter")),
+                                         _document(words("continue_reading"), lang, _continue_reading(rendered), "backmatter")),
+        ABOUT_FILE: _Document("about", ABOUT_FILE, _document(words("about"), lang, _about_page(rendered), "backmatter")),
     }  # fmt: skip
     for piece in rendered.pieces:
-        document = _document(piece.title, piece.lang, _piece_body(piece), "bodymatter")
+        document = _document(piece.title, piece.lang, _piece_body(piece, piece_words(meta, piece.lang)), "bodymatter")
         documents[piece.filename] = _Document(f"piece-{piece.slug}", piece.filename, document)
     if options.target == "kobo":
         from publish.kobo import add_kobo_spans
@@ -805,18 +838,18 @@ def write_epub(
     book.spine = [documents[name] for name in reading_order(rendered)]
     for item in book.spine:
         book.add_item(item)
-    navigation = _document("Contents", lang, _nav(contents, landmarks), "frontmatter")
+    navigation = _document(words("contents"), lang, _nav(contents, landmarks, words), "frontmatter")
     book.add_item(_Document("nav", NAVIGATION_FILE, navigation, ["nav"]))
     if fonts:
         _add_fonts(book, fonts, [item.content for item in book.spine])
     book.add_item(epub.EpubItem(uid="ncx", file_name=NCX_FILE, media_type="application/x-dtbncx+xml",
                                 content=_ncx(contents, rendered, identifier)))  # fmt: skip
     # EPUB 2 guide: deprecated in EPUB 3 but still read by Kindle ("go to beginning").
-    book.guide = [{"type": "cover", "href": COVER_FILE, "title": "Cover"},
-                  {"type": "title-page", "href": TITLEPAGE_FILE, "title": "Title page"},
-                  {"type": "toc", "href": NAV_FILE, "title": "Contents"}]  # fmt: skip
+    book.guide = [{"type": "cover", "href": COVER_FILE, "title": words("cover")},
+                  {"type": "title-page", "href": TITLEPAGE_FILE, "title": words("title_page")},
+                  {"type": "toc", "href": NAV_FILE, "title": words("contents")}]  # fmt: skip
     if rendered.pieces:
-        book.guide.append({"type": "text", "href": rendered.pieces[0].filename, "title": "Start of content"})
+        book.guide.append({"type": "text", "href": rendered.pieces[0].filename, "title": words("start_of_content")})
 
     buffer = io.BytesIO()
     # ebooklib's ZIP is only read back by _repack, which compresses every file again: not compressed here.

@@ -1,7 +1,7 @@
 """What the front and back matter say to readers, worded once for both writers.
 
-Every phrase a reader sees on the copyright page, "Continue reading" and "About the practice" is in
-``WORDS``, so that a translation changes one place. Dates are written out ("June 1, 2025"), ISBNs
+Every phrase a reader sees on the copyright page, "Continue reading" and "About the practice" comes from
+the book's message catalog (``publish.i18n``). Dates are written out ("June 1, 2025"), ISBNs
 hyphenated by python-stdnum ("ISBN 978-0-306-40615-7"), and the copyright line always has its year.
 """
 
@@ -12,25 +12,11 @@ import re
 from dataclasses import dataclass
 from html import escape
 
+from publish.i18n import book_words
+from publish.i18n.dates import format_date as format_date  # where pdf and handout find it
 from publish.manuscript import BookMeta
 from publish.urls import link_href
 
-WORDS = {
-    "published_by": "Published by {publisher}",
-    "first_published": "First published {date}",
-    "series": "Part of the series {series}",
-    "series_number": "Part of the series {series}, number {position}",
-    "by": "by {author}",
-    "continue_reading": "Continue reading",
-    "continue_intro": "More articles in this series, not yet part of this book:",
-    "continue_website": "Read it on {website}",
-    "about": "About the practice",
-    "about_intro": "{name} wrote the articles in this book.",
-    "website": "Website",
-    "phone": "Phone",
-    "email": "Email",
-    "all_rights": "All rights reserved.",
-}
 _YEAR = re.compile(r"\b(1[5-9]|2[0-9])\d\d\b")
 # Words that make an author an organisation, whose name is sorted as written (not "Name, Practice Your").
 _ORGANISATION = re.compile(
@@ -39,19 +25,6 @@ _ORGANISATION = re.compile(
     re.IGNORECASE,
 )
 _ARTICLES = ("the ", "a ", "an ")
-
-
-def format_date(value: str, lang: str) -> str:
-    """A ``YYYY-MM-DD`` date as readers write it ("January 10, 2024" in US English); others unchanged."""
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        return value
-    if lang.lower() in ("en", "en-us"):
-        return f"{day:%B} {day.day}, {day.year}"
-    if lang.lower().startswith("en"):
-        return f"{day.day} {day:%B} {day.year}"
-    return day.isoformat()
 
 
 def package_date(value: str) -> str:
@@ -94,7 +67,7 @@ def copyright_notice(meta: BookMeta) -> str:
             rights = re.sub(r"(©|\(c\)|Copyright)\s*", lambda m: f"{m.group(1)} {year} ", rights, count=1)
         return rights
     holder = meta.publisher or meta.author
-    return " ".join(part for part in ("©", year, f"{holder}.", WORDS["all_rights"]) if part)
+    return " ".join(part for part in ("©", year, f"{holder}.", book_words(meta)("all_rights")) if part)
 
 
 @dataclass(frozen=True)
@@ -108,17 +81,18 @@ class CopyrightLine:
 
 def copyright_lines(meta: BookMeta, identifier: str) -> list[CopyrightLine]:
     """The copyright page after the title: notice, publisher, first publication, series, identifier."""
+    words = book_words(meta)
     lines = [CopyrightLine(copyright_notice(meta))]
     if meta.publisher:
-        lines.append(CopyrightLine(WORDS["published_by"].format(publisher=meta.publisher)))
+        lines.append(CopyrightLine(words("published_by", publisher=meta.publisher)))
     if meta.date:
-        date = format_date(meta.date, meta.language)
-        lines.append(CopyrightLine(WORDS["first_published"].format(date=date), meta.date, date))
+        date = words.date(meta.date)
+        lines.append(CopyrightLine(words("first_published", date=date), meta.date, date))
     if meta.series:
         if meta.series.position is not None:
-            series = WORDS["series_number"].format(series=meta.series.name, position=meta.series.position)
+            series = words("series_number", series=meta.series.name, position=meta.series.position)
         else:
-            series = WORDS["series"].format(series=meta.series.name)
+            series = words("series", series=meta.series.name)
         lines.append(CopyrightLine(series))
     if shown := format_identifier(identifier):
         lines.append(CopyrightLine(shown))
@@ -159,15 +133,16 @@ def website_url(website: str) -> str | None:
 def practice_contacts(meta: BookMeta) -> list[ContactLine]:
     """The practice's website, phone and email from ``book.yaml``, as links."""
     practice = meta.practice
+    words = book_words(meta)
     contacts = []
     if practice.website:
-        contacts.append(ContactLine(WORDS["website"], practice.website, website_url(practice.website)))
+        contacts.append(ContactLine(words("website"), practice.website, website_url(practice.website)))
     if practice.phone:
         contacts.append(
-            ContactLine(WORDS["phone"], practice.phone, link_href("tel:" + re.sub(r"[^0-9+]", "", practice.phone)))
+            ContactLine(words("phone"), practice.phone, link_href("tel:" + re.sub(r"[^0-9+]", "", practice.phone)))
         )
     if practice.email:
-        contacts.append(ContactLine(WORDS["email"], practice.email, link_href(f"mailto:{practice.email}")))
+        contacts.append(ContactLine(words("email"), practice.email, link_href(f"mailto:{practice.email}")))
     return contacts
 
 

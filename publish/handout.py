@@ -13,6 +13,7 @@ from typing import Any
 
 from publish.errors import PublishError
 from publish.forking import end_with_parent, end_worker_processes
+from publish.i18n import Words, book_words, piece_words
 from publish.output import atomic_output
 from publish.pdf import (
     DEFAULT_OPTIONS,
@@ -72,13 +73,24 @@ def contact_line(rendered: RenderedBook) -> str:
     return " · ".join(x for x in (practice.name, practice.phone, practice.email, practice.website) if x)
 
 
-def handout_page_css(rendered: RenderedBook, options: PdfOptions) -> str:
-    """Page size and margins, and the footer: contact line · page X of Y, then the disclaimer."""
+def _page_of_pages(words: Words) -> list[str]:
+    """ "Page X of Y" in the handout's language, as CSS content: its words as strings, its numbers as counters."""
+    import string
+
+    parts = []
+    for text, field, _, _ in string.Formatter().parse(words("handout_page", page="{page}", pages="{pages}")):
+        parts += [css_string(text)] if text else []
+        parts += [f"counter({field})"] if field in ("page", "pages") else []
+    return parts
+
+
+def handout_page_css(rendered: RenderedBook, options: PdfOptions, words: Words | None = None) -> str:
+    """Page size and margins, and the footer: contact line · page X of Y (in ``words``' language), then the disclaimer."""
     size, margin = _HANDOUT_PAGES.get(options.paper, _HANDOUT_PAGES["letter"])
     if options.large_print:
         margin = "1in 0.75in"  # large print needs no wide margins (DESIGN.md), the letterhead some room
     footer = [css_string(f"{line} · ") for line in (contact_line(rendered),) if line]
-    footer += ['"Page "', "counter(page)", '" of "', "counter(pages)"]
+    footer += _page_of_pages(words or book_words(rendered.book.meta))
     if disclaimer := rendered.book.meta.handout.disclaimer:
         footer.append(css_string("\n" + disclaimer))
     return (
@@ -105,6 +117,7 @@ def handout_html(rendered: RenderedBook, piece: RenderedPiece, options: PdfOptio
         )
 
     name = practice.name or meta.publisher or meta.author
+    words = piece_words(meta, piece.lang)
     website = f'<span class="website">{escape(practice.website)}</span>' if practice.website else ""
     date = (
         f'<p class="handout-date">{escape(format_date(piece.piece.date, piece.lang))}</p>' if piece.piece.date else ""
@@ -113,8 +126,8 @@ def handout_html(rendered: RenderedBook, piece: RenderedPiece, options: PdfOptio
     if href := link_href(piece.piece.url):
         url = escape(piece.piece.url or "")
         online = (
-            f'<aside class="read-online"><img class="qr" src="{qr_data_uri(href)}" alt="QR code linking to {url}">'
-            f'<p><span class="caption">Read this online</span><a href="{escape(href)}">{url}</a></p></aside>'
+            f'<aside class="read-online"><img class="qr" src="{qr_data_uri(href)}" alt="{escape(words("qr_alt", url=piece.piece.url or ""))}">'
+            f'<p><span class="caption">{escape(words("read_online"))}</span><a href="{escape(href)}">{url}</a></p></aside>'
         )
     classes = "handout large-print" if options.large_print else "handout"
     author = name or meta.author
@@ -124,16 +137,16 @@ def handout_html(rendered: RenderedBook, piece: RenderedPiece, options: PdfOptio
         f'<header class="letterhead"><span class="practice">{escape(name)}</span>{website}</header>'
         f'<article class="handout" id="{escape(piece.slug)}">'
         f'<h1 class="handout-title">{title_html(piece.title)}</h1>{date}'
-        f"{piece_body_html(piece, resolve)}{online}</article></body></html>"
+        f"{piece_body_html(piece, resolve, words)}{online}</article></body></html>"
     )
 
 
-def handout_styles(rendered: RenderedBook, options: PdfOptions) -> list[str]:
+def handout_styles(rendered: RenderedBook, options: PdfOptions, words: Words | None = None) -> list[str]:
     """The handout's stylesheets in cascade order: the book's print styles, then the handout's over them."""
     styles = [font_faces(), read_style("print.css", options.styles)]
     if options.large_print:
         styles.append(read_style("large-print.css", options.styles))
-    styles += [handout_page_css(rendered, options), read_style("handout.css", options.styles)]
+    styles += [handout_page_css(rendered, options, words), read_style("handout.css", options.styles)]
     if options.large_print:
         styles.append("@page { @bottom-center { font-size: 13pt; color: #000; } }")
     styles.append(finishing_css(PdfOptions(bleed=options.bleed, crop_marks=options.crop_marks)))
@@ -146,7 +159,10 @@ def render_handout(
     """Typeset one handout; return the PDF's bytes and WeasyPrint's warnings."""
     allowed = [options.styles] if options.styles else []
     document = handout_html(rendered, piece, options)
-    return typeset(document, handout_styles(rendered, options), rendered.book.root, allowed, bleed_points(options))
+    words = piece_words(rendered.book.meta, piece.lang)
+    return typeset(
+        document, handout_styles(rendered, options, words), rendered.book.root, allowed, bleed_points(options)
+    )
 
 
 def handout_path(folder: Path, piece: RenderedPiece) -> Path:

@@ -84,6 +84,7 @@ class BookMeta:
     contents: tuple[str, ...] | None = None
     practice: Practice = Practice()
     handout: HandoutText = HandoutText()
+    strings: tuple[tuple[str, str], ...] = ()  # the practice's own wording for publish's messages (publish.i18n)
     key_lines: tuple[tuple[str, int], ...] = ()
 
     def line_of(self, key: str) -> int | None:
@@ -421,7 +422,7 @@ class _Fields:
 
 _BOOK_KEYS = {
     "title", "author", "language", "start", "subtitle", "publisher", "date", "identifier", "rights",
-    "description", "subjects", "series", "cover", "contents", "practice", "handout",
+    "description", "subjects", "series", "cover", "contents", "practice", "handout", "strings",
 }  # fmt: skip
 _PIECE_KEYS = {
     "title", "slug", "date", "author", "summary", "url", "previous", "next", "lang", "image", "image_alt",
@@ -447,6 +448,26 @@ def _identifier(fields: _Fields) -> str | None:
             return None
         return "urn:isbn:" + isbn.compact(number)
     return value
+
+
+def _strings(fields: _Fields) -> tuple[tuple[str, str], ...]:
+    """``strings``: the practice's own wording for any of publish's messages, by name (publish.i18n.messages)."""
+    strings_fields = fields.mapping("strings")
+    if strings_fields is None:
+        return ()
+    from publish.i18n.messages import MESSAGES, placeholder_problem
+
+    strings_fields.reject_unknown(set(MESSAGES))
+    chosen = []
+    for key in strings_fields.data:
+        if key not in MESSAGES:
+            continue
+        value = strings_fields.text(key)
+        if value is not None and (problem := placeholder_problem(key, value)) is not None:
+            fields.problems.error(fields.path, strings_fields.line(key), problem)
+        elif value is not None:
+            chosen.append((key, value))
+    return tuple(chosen)
 
 
 def read_book_meta(root: Path) -> BookMeta | None:
@@ -511,6 +532,7 @@ def _load_book_meta(root: Path, problems: Problems) -> BookMeta | None:
     if (handout_fields := fields.mapping("handout")) is not None:
         handout_fields.reject_unknown({"footer", "disclaimer"})
         handout = HandoutText(handout_fields.text("footer"), handout_fields.text("disclaimer"))
+    strings = _strings(fields)
     contents = fields.text_list("contents")
     if "contents" in data and data["contents"] in (None, []):
         problems.error(
@@ -537,6 +559,7 @@ def _load_book_meta(root: Path, problems: Problems) -> BookMeta | None:
         contents=contents or None,
         practice=practice,
         handout=handout,
+        strings=strings,
         key_lines=tuple(sorted(lines.items())),
     )
     if not (title and author and language and start):

@@ -20,12 +20,12 @@ from lxml import etree, html
 
 from publish.errors import PublishError, RenderError
 from publish.front_matter import (
-    WORDS,
     contacts_html,
     copyright_lines,
     format_date,
     has_about_page,
 )
+from publish.i18n import Words, book_words, piece_words
 from publish.limits import MAX_TREE_DEPTH, deepest_element, parse_bleed
 from publish.output import atomic_output
 from publish.resources import book_fonts, read_style, styles_dir
@@ -312,9 +312,11 @@ def _code_lines(root: etree._Element) -> None:
             etree.SubElement(target, "span", {"class": "line"}).text = line.rstrip() or None
 
 
-def piece_body_html(piece: RenderedPiece, resolve_document: LinkResolver) -> str:
+def piece_body_html(piece: RenderedPiece, resolve_document: LinkResolver, words: Words) -> str:
     """The piece's body prepared for print: unique ids, footnotes in place, figures, code lines, wide tables."""
     wrapper = html.fragment_fromstring(piece.body, create_parent="div")
+    for block in wrapper.xpath('//div[contains(concat(" ", normalize-space(@class), " "), " reflection ")]'):
+        block.set("data-label", words("reflection"))  # print.css writes it above the prompts
     images = {image.name: image for image in piece.images}
     for element in wrapper.iter("img"):
         if (image := images.get(element.get("src", ""))) is not None:
@@ -393,7 +395,7 @@ def _book_links(rendered: RenderedBook) -> LinkResolver:
     return resolve
 
 
-def _piece_html(piece: RenderedPiece, resolve: LinkResolver, opening: bool) -> str:
+def _piece_html(piece: RenderedPiece, resolve: LinkResolver, opening: bool, words: Words) -> str:
     date = ""
     if piece.piece.date:
         date = f'<p class="piece-date">{escape(format_date(piece.piece.date, piece.lang))}</p>'
@@ -401,7 +403,7 @@ def _piece_html(piece: RenderedPiece, resolve: LinkResolver, opening: bool) -> s
     return (
         f'<section class="{classes}" id="{escape(piece.slug)}" lang="{escape(piece.lang)}" data-title="{escape(piece.title)}">'
         f'<h1 class="piece-title">{title_html(piece.title)}</h1>{date}{hero_html(piece)}'
-        f"{piece_body_html(piece, resolve)}</section>"
+        f"{piece_body_html(piece, resolve, words)}</section>"
     )
 
 
@@ -433,11 +435,13 @@ def _toc_html(rendered: RenderedBook, depth: int = 2) -> str:
         items.append(
             f'<li class="toc-piece"><a href="#{escape(piece.slug)}">{title_html(piece.title)}</a>{nested}</li>'
         )
+    words = book_words(rendered.book.meta)
     if rendered.link_only:
-        items.append('<li class="toc-piece"><a href="#continue-reading">Continue reading</a></li>')
+        items.append(f'<li class="toc-piece"><a href="#continue-reading">{escape(words("continue_reading"))}</a></li>')
     if has_about_page(rendered.book.meta):
-        items.append(f'<li class="toc-piece"><a href="#about">{escape(WORDS["about"])}</a></li>')
-    return f'<nav class="toc" id="contents"><h1>Contents</h1><ol>{"".join(items)}</ol></nav>'
+        items.append(f'<li class="toc-piece"><a href="#about">{escape(words("about"))}</a></li>')
+    contents = escape(words("contents"))
+    return f'<nav class="toc" id="contents"><h1>{contents}</h1><ol>{"".join(items)}</ol></nav>'
 
 
 def _continue_html(rendered: RenderedBook) -> str:
@@ -448,20 +452,21 @@ def _continue_html(rendered: RenderedBook) -> str:
 
     prefix = CONTINUE_READING_FILE.removesuffix(".xhtml")
     with_urls = any(piece.url for piece in rendered.link_only)
+    words = book_words(rendered.book.meta)
     for piece in rendered.link_only:
         qr = url = ""
         if piece.url and (href := link_href(piece.url)):
-            qr = f'<img class="qr" src="{qr_data_uri(href)}" alt="QR code linking to {escape(piece.url)}">'
+            qr = f'<img class="qr" src="{qr_data_uri(href)}" alt="{escape(words("qr_alt", url=piece.url))}">'
             url = f'<a class="url" href="{escape(href)}">{escape(piece.url)}</a>'
         summary = f'<span class="summary">{escape(piece.summary)}</span>' if piece.summary else ""
         items.append(
             f'<li id="{prefix}--{escape(piece.slug)}">{qr}<div class="entry">'
             f'<span class="title">{escape(piece.title)}</span>{summary}{url}</div></li>'
         )
-    intro = "More articles in this series, not yet part of this book"
-    intro += ". Scan a code with a phone camera, or type the address, to read them online." if with_urls else "."
+    intro = escape(words("continue_intro_scan" if with_urls else "continue_intro_print"))
+    title = escape(words("continue_reading"))
     return (
-        f'<section class="{classes}" id="{prefix}" data-title="Continue reading"><h1>Continue reading</h1>'
+        f'<section class="{classes}" id="{prefix}" data-title="{title}"><h1>{title}</h1>'
         f'<p class="intro">{intro}</p><ul class="further">{"".join(items)}</ul></section>'
     )
 
@@ -472,10 +477,11 @@ def _about_html(rendered: RenderedBook) -> str:
     name = meta.practice.name or meta.publisher or meta.author
     contacts = contacts_html(meta)
     disclaimer = f'<p class="disclaimer">{escape(meta.handout.disclaimer)}</p>' if meta.handout.disclaimer else ""
-    title = escape(WORDS["about"])
+    words = book_words(meta)
+    title = escape(words("about"))
     return (
         f'<section class="continue-reading about" id="about" data-title="{title}"><h1>{title}</h1>'
-        f'<p class="intro">{escape(WORDS["about_intro"].format(name=name))}</p>'
+        f'<p class="intro">{escape(words("about_intro", name=name))}</p>'
         f"{contacts}{disclaimer}</section>"
     )
 
@@ -516,12 +522,15 @@ def book_sections(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS)
     subtitle = f'<p class="subtitle">{escape(meta.subtitle)}</p>' if meta.subtitle else ""
     copyright_page = [
         meta.title + (f": {meta.subtitle}" if meta.subtitle else ""),
-        WORDS["by"].format(author=meta.author),
+        book_words(meta)("by", author=meta.author),
         *(line.text for line in copyright_lines(meta, book_identifier(rendered))),
         colophon(rendered),
     ]
     copyright_html = "".join(f"<p>{escape(line)}</p>" for line in copyright_page if line)
-    pieces = tuple(_piece_html(piece, resolve, index == 0) for index, piece in enumerate(rendered.pieces))
+    pieces = tuple(
+        _piece_html(piece, resolve, index == 0, piece_words(meta, piece.lang))
+        for index, piece in enumerate(rendered.pieces)
+    )
     further = _continue_html(rendered) if rendered.link_only else ""
     further += _about_html(rendered) if has_about_page(meta) else ""
     classes = " ".join(
@@ -560,6 +569,7 @@ def colophon(rendered: RenderedBook) -> str:
     sets it (fontTools): a face none of whose characters appears is not named; characters that none has
     are set in the system's fallback fonts, named by script (Unicode character names).
     """
+    words = book_words(rendered.book.meta)
     text, headings, code = _book_texts(rendered)
     roles = (("Source Serif Pro", text), ("Source Sans Pro", headings), ("Source Code Pro", code))
     used: list[str] = []
@@ -577,15 +587,15 @@ def colophon(rendered: RenderedBook) -> str:
                 script = _script(character)
                 missing[script] = missing.get(script, 0) + count
     code_face = "Source Code Pro" in used
-    faces = _and([face for face in used if face != "Source Code Pro"])
-    scripts = _and(sorted(missing, key=lambda script: -missing[script])[:3])
+    faces = words.join([face for face in used if face != "Source Code Pro"])
+    scripts = words.join(sorted(missing, key=lambda script: -missing[script])[:3])
     if not uncovered:
-        sentence = f"Set in {faces}" if faces else "Set"
+        sentence = words("colophon_faces", faces=faces)
     elif uncovered > covered:
-        sentence = f"Set mostly in the system's fonts ({scripts})" + (f", with {faces}" if faces else "")
+        sentence = words("colophon_system_with" if faces else "colophon_system", scripts=scripts, faces=faces)
     else:
-        sentence = f"Set in {faces}, with the system's fonts for {scripts}"
-    return sentence + ("; code in Source Code Pro." if code_face else ".")
+        sentence = words("colophon_fallback", faces=faces, scripts=scripts)
+    return words("colophon_code" if code_face else "colophon_end", sentence=sentence)
 
 
 def _book_texts(rendered: RenderedBook) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
@@ -594,7 +604,8 @@ def _book_texts(rendered: RenderedBook) -> tuple[dict[str, int], dict[str, int],
 
     counters: dict[str, Counter[str]] = {"text": Counter(), "headings": Counter(), "code": Counter()}
     # The furniture is always Source Sans: the contents' heading, the folios.
-    counters["headings"].update(f"{rendered.book.meta.title}Contents0123456789")
+    contents = book_words(rendered.book.meta)("contents")
+    counters["headings"].update(f"{rendered.book.meta.title}{contents}0123456789")
 
     def count(element: etree._Element, role: str) -> None:
         role = "code" if element.tag in _CODE_TAGS or role == "code" else role
@@ -629,10 +640,6 @@ def _script(character: str) -> str:
     name = unicodedata.name(character, "")
     word = name.split(" ")[0] if name else "other"
     return word if word in ("CJK",) else word.capitalize()
-
-
-def _and(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1] if names else ""
 
 
 def book_html(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS) -> str:

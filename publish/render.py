@@ -27,6 +27,7 @@ from publish.assemble import Book, normalise_reference
 from publish.confine import IMAGE, ConfinementError, check_file
 from publish.errors import Problems
 from publish.forking import ChildMap, can_fork
+from publish.i18n import book_words
 from publish.images import BookImages, ImageError, kind
 from publish.manuscript import Piece, slugify
 from publish.markdown_ext import FencedDivExtension
@@ -119,15 +120,15 @@ def piece_filename(piece: Piece) -> str:
     return f"{piece.slug}.xhtml"
 
 
-def new_markdown() -> markdown.Markdown:
-    """A fresh Markdown instance with the extensions a book needs."""
+def new_markdown(language: str = "en") -> markdown.Markdown:
+    """A fresh Markdown instance with the extensions a book needs (quotation marks in ``language``)."""
     # Instances, not names: a name makes Python-Markdown look through every installed package's entry
     # points (importlib.metadata) on each new instance. Typography stands in smarty's place (see typography.py).
     extensions: list[markdown.Extension] = [
         TocExtension(),
         FootnoteExtension(SEPARATOR="-", BACKLINK_TITLE="Back to note %d in the text"),
         TableExtension(),
-        TypographyExtension(),
+        TypographyExtension(language=language),
         AttrListExtension(),
         DefListExtension(),
         FencedCodeExtension(),
@@ -147,12 +148,12 @@ class ConvertedPiece:
     sanitized: str
 
 
-def convert_markdown(body: str) -> ConvertedPiece:
+def convert_markdown(body: str, language: str = "en") -> ConvertedPiece:
     """Convert a piece's Markdown to HTML, without the characters HTML forbids, and sanitize it.
 
-    Depends on the text alone, so it can run in another process (see ``_conversions``).
+    Depends on the text and its language alone, so it can run in another process (see ``_conversions``).
     """
-    converted = new_markdown().convert(strip_control_chars(body))
+    converted = new_markdown(language).convert(strip_control_chars(body))
     return ConvertedPiece(converted, sanitize_html(converted))
 
 
@@ -164,22 +165,27 @@ PARALLEL_CHARACTERS = 40_000
 PARENT_SHARE = 0.4
 
 
-def _conversions(bodies: list[str], parallel: bool | None) -> Generator[ConvertedPiece, None, None]:
+def _convert(text: tuple[str, str]) -> ConvertedPiece:
+    return convert_markdown(*text)
+
+
+def _conversions(texts: list[tuple[str, str]], parallel: bool | None) -> Generator[ConvertedPiece, None, None]:
     """Every piece converted, in order: in two processes for a long book (``parallel=None``), or as told.
 
     The same results either way: a forked child computes exactly what this process would.
     """
+    bodies = [body for body, _ in texts]
     total = sum(len(body) for body in bodies)
     if parallel is None:
         parallel = total >= PARALLEL_CHARACTERS
     if not parallel or len(bodies) < 2 or not can_fork():
-        yield from map(convert_markdown, bodies)
+        yield from map(_convert, texts)
         return
     split, running = 1, len(bodies[0])
     while split < len(bodies) - 1 and running < total * PARENT_SHARE:
         running += len(bodies[split])
         split += 1
-    with ChildMap(convert_markdown, bodies, split) as converted:
+    with ChildMap(_convert, texts, split) as converted:
         yield from converted
 
 
@@ -683,7 +689,8 @@ def render_book(
     anchors: dict[str, set[str]] = {}
     files = BookImages()
     # Closed when done, or on an error: a child process converting the rest is then stopped.
-    with closing(_conversions([piece.body for piece in book.chapters], parallel)) as conversions:
+    texts = [(piece.body, piece.lang or book.meta.language) for piece in book.chapters]
+    with closing(_conversions(texts, parallel)) as conversions:
         for piece, converted in zip(book.chapters, conversions, strict=True):
             renderer = _PieceRenderer(book, piece, problems, allow_remote, files)
             root, headings, has_footnotes = renderer.render(converted)
@@ -722,7 +729,7 @@ def render_book(
             book,
             None,
             book.meta.cover,
-            f"Cover of {book.meta.title}",
+            book_words(book.meta)("cover_of", title=book.meta.title),
             problems,
             book.meta.line_of("cover"),
             allow_remote,

@@ -32,7 +32,7 @@ MESSAGES: dict[str, list[str]] = {
     "missing-keys": ["m/book.yaml: missing required keys author, start"],
     "unknown-key": [
         "m/book.yaml:5: unknown key 'colour' (known keys: author, contents, cover, date, description, handout, "
-        "identifier, language, practice, publisher, rights, series, start, subjects, subtitle, title)",
+        "identifier, language, practice, publisher, rights, series, start, strings, subjects, subtitle, title)",
     ],
     "unknown-piece-key": ["m/a.md:3: unknown key 'auther' (did you mean 'author'?)"],
     "control-character": ["m/a.md:3: invalid YAML: character U+0007 cannot appear in YAML; remove it"],

@@ -611,12 +611,13 @@ def test_tables_say_what_their_headers_head(book_pdf: Callable[..., BuiltPdf]) -
 def _prepared(body: str) -> str:
     from types import SimpleNamespace
 
+    from publish.i18n import Words
     from publish.pdf import piece_body_html
 
     def resolve(document: str, anchor: str) -> str | None:
         return None if document == "gone.xhtml" else f"#{document.removesuffix('.xhtml')}--{anchor}"
 
-    return piece_body_html(SimpleNamespace(body=body, slug="p", images=()), resolve)  # type: ignore[arg-type]
+    return piece_body_html(SimpleNamespace(body=body, slug="p", images=()), resolve, Words("en"))  # type: ignore[arg-type]
 
 
 def test_lone_image_becomes_a_figure_with_its_title_as_caption() -> None:
