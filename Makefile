@@ -50,8 +50,7 @@ $(OLDEST_STAMP): pyproject.toml tests/floors.py
 
 test-oldest: export PUBLISH_REQUIRE_VALIDATORS = 1
 test-oldest: $(OLDEST_STAMP) validators
-	@$(OLDEST)/bin/python -c 'from importlib.metadata import version as v; \
-		print(f"PDF tests against the oldest allowed: weasyprint {v(\"weasyprint\")}, pydyf {v(\"pydyf\")}")'
+	$(OLDEST)/bin/python tests/floors.py --installed weasyprint pydyf
 	$(OLDEST)/bin/python -m pytest -n 2 -q $(PDF_TESTS)
 
 lint: $(STAMP)

@@ -1,4 +1,5 @@
-"""The oldest versions pyproject.toml allows: ``python tests/floors.py weasyprint pydyf`` prints ``weasyprint==70 ...``.
+"""The oldest versions pyproject.toml allows: ``python tests/floors.py weasyprint pydyf`` prints ``weasyprint==70 ...``;
+``--installed weasyprint pydyf`` prints the versions installed.
 
 ``make test-oldest`` installs exactly these into ``.venv-oldest`` and runs the PDF tests there, so a floor that
 no longer works fails the build.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import re
 import sys
 import tomllib
+from importlib.metadata import version
 from pathlib import Path
 
 PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
@@ -31,5 +33,13 @@ def floors(names: list[str], pyproject: Path = PYPROJECT) -> dict[str, str]:
     return found
 
 
+def main(argv: list[str]) -> str:
+    """``NAME...``: the floors as pins for pip; ``--installed NAME...``: the versions installed, to print."""
+    if argv[:1] == ["--installed"]:
+        installed = ", ".join(f"{name} {version(name)}" for name in argv[1:])
+        return f"PDF tests against the oldest versions pyproject.toml allows: {installed}"
+    return " ".join(f"{name}=={floor}" for name, floor in floors([n.lower() for n in argv]).items())
+
+
 if __name__ == "__main__":
-    print(" ".join(f"{name}=={version}" for name, version in floors([n.lower() for n in sys.argv[1:]]).items()))
+    print(main(sys.argv[1:]))
