@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,77 +12,163 @@ import yaml
 from publish.confine import BOOK_YAML, PIECE, ConfinementError, Kind, read_confined
 from publish.errors import Problems
 from publish.limits import MAX_YAML_DEPTH, describe_character, first_forbidden, scan_markdown, shown
-from publish.urls import web_address_problem
+from publish.schema import (
+    Fields,
+    checked,
+    date,
+    is_language_tag,
+    key,
+    language,
+    mapping,
+    read_keys,
+    report_missing,
+    text,
+    text_list,
+    web_address,
+    whole_number,
+)
+
+__all__ = ["BookMeta", "Manuscript", "Piece", "is_language_tag", "load_manuscript", "load_piece", "slugify"]
 
 BOOK_FILE = "book.yaml"
 # Names the writers give the book's own pages (the contents, "Continue reading"): a piece cannot take them.
 RESERVED_SLUGS = frozenset({"contents", "continue-reading"})
-
-# RFC 5646 well-formed language tags (langtag and private use; no grandfathered tags).
-_BCP47 = re.compile(
-    r"^(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{4,8})"
-    r"(?:-[A-Za-z]{4})?"
-    r"(?:-(?:[A-Za-z]{2}|[0-9]{3}))?"
-    r"(?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*"
-    r"(?:-[0-9A-WY-Za-wy-z](?:-[A-Za-z0-9]{2,8})+)*"
-    r"(?:-x(?:-[A-Za-z0-9]{1,8})+)?$"
-    r"|^x(?:-[A-Za-z0-9]{1,8})+$"
-)
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# A series of more books than any publisher has made: a larger number is a slip (readers show it as written).
+MAX_SERIES_POSITION = 9_999
 
 
-def is_language_tag(tag: str) -> bool:
-    """True for a well-formed BCP 47 (RFC 5646) language tag such as ``en-US``."""
-    return bool(_BCP47.fullmatch(tag))
+def _isbn(fields: Fields, name: str, value: str) -> str | None:
+    """An ISBN identifier must be one (its check digit right), as printed on the copyright page; kept compact."""
+    if not value.lower().startswith("urn:isbn:"):
+        return value
+    from stdnum import isbn
+
+    number = value[len("urn:isbn:") :]
+    if not isbn.is_valid(number):
+        fields.error(
+            name, f"'identifier' {shown(value)} is not a valid ISBN (10 or 13 digits with a right check digit)"
+        )
+        return None
+    return "urn:isbn:" + isbn.compact(number)
+
+
+def _strings(fields: Fields, name: str) -> tuple[tuple[str, str], ...] | None:
+    """The practice's own wording for any of publish's messages, by the message's name (publish.i18n.messages)."""
+    value = fields.data[name]
+    if not isinstance(value, dict):
+        fields.wrong(name, "a mapping")
+        return None
+    from publish.i18n.messages import MESSAGES, placeholder_problem
+
+    nested = Fields(value, fields.lines, fields.path, fields.problems, f"{fields.name(name)}.")
+    nested.reject_unknown(set(MESSAGES))
+    chosen = []
+    for message in value:
+        if message not in MESSAGES or value[message] is None:
+            continue
+        wording = text(nested, message)
+        if wording is not None and (problem := placeholder_problem(message, wording)) is not None:
+            nested.error(message, problem)
+        elif wording is not None:
+            chosen.append((message, wording))
+    return tuple(chosen)
+
+
+# The keys of book.yaml and of a piece's front matter are the fields below whose metadata is made by key()
+# (see publish.schema): their order is the README's and the order the import writes front matter in.
 
 
 @dataclass(frozen=True)
 class Practice:
     """The practice's details, printed on handouts."""
 
-    name: str | None = None
-    website: str | None = None
-    phone: str | None = None
-    email: str | None = None
+    name: str | None = field(default=None, metadata=key(text, "the practice's name", "Your Practice Name"))
+    website: str | None = field(default=None, metadata=key(text, "its website", "www.example.com"))
+    phone: str | None = field(default=None, metadata=key(text, "its phone number", "(555) 010-0100"))
+    email: str | None = field(default=None, metadata=key(text, "its email address", "hello@example.com"))
 
 
 @dataclass(frozen=True)
 class HandoutText:
     """Extra text printed at the foot of every handout."""
 
-    footer: str | None = None
-    disclaimer: str | None = None
+    footer: str | None = field(
+        default=None, metadata=key(text, "a line at the foot of each page", "Your Practice Name · www.example.com")
+    )
+    disclaimer: str | None = field(
+        default=None,
+        metadata=key(text, "printed under the text", "This handout is not a substitute for professional care."),
+    )
 
 
 @dataclass(frozen=True)
 class Series:
     """The series a book belongs to."""
 
-    name: str
-    position: int | None = None
+    name: str = field(metadata=key(text, "the series' name", "Couples Notes", required=True))
+    position: int | None = field(
+        default=None, metadata=key(whole_number(1, MAX_SERIES_POSITION), "the book's place in it", "2")
+    )
 
 
 @dataclass(frozen=True)
 class BookMeta:
     """What ``book.yaml`` says about the book."""
 
-    title: str
-    author: str
-    language: str
-    start: str
-    subtitle: str | None = None
-    publisher: str | None = None
-    date: str | None = None
-    identifier: str | None = None
-    rights: str | None = None
-    description: str | None = None
-    subjects: tuple[str, ...] = ()
-    series: Series | None = None
-    cover: str | None = None
-    contents: tuple[str, ...] | None = None
-    practice: Practice = Practice()
-    handout: HandoutText = HandoutText()
-    strings: tuple[tuple[str, str], ...] = ()  # the practice's own wording for publish's messages (publish.i18n)
+    title: str = field(
+        metadata=key(text, "the book's title", "Supporting Your Partner in Developing Self-Compassion", required=True)
+    )
+    author: str = field(metadata=key(text, "who wrote it", "Your Practice Name", required=True))
+    language: str = field(metadata=key(language, "the text's language, a BCP 47 tag", "en-US", required=True))
+    start: str = field(
+        metadata=key(text, "the entry piece", "supporting-your-partner-in-developing-self-compassion.md", required=True)
+    )
+    subtitle: str | None = field(default=None, metadata=key(text, "under the title", "Notes for partners"))
+    publisher: str | None = field(
+        default=None, metadata=key(text, "on the title and copyright pages", "Your Practice Name")
+    )
+    date: str | None = field(default=None, metadata=key(date, "publication date, YYYY-MM-DD", "2025-06-01"))
+    identifier: str | None = field(
+        default=None,
+        metadata=key(
+            checked(text, _isbn),
+            "default: a urn:uuid derived from title and author; an ISBN is checked",
+            "urn:isbn:...",
+        ),
+    )
+    rights: str | None = field(
+        default=None, metadata=key(text, "on the copyright page", '"© Your Practice Name. All rights reserved."')
+    )
+    description: str | None = field(
+        default=None, metadata=key(text, "for stores and e-readers", "One or two sentences about the book.")
+    )
+    subjects: tuple[str, ...] = field(
+        default=(),
+        metadata=key(text_list, "subject headings for stores and libraries", "[Self-compassion, Relationships]"),
+    )
+    series: Series | None = field(default=None, metadata=key(mapping(Series), "the series the book belongs to"))
+    cover: str | None = field(
+        default=None, metadata=key(text, "default: a typographic cover is generated", "images/cover.jpg")
+    )
+    contents: tuple[str, ...] | None = field(
+        default=None,
+        metadata=key(
+            text_list,
+            "an explicit order, instead of following links",
+            "[a.md, b.md]",
+            empty="'contents' is empty: list the pieces in reading order, or remove it to follow 'start'",
+        ),
+    )
+    practice: Practice = field(default=Practice(), metadata=key(mapping(Practice), "printed on handouts"))
+    handout: HandoutText = field(
+        default=HandoutText(), metadata=key(mapping(HandoutText), "printed at the foot of every handout")
+    )
+    strings: tuple[tuple[str, str], ...] = field(
+        default=(),
+        metadata=key(
+            _strings, "the practice's own wording for any label publish writes", "{continue_reading: Keep reading}"
+        ),
+    )
     key_lines: tuple[tuple[str, int], ...] = ()
 
     def line_of(self, key: str) -> int | None:
@@ -98,19 +182,37 @@ class Piece:
 
     path: Path
     name: str  # the file's path relative to the manuscript folder, with "/"
-    title: str
-    slug: str
+    title: str = field(
+        metadata=key(
+            text, "the piece's title", '"Supporting Your Partner in Developing Self-Compassion"', required=True
+        )
+    )
+    slug: str = field(metadata=key(text, "default: from the file name", "supporting-your-partner"))
     body: str
     body_line: int  # line number in the file where the body starts
-    date: str | None = None
-    author: str | None = None
-    summary: str | None = None
-    url: str | None = None
-    previous: str | None = None
-    next: str | None = None
-    lang: str | None = None
-    image: str | None = None
-    image_alt: str | None = None
+    date: str | None = field(default=None, metadata=key(date, "when it was published, YYYY-MM-DD", "2025-06-01"))
+    author: str | None = field(default=None, metadata=key(text, "its byline", "..."))
+    summary: str | None = field(default=None, metadata=key(text, "a sentence or two about it", "..."))
+    url: str | None = field(
+        default=None,
+        metadata=key(web_address, "where it lives online", "https://www.example.com/blog/supporting-your-partner"),
+    )
+    lang: str | None = field(default=None, metadata=key(language, "default: the book's language", "en-US"))
+    image: str | None = field(default=None, metadata=key(text, "relative to the piece", "images/hero.jpg"))
+    image_alt: str | None = field(
+        default=None,
+        metadata=key(
+            text,
+            "for readers who cannot see the image",
+            "A description of the image for readers who cannot see it.",
+        ),
+    )
+    previous: str | None = field(
+        default=None, metadata=key(text, "the piece before it", "forest-bathing-in-barton-creek-greenbelt.md")
+    )
+    next: str | None = field(
+        default=None, metadata=key(text, "the piece after it", "why-do-compliments-make-me-uncomfortable.md")
+    )
     key_lines: tuple[tuple[str, int], ...] = ()
 
     @property
@@ -146,31 +248,24 @@ class _Loader(yaml.SafeLoader):
 
     _depth = 0
 
-    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()  # type: ignore[no-untyped-call]
+            event = self.peek_event()
             raise yaml.composer.ComposerError(
                 None, None, f"an alias (*{event.anchor}) is not allowed here: write the value out", event.start_mark
             )
         if self._depth >= MAX_YAML_DEPTH:
             raise yaml.composer.ComposerError(
-                None,
-                None,
-                f"values nest more than {MAX_YAML_DEPTH} deep",
-                self.peek_event().start_mark,  # type: ignore[no-untyped-call]
+                None, None, f"values nest more than {MAX_YAML_DEPTH} deep", self.peek_event().start_mark
             )
         self._depth += 1
         try:
-            return super().compose_node(parent, index)
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
         finally:
             self._depth -= 1
 
 
-def _timestamp_as_text(loader: _Loader, node: yaml.Node) -> str:
-    return loader.construct_yaml_str(node)
-
-
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
 
 
 def _report_forbidden_text(node: yaml.Node, path: Path, problems: Problems, first_line: int) -> None:
@@ -213,13 +308,13 @@ def _load_yaml(text: str, path: Path, problems: Problems, first_line: int = 1) -
         value = loader.construct_document(node) if node is not None else None
     except (ValueError, TypeError, OverflowError) as exc:
         # An explicit tag with a value it cannot hold (``!!int abc``): the constructor raises without a mark.
-        error_line = first_line + node.start_mark.line if node is not None else None
-        problems.error(path, error_line, f"invalid YAML value: {exc}")
+        line = first_line + node.start_mark.line if node is not None else None
+        problems.error(path, line, f"invalid YAML value: {exc}")
         return None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        mark_line = first_line + mark.line if mark else None
-        problems.error(path, mark_line, f"invalid YAML: {exc.problem or exc.context}")
+        line = first_line + mark.line if mark else None
+        problems.error(path, line, f"invalid YAML: {exc.problem or exc.context}")
         return None
     except yaml.YAMLError as exc:
         problems.error(path, None, f"invalid YAML: {exc}")
@@ -278,198 +373,6 @@ def read_text(
     return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
-# --- field validation -------------------------------------------------------
-
-
-def _describe_type(value: object) -> str:
-    """Name a YAML value's type the way an author would."""
-    if value is None:
-        return "empty"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, (dt.date, dt.datetime)):
-        return "a date"
-    return type(value).__name__
-
-
-class _Fields:
-    """Checks a YAML mapping against the keys a file may hold."""
-
-    def __init__(self, data: dict[str, Any], lines: dict[str, int], path: Path, problems: Problems, prefix: str = ""):
-        self.data = data
-        self.lines = lines
-        self.path = path
-        self.problems = problems
-        self.prefix = prefix
-
-    def line(self, key: str) -> int | None:
-        return self.lines.get(self.prefix + key)
-
-    def reject_unknown(self, allowed: set[str]) -> None:
-        for key in self.data:
-            if key not in allowed:
-                import difflib  # only for a key the file should not have
-
-                guess = difflib.get_close_matches(
-                    str(key), allowed, n=1, cutoff=0.7
-                )  # 'titel' -> 'title', not 'color' -> 'cover'
-                hint = (
-                    f"did you mean '{self.prefix}{guess[0]}'?" if guess else f"known keys: {', '.join(sorted(allowed))}"
-                )
-                self.problems.error(self.path, self.line(str(key)), f"unknown key '{self.prefix}{key}' ({hint})")
-
-    def _wrong(self, key: str, expected: str) -> None:
-        got = _describe_type(self.data[key])
-        self.problems.error(self.path, self.line(key), f"'{self.prefix}{key}' must be {expected}, not {got}")
-
-    def text(self, key: str, required: bool = False) -> str | None:
-        value = self.data.get(key)
-        if value is None:
-            return None  # a missing required key is reported once, with the others
-        if isinstance(value, dt.date):
-            value = value.isoformat()  # YAML reads 2024-01-01 as a date; as text it is what the author wrote
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            self._wrong(key, "text")
-            return None
-        text = str(value).strip()
-        if required and not text:
-            self.problems.error(self.path, self.line(key), f"'{self.prefix}{key}' must not be empty")
-            return None
-        return text or None
-
-    def date(self, key: str) -> str | None:
-        value = self.data.get(key)
-        if value is None:
-            return None
-        if isinstance(value, dt.datetime):
-            value = value.date()
-        if isinstance(value, dt.date):
-            return value.isoformat()
-        if isinstance(value, str) and _DATE.match(value.strip()):
-            try:
-                return dt.date.fromisoformat(value.strip()).isoformat()
-            except ValueError:
-                self.problems.error(
-                    self.path, self.line(key), f"'{self.prefix}{key}' is not a day of the calendar: {value.strip()}"
-                )
-                return None
-        self.problems.error(
-            self.path, self.line(key), f"'{self.prefix}{key}' must be a date written YYYY-MM-DD, not {shown(value)}"
-        )
-        return None
-
-    def web_address(self, key: str) -> str | None:
-        """A web page's address: http or https, and valid once percent-encoded (see publish.urls)."""
-        value = self.text(key)
-        if value is None or not value.strip():
-            return None
-        if (problem := web_address_problem(value)) is not None:
-            self.problems.error(self.path, self.line(key), f"'{self.prefix}{key}' {problem}")
-            return None
-        return value.strip()
-
-    def text_list(self, key: str) -> tuple[str, ...] | None:
-        value = self.data.get(key)
-        if value is None:
-            return None
-        if isinstance(value, str):
-            self.problems.error(
-                self.path, self.line(key),
-                f"'{self.prefix}{key}' must be a list of text, not a single text: write each item on its own line as '- item'",
-            )  # fmt: skip
-            return None
-        if not isinstance(value, list):
-            self._wrong(key, "a list of text")
-            return None
-        for index, item in enumerate(value):
-            if isinstance(item, bool) or not isinstance(item, (str, int, float)):
-                line = self.lines.get(f"{self.prefix}{key}[{index}]", self.line(key))
-                got = _describe_type(item)
-                self.problems.error(
-                    self.path, line, f"'{self.prefix}{key}' must be a list of text, but item {index + 1} is {got}"
-                )
-                return None
-        return tuple(str(v).strip() for v in value)
-
-    def mapping(self, key: str) -> _Fields | None:
-        value = self.data.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, dict):
-            self._wrong(key, "a mapping")
-            return None
-        return _Fields(value, self.lines, self.path, self.problems, f"{self.prefix}{key}.")
-
-    def language(self, key: str) -> str | None:
-        value = self.text(key)
-        if value is not None and not is_language_tag(value):
-            self.problems.error(
-                self.path,
-                self.line(key),
-                f"'{self.prefix}{key}' is not a BCP 47 language tag: {shown(value)} (for example en-US)",
-            )
-            return None
-        return value
-
-
-_BOOK_KEYS = {
-    "title", "author", "language", "start", "subtitle", "publisher", "date", "identifier", "rights",
-    "description", "subjects", "series", "cover", "contents", "practice", "handout", "strings",
-}  # fmt: skip
-_PIECE_KEYS = {
-    "title", "slug", "date", "author", "summary", "url", "previous", "next", "lang", "image", "image_alt",
-}  # fmt: skip
-
-
-# A series of more books than any publisher has made: a larger number is a slip (readers show it as written).
-MAX_SERIES_POSITION = 9_999
-
-
-def _identifier(fields: _Fields) -> str | None:
-    """``identifier``; an ISBN must be one (its check digit right), as printed on the copyright page."""
-    value = fields.text("identifier")
-    if value is not None and value.lower().startswith("urn:isbn:"):
-        from stdnum import isbn
-
-        number = value[len("urn:isbn:") :]
-        if not isbn.is_valid(number):
-            fields.problems.error(
-                fields.path, fields.line("identifier"),
-                f"'identifier' {shown(value)} is not a valid ISBN (10 or 13 digits with a right check digit)",
-            )  # fmt: skip
-            return None
-        return "urn:isbn:" + isbn.compact(number)
-    return value
-
-
-def _strings(fields: _Fields) -> tuple[tuple[str, str], ...]:
-    """``strings``: the practice's own wording for any of publish's messages, by name (publish.i18n.messages)."""
-    strings_fields = fields.mapping("strings")
-    if strings_fields is None:
-        return ()
-    from publish.i18n.messages import MESSAGES, placeholder_problem
-
-    strings_fields.reject_unknown(set(MESSAGES))
-    chosen = []
-    for key in strings_fields.data:
-        if key not in MESSAGES:
-            continue
-        value = strings_fields.text(key)
-        if value is not None and (problem := placeholder_problem(key, value)) is not None:
-            fields.problems.error(fields.path, strings_fields.line(key), problem)
-        elif value is not None:
-            chosen.append((key, value))
-    return tuple(chosen)
-
-
 def read_book_meta(root: Path) -> BookMeta | None:
     """What ``book.yaml`` says, or None if it has any problem (loading the manuscript reports them)."""
     problems = Problems()
@@ -499,72 +402,10 @@ def _load_book_meta(root: Path, problems: Problems) -> BookMeta | None:
     if not isinstance(data, dict):
         problems.error(path, 1, f"{BOOK_FILE} must be a mapping of keys to values")
         return None
-    fields = _Fields(data, lines, path, problems)
-    fields.reject_unknown(_BOOK_KEYS)
-    missing = [k for k in ("title", "author", "language", "start") if data.get(k) in (None, "")]
-    if missing:
-        problems.error(path, None, "missing required key" + ("s " if len(missing) > 1 else " ") + ", ".join(missing))
-    series = None
-    if (series_fields := fields.mapping("series")) is not None:
-        series_fields.reject_unknown({"name", "position"})
-        name = series_fields.text("name")
-        position = series_fields.data.get("position")
-        if position is not None and (isinstance(position, bool) or not isinstance(position, (int, float))):
-            series_fields._wrong("position", "a number")
-            position = None
-        elif position is not None and not (1 <= position <= MAX_SERIES_POSITION and float(position).is_integer()):
-            # YAML reads .inf and .nan as numbers: neither is a place in a series (nor is 1.5, 0 or -2).
-            problems.error(
-                path,
-                series_fields.line("position"),
-                f"'series.position' must be a whole number from 1 to {MAX_SERIES_POSITION:,}, not {shown(position)}",
-            )
-            position = None
-        if name is None:
-            problems.error(path, fields.line("series"), "'series' needs a 'name'")
-        else:
-            series = Series(name, int(position) if position is not None else None)
-    practice = Practice()
-    if (practice_fields := fields.mapping("practice")) is not None:
-        practice_fields.reject_unknown({"name", "website", "phone", "email"})
-        practice = Practice(*(practice_fields.text(k) for k in ("name", "website", "phone", "email")))
-    handout = HandoutText()
-    if (handout_fields := fields.mapping("handout")) is not None:
-        handout_fields.reject_unknown({"footer", "disclaimer"})
-        handout = HandoutText(handout_fields.text("footer"), handout_fields.text("disclaimer"))
-    strings = _strings(fields)
-    contents = fields.text_list("contents")
-    if "contents" in data and data["contents"] in (None, []):
-        problems.error(
-            path,
-            fields.line("contents"),
-            "'contents' is empty: list the pieces in reading order, or remove it to follow 'start'",
-        )
-    title, author = fields.text("title", True), fields.text("author", True)
-    language, start = fields.language("language"), fields.text("start", True)
-    meta = BookMeta(
-        title=title or "",
-        author=author or "",
-        language=language or "",
-        start=start or "",
-        subtitle=fields.text("subtitle"),
-        publisher=fields.text("publisher"),
-        date=fields.date("date"),
-        identifier=_identifier(fields),
-        rights=fields.text("rights"),
-        description=fields.text("description"),
-        subjects=fields.text_list("subjects") or (),
-        series=series,
-        cover=fields.text("cover"),
-        contents=contents or None,
-        practice=practice,
-        handout=handout,
-        strings=strings,
-        key_lines=tuple(sorted(lines.items())),
-    )
-    if not (title and author and language and start):
+    values = read_keys(BookMeta, Fields(data, lines, path, problems), report_missing)
+    if values is None:
         return None
-    return meta
+    return BookMeta(**values, key_lines=tuple(sorted(lines.items())))
 
 
 # --- pieces -----------------------------------------------------------------
@@ -615,17 +456,11 @@ def load_piece(root: Path, path: Path, problems: Problems) -> Piece | None:
     if not isinstance(data, dict):
         problems.error(path, 2, "front matter must be a mapping of keys to values (for example 'title: ...')")
         return None
-    fields = _Fields(data, lines, path, problems)
-    fields.reject_unknown(_PIECE_KEYS)
-    raw_title = data.get("title")
-    if raw_title is None or (isinstance(raw_title, str) and not raw_title.strip()):
-        problems.error(path, fields.line("title") or 1, "piece has no title: add 'title: ...' to its front matter")
+    fields = Fields(data, lines, path, problems)
+    values = read_keys(Piece, fields, _report_no_title)
+    if values is None:
         return None
-    title = fields.text("title")
-    if title is None:
-        return None  # the wrong type is reported
-    name = path.relative_to(root).as_posix()
-    slug = fields.text("slug") or slugify(path.stem) or "piece"
+    slug = values.pop("slug", None) or slugify(path.stem) or "piece"
     if slugify(slug) != slug:
         problems.error(
             path, fields.line("slug"), f"slug {shown(slug)} may hold only lower-case letters, digits, '-' and '_'"
@@ -635,23 +470,21 @@ def load_piece(root: Path, path: Path, problems: Problems) -> Piece | None:
             path, fields.line("slug") or 1,
             f"slug {shown(slug)} names a page of the book itself: give the piece another 'slug' in its front matter",
         )  # fmt: skip
+    name = path.relative_to(root).as_posix()
     return Piece(
         path=path,
         name=name,
-        title=title,
         slug=slug,
         body=body,
         body_line=body_line,
-        date=fields.date("date"),
-        author=fields.text("author"),
-        summary=fields.text("summary"),
-        url=fields.web_address("url"),
-        previous=fields.text("previous"),
-        next=fields.text("next"),
-        lang=fields.language("lang"),
-        image=fields.text("image"),
-        image_alt=fields.text("image_alt"),
         key_lines=tuple(sorted(lines.items())),
+        **values,
+    )
+
+
+def _report_no_title(fields: Fields, missing: list[str]) -> None:
+    fields.problems.error(
+        fields.path, fields.line("title") or 1, "piece has no title: add 'title: ...' to its front matter"
     )
 
 

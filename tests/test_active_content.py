@@ -24,6 +24,8 @@ from publish.cli import main
 from publish.images import PIXEL_LIMIT, ImageError, check_image, safe_image_name, sanitize_svg
 from publish.urls import UrlError, normalise_link
 
+from conftest import write_manuscript
+
 BOOK = "title: Odd Book\nauthor: Test Author\nlanguage: en-US\nstart: a.md\n"
 ALLOWED_URI = re.compile(r"^(https?|mailto|tel):", re.IGNORECASE)
 FORBIDDEN_ANYWHERE = (b"javascript:", b"data:text/html", b"file:", b"vbscript:")
@@ -77,19 +79,6 @@ ENTITY_BOMB_SVG = (
 SVG_NOTE = "(SVG images may hold no active content and no reference to anything outside the image)"
 
 
-def write_manuscript(
-    root: Path, pieces: dict[str, str], files: dict[str, bytes] | None = None, book: str = BOOK
-) -> Path:
-    root.mkdir(parents=True)
-    (root / "book.yaml").write_text(book, encoding="utf-8")
-    for name, text in pieces.items():
-        (root / name).write_text(text, encoding="utf-8")
-    for name, data in (files or {}).items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_bytes(data)
-    return root
-
-
 def run(cwd: Path, *args: str) -> Result:
     """Run the CLI in ``cwd`` (so messages show paths relative to it)."""
     with pytest.MonkeyPatch.context() as patch:
@@ -140,7 +129,7 @@ def pdf_uris(pdf: Path) -> list[str]:
     ],
 )  # fmt: skip
 def test_a_piece_url_that_is_no_web_address_is_an_error(tmp_path: Path, url: str, message: str) -> None:
-    write_manuscript(tmp_path / "m", {"a.md": f"---\ntitle: A\nurl: '{url}'\n---\n\nText.\n"})
+    write_manuscript(tmp_path / "m", {"a.md": f"---\ntitle: A\nurl: '{url}'\n---\n\nText.\n"}, BOOK)
     result = run(tmp_path, "epub", "-m", "m", "-o", "out/book.epub", "--allow-remote")
     assert_one_error(result, f"m/a.md:3: 'url' {message}")
     assert not (tmp_path / "out").exists()
@@ -150,6 +139,7 @@ def test_a_link_only_piece_with_a_javascript_url_is_an_error_in_the_pdf_too(tmp_
     write_manuscript(
         tmp_path / "m",
         {"a.md": "---\ntitle: A\nnext: b.md\n---\n\nText.\n", "b.md": "---\ntitle: B\nurl: javascript:alert(1)\n---\n"},
+        BOOK,
     )
     result = run(tmp_path, "pdf", "-m", "m", "-o", "out/book.pdf")
     assert_one_error(
@@ -239,7 +229,7 @@ def test_the_type_comes_from_the_bytes() -> None:
 @pytest.mark.parametrize(("width", "height"), [(30000, 30000), (12000, 12000), (7072, 7072)])
 def test_an_image_over_the_pixel_limit_is_refused_before_it_is_decoded(tmp_path: Path, width: int, height: int) -> None:
     write_manuscript(
-        tmp_path / "m", {"a.md": "---\ntitle: A\n---\n\n![Big](big.png)\n"}, {"big.png": huge_png(width, height)}
+        tmp_path / "m", {"a.md": "---\ntitle: A\n---\n\n![Big](big.png)\n", "big.png": huge_png(width, height)}, BOOK
     )
     result = run(tmp_path, "pdf", "-m", "m", "-o", "out/book.pdf")
     assert_one_error(
@@ -257,7 +247,7 @@ def test_an_image_just_under_the_pixel_limit_is_accepted() -> None:
 
 def test_an_svg_entity_bomb_is_refused_without_expanding(tmp_path: Path) -> None:
     write_manuscript(
-        tmp_path / "m", {"a.md": "---\ntitle: A\n---\n\n![Bomb](bomb.svg)\n"}, {"bomb.svg": ENTITY_BOMB_SVG}
+        tmp_path / "m", {"a.md": "---\ntitle: A\n---\n\n![Bomb](bomb.svg)\n", "bomb.svg": ENTITY_BOMB_SVG}, BOOK
     )
     result = run(tmp_path, "epub", "-m", "m", "-o", "out/book.epub")
     assert_one_error(
@@ -351,7 +341,7 @@ def _odd_book(root: Path) -> Path:
         "letter.svg": EXTERNAL_ENTITY_SVG,
     }
     files["cover.svg"] = EVIL_SVG
-    return write_manuscript(root, pieces, files, BOOK + "cover: cover.svg\n")
+    return write_manuscript(root, {**pieces, **files}, BOOK + "cover: cover.svg\n")
 
 
 ODD_WARNINGS = [

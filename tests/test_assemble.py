@@ -11,7 +11,7 @@ from publish.build import assemble
 from publish.errors import ManuscriptError, Problem, Problems
 from publish.manuscript import load_manuscript
 
-from conftest import DEMO, FIXTURES
+from conftest import DEMO, FIXTURES, write_manuscript
 
 
 def order(root: Path) -> tuple[Book | None, list[Problem]]:
@@ -23,17 +23,15 @@ def order(root: Path) -> tuple[Book | None, list[Problem]]:
 
 def manuscript(root: Path, start: str, links: dict[str, tuple[str | None, str | None]], extra: str = "") -> Path:
     """A manuscript whose pieces have the given (previous, next) links."""
-    root.mkdir(parents=True)
-    (root / "book.yaml").write_text(f"title: T\nauthor: A\nlanguage: en\nstart: {start}\n{extra}", encoding="utf-8")
+    pieces = {}
     for name, (previous, following) in links.items():
         front = (
             f"title: {name}\n"
             + (f"previous: {previous}\n" if previous else "")
             + (f"next: {following}\n" if following else "")
         )
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(f"---\n{front}---\n\nText of {name}.\n", encoding="utf-8")
-    return root
+        pieces[name] = f"---\n{front}---\n\nText of {name}.\n"
+    return write_manuscript(root, pieces, start=start, extra=extra)
 
 
 def names(book: Book | None) -> list[str]:

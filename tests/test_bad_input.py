@@ -18,7 +18,7 @@ from lxml import etree
 
 from publish.cli import main
 
-from conftest import FIXTURES, copy_manuscript
+from conftest import FIXTURES, copy_manuscript, write_manuscript
 
 BROKEN = FIXTURES / "broken"
 
@@ -169,15 +169,6 @@ def test_first_error_is_where_expected_md_says(tmp_path: Path, name: str) -> Non
     assert result.stderr.splitlines()[-1] == f"{len(MESSAGES[name])} error(s), 0 warning(s)"
 
 
-def _manuscript(folder: Path, book: str, pieces: dict[str, str]) -> Path:
-    folder.mkdir(parents=True)
-    (folder / "book.yaml").write_text(book, encoding="utf-8")
-    for name, text in pieces.items():
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_text(text, encoding="utf-8")
-    return folder
-
-
 BOOK = "title: A Book\nauthor: Someone\nlanguage: en\nstart: a.md\n"
 PIECE = "---\ntitle: A\n---\n\nSome text.\n"
 
@@ -204,16 +195,15 @@ PIECE = "---\ntitle: A\n---\n\nSome text.\n"
     ],
 )  # fmt: skip
 def test_wrong_types_and_values_name_the_key(tmp_path: Path, book: str, piece: str, expected: str) -> None:
-    _manuscript(tmp_path / "m", book, {"a.md": piece})
+    write_manuscript(tmp_path / "m", book=book, files={"a.md": piece})
     assert_user_error(run(tmp_path, "epub", "-m", "m", "-o", "out/book.epub"), [expected])
     assert not (tmp_path / "out").exists()
 
 
 def test_check_lists_every_problem_of_every_file_at_once(tmp_path: Path) -> None:
     book = "title: Several Problems\nauthor: Someone\nlanguage: en\nstart: a.md\nsubtitle: [x]\n"
-    _manuscript(
-        tmp_path / "m", book,
-        {
+    write_manuscript(
+        tmp_path / "m", book=book, files={
             "a.md": "---\ntitle: A\nnext: b.md\n---\n\n![](missing.png)\n\nSee [b](b.md#nowhere).\n",
             "b.md": "---\ntitle: B\nprevious: a.md\nnext: c.md\ncolour: red\n---\n\nSee [x](file:///etc/passwd).\n",
             "c.md": "---\ntitle: C\nprevious: b.md\n---\n\n![Far](https://example.com/far.png)\n",
@@ -236,7 +226,7 @@ def test_check_lists_every_problem_of_every_file_at_once(tmp_path: Path) -> None
 
 
 def test_unreached_piece_is_a_warning_and_strict_makes_it_fatal(tmp_path: Path) -> None:
-    _manuscript(tmp_path / "m", BOOK, {"a.md": PIECE, "lost.md": "---\ntitle: Lost\n---\n\nText.\n"})
+    write_manuscript(tmp_path / "m", book=BOOK, files={"a.md": PIECE, "lost.md": "---\ntitle: Lost\n---\n\nText.\n"})
     result = run(tmp_path, "check", "-m", "m")
     assert result.exit_code == 0
     assert (
@@ -315,7 +305,7 @@ def test_paths_leaving_the_manuscript_are_refused_by_name(tmp_path: Path) -> Non
         "![linked](linked.png)\n\n"  # line 13
         '<a href="FILE:///etc/hosts">raw</a>\n'  # line 15
     )
-    m = _manuscript(tmp_path / "m", BOOK, {"a.md": body})
+    m = write_manuscript(tmp_path / "m", book=BOOK, files={"a.md": body})
     (m / "linked.png").symlink_to(outside / "secret.png")
     (m / "secret.md").symlink_to(outside / "secret.md")
     result = run(tmp_path, "check", "-m", "m")
@@ -393,7 +383,7 @@ def _remote_manuscript(tmp_path: Path, url: str) -> Path:
         f'<p style="background: url({url}/bg.png)">Styled.</p>\n\n'  # line 15
         f"![Protocol-relative](//127.0.0.1:{url.rsplit(':', 1)[1]}/pr.png)\n"  # line 17
     )
-    _manuscript(tmp_path / "m", book, {"a.md": body})
+    write_manuscript(tmp_path / "m", book=book, files={"a.md": body})
     styles = tmp_path / "styles"
     styles.mkdir()
     for name in ("epub.css", "print.css"):
@@ -566,7 +556,7 @@ def hostile_book(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, 
 
     folder = tmp_path_factory.mktemp("hostile")
     book = yaml.safe_dump({**AWKWARD, "language": "en-US", "start": "a.md"}, allow_unicode=True)
-    root = _manuscript(folder / "m", book, {"a.md": HOSTILE})
+    root = write_manuscript(folder / "m", book=book, files={"a.md": HOSTILE})
     shutil.copy(FIXTURES / "linked" / "images" / "square.png", root / "pic.png")
     rendered = prepare(root)
     return root, write_epub(rendered, folder / "hostile.epub"), write_pdf(rendered, folder / "hostile.pdf")
@@ -644,10 +634,10 @@ def test_text_outside_the_book_fonts_falls_back_to_installed_fonts(tmp_path: Pat
         if os.environ.get("PUBLISH_REQUIRE_VALIDATORS") == "1":
             pytest.fail("fonts-noto-cjk is not installed (run tests/install-validators.sh)")
         pytest.skip("fonts-noto-cjk is not installed")
-    root = _manuscript(
+    root = write_manuscript(
         tmp_path / "m",
-        "title: 心の本 🌿\nauthor: נור\nlanguage: en-US\nstart: a.md\n",
-        {"a.md": "---\ntitle: 日本語の章 🌿\n---\n\nText with 日本語, 中文, 한국어, emoji 🌿😊 and עברית.\n"},
+        book="title: 心の本 🌿\nauthor: נור\nlanguage: en-US\nstart: a.md\n",
+        files={"a.md": "---\ntitle: 日本語の章 🌿\n---\n\nText with 日本語, 中文, 한국어, emoji 🌿😊 and עברית.\n"},
     )
     records: list[str] = []
     handler = logging.Handler()

@@ -15,7 +15,7 @@ from publish.booklet import SHEETS, booklet_order, impose_booklet
 from publish.build import prepare
 from publish.pdf import PdfOptions, typeset_book, write_pdf
 
-from conftest import BOOKS
+from conftest import BOOKS, Once
 from pdf_helpers import publish_warnings, text_runs
 
 
@@ -53,18 +53,19 @@ class Booklet:
 
 
 @pytest.fixture(scope="session")
-def booklet(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str], Booklet]:
-    cache: dict[tuple[str, str], Booklet] = {}
+def booklet(once: Once) -> Callable[[str, str], Booklet]:
+    """Impose a fixture book as a booklet, once per test run."""
 
     def build(name: str, paper: str) -> Booklet:
-        if (name, paper) not in cache:
-            rendered = prepare(BOOKS[name])
+        def make(folder: Path) -> Booklet:
+            rendered = once.rendered(name)
             options = PdfOptions(paper=paper, booklet=True)
             with publish_warnings() as warnings:
                 source = typeset_book(rendered, options)
-                path = write_pdf(rendered, tmp_path_factory.mktemp("booklet") / f"{name}.pdf", options)
-            cache[(name, paper)] = Booklet(source, path, tuple(warnings))
-        return cache[(name, paper)]
+                path = write_pdf(rendered, folder / f"{name}.pdf", options)
+            return Booklet(source, path, tuple(warnings))
+
+        return once(("booklet", name, paper), make)
 
     return build
 

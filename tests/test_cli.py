@@ -19,7 +19,7 @@ from publish.cli import main
 from publish.errors import OutputError
 from publish.output import atomic_output, temporary_files
 
-from conftest import DEMO, DEMO_SECTIONS, FIXTURES, ROOT, copy_manuscript
+from conftest import DEMO, DEMO_SECTIONS, FIXTURES, ROOT, children, copy_manuscript, wait_for, write_manuscript
 
 
 def run(cwd: Path, *args: str) -> Result:
@@ -217,16 +217,13 @@ def test_leftovers_of_a_killed_build_are_removed_by_the_next(tmp_path: Path) -> 
 
 def _large_manuscript(folder: Path, pieces: int = 12) -> Path:
     """A manuscript that takes WeasyPrint several seconds to typeset."""
-    folder.mkdir()
-    (folder / "book.yaml").write_text(
-        "title: A Long Book\nauthor: Someone\nlanguage: en\nstart: p00.md\n", encoding="utf-8"
-    )
     paragraph = "This sentence goes on for a while so that the line breaker has some work to do. " * 6
+    files = {}
     for i in range(pieces):
         links = (f"previous: p{i - 1:02}.md\n" if i else "") + (f"next: p{i + 1:02}.md\n" if i + 1 < pieces else "")
         body = "\n\n".join(f"## Section {j}\n\n{paragraph}\n\n{paragraph}" for j in range(15))
-        (folder / f"p{i:02}.md").write_text(f"---\ntitle: Piece {i}\n{links}---\n\n{body}\n", encoding="utf-8")
-    return folder
+        files[f"p{i:02}.md"] = f"---\ntitle: Piece {i}\n{links}---\n\n{body}\n"
+    return write_manuscript(folder, files, title="A Long Book", author="Someone")
 
 
 def test_sigkill_half_way_leaves_the_previous_output(tmp_path: Path) -> None:
@@ -240,8 +237,8 @@ def test_sigkill_half_way_leaves_the_previous_output(tmp_path: Path) -> None:
     process = subprocess.Popen(
         [*command, str(tmp_path / "large")], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    time.sleep(0.8)
-    # The large book takes several seconds: this kill lands half-way through the build.
+    # Once its typesetting processes run the command is under way; the large book takes several seconds more.
+    wait_for(lambda: bool(children(process.pid)) or process.poll() is not None, "the build's typesetters")
     assert process.poll() is None, "the build finished before it could be killed: make the manuscript larger"
     os.kill(process.pid, signal.SIGKILL)
     assert process.wait() == -signal.SIGKILL

@@ -16,7 +16,6 @@ import subprocess
 import sys
 import time
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -29,7 +28,7 @@ from publish.freshness import input_fingerprint, up_to_date_outputs
 from publish.output import atomic_output
 from publish.scratch import sweep_stale
 
-from conftest import FIXTURES, ROOT, copy_manuscript
+from conftest import FIXTURES, ROOT, alive, children, copy_manuscript, wait_for
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -63,37 +62,6 @@ def run_process(cwd: Path, tmpdir: Path, *args: str) -> tuple[int, str, str]:
         process.communicate()
         pytest.fail(f"publish {' '.join(args)} hung")
     return process.returncode, out, err
-
-
-def wait_for(condition: Callable[[], bool], what: str, deadline: float = DEADLINE) -> None:
-    """Poll ``condition`` until it holds; fail after ``deadline`` seconds."""
-    end = time.monotonic() + deadline
-    while not condition():
-        if time.monotonic() > end:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.02)
-
-
-def children(pid: int) -> list[int]:
-    """The live (not zombie) child processes of ``pid``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid and fields[0] != "Z":
-            found.append(int(entry.name))
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 @pytest.fixture
@@ -533,9 +501,13 @@ def test_jobs_above_the_cores_are_capped_with_a_warning(tmp_path: Path, book: Pa
     cores = available_cores()
     process = publish_process(tmp_path, private_tmp, "pdf", "-m", "m", "-o", "book.pdf", "--jobs", "60")
     most = 0
-    while process.poll() is None:
+    while True:  # count the workers every 50 ms until the command ends
         most = max(most, len(children(process.pid)))
-        time.sleep(0.05)
+        try:
+            process.wait(timeout=0.05)
+            break
+        except subprocess.TimeoutExpired:
+            continue
     _out, err = process.communicate()
     assert process.returncode == 0, err
     assert err == f"Warning: --jobs 60 is more than the {cores} cores available: using {cores}\n"

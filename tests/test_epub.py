@@ -57,7 +57,7 @@ from publish.front_matter import has_about_page
 from publish.render import RenderedBook, piece_filename
 from publish.resources import book_fonts
 
-from conftest import BOOKS, ROOT, BuiltBook, copy_manuscript
+from conftest import BOOKS, ROOT, BuiltBook, copy_manuscript, write_manuscript
 
 OPF = "http://www.idpf.org/2007/opf"
 DC = "http://purl.org/dc/elements/1.1/"
@@ -600,10 +600,8 @@ def test_no_conformance_claim_when_a_heading_level_is_skipped(tmp_path: Path) ->
 
 
 def test_accessibility_problems_name_every_image_and_heading_in_reading_order(tmp_path: Path) -> None:
-    root = tmp_path / "m"
-    root.mkdir()
+    root = write_manuscript(tmp_path / "m", {}, title="A", author="B")
     Image.new("RGB", (10, 10)).save(root / "i.png")
-    (root / "book.yaml").write_text("title: A\nauthor: B\nlanguage: en\nstart: a.md\n", encoding="utf-8")
     (root / "a.md").write_text("---\ntitle: A\nnext: b.md\nimage: i.png\n---\n\n#### Deep\n\n![](i.png)\n\n"
                                "## Two\n\n##### Five\n\n<img src=\"i.png\">\n", encoding="utf-8")  # fmt: skip
     (root / "b.md").write_text(

@@ -32,7 +32,7 @@ from publish.manuscript import BookMeta
 from publish.pdf import PdfOptions, write_pdf
 from publish.resources import book_fonts
 
-from conftest import BOOKS, FIXTURES, copy_manuscript
+from conftest import BOOKS, FIXTURES, copy_manuscript, write_manuscript
 from pdf_helpers import outline
 from validators import ace_violations, calibre_convert, epubcheck_messages
 
@@ -62,14 +62,7 @@ More text.
 
 def write_book(root: Path, pieces: dict[str, str], extra: str = "") -> Path:
     """A manuscript of the given pieces (the first is the start) in ``root``."""
-    root.mkdir(parents=True, exist_ok=True)
-    first = next(iter(pieces))
-    (root / "book.yaml").write_text(
-        f"title: Reader Test\nauthor: A. Practice\nlanguage: en-US\nstart: {first}\n{extra}", encoding="utf-8"
-    )
-    for name, text in pieces.items():
-        (root / name).write_text(text, encoding="utf-8")
-    return root
+    return write_manuscript(root, pieces, title="Reader Test", author="A. Practice", language="en-US", extra=extra)
 
 
 @pytest.fixture(scope="module")

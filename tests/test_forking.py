@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DEMO, ROOT
+from conftest import DEMO, ROOT, write_manuscript
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the child is forked on Linux only")
 
@@ -88,12 +88,13 @@ def test_what_the_child_did_not_finish_is_computed_here_with_its_exception() -> 
 
 def test_a_caller_that_stops_early_leaves_no_child_behind() -> None:
     output = run_python("""
-        import os, time
+        import os, threading
         from publish.forking import ChildMap
-        results = ChildMap(lambda n: time.sleep(0.01) or n, list(range(1000)), 2)
+        # The child never finishes an item it is given (it waits for ever): only close() can end it.
+        results = ChildMap(lambda n: n if n < 2 else threading.Event().wait(), list(range(1000)), 2)
         print(next(results), next(results))
         results.close()
-        ChildMap(lambda n: time.sleep(0.01) or n, list(range(1000)), 0).close()  # never asked for anything
+        ChildMap(lambda n: threading.Event().wait(), list(range(1000)), 0).close()  # never asked for anything
         print("closed")
         try:
             os.waitpid(-1, 0)
@@ -106,16 +107,13 @@ def test_a_caller_that_stops_early_leaves_no_child_behind() -> None:
 def test_a_long_book_renders_the_same_in_two_processes_as_in_one(tmp_path: Path) -> None:
     # Every golden case, every corpus case and the demo's article, as the pieces of one book.
     sources = sorted(GOLDEN.glob("*.md")) + sorted(CORPUS.glob("*.md")) + sorted(DEMO.glob("*.md"))
-    names = []
+    pieces = {}
     for number, source in enumerate(sources):
         text = source.read_text(encoding="utf-8")
         body = text.split("\n---\n", 1)[1] if text.startswith("---\n") else text
-        names.append(f"p{number:02d}.md")
-        (tmp_path / names[-1]).write_text(f"---\ntitle: {source.stem}\n---\n\n{body}", encoding="utf-8")
-    contents = "".join(f"  - {name}\n" for name in names)
-    (tmp_path / "book.yaml").write_text(
-        f"title: All\nauthor: Someone\nlanguage: en-US\nstart: p00.md\ncontents:\n{contents}", encoding="utf-8"
-    )
+        pieces[f"p{number:02d}.md"] = f"---\ntitle: {source.stem}\n---\n\n{body}"
+    contents = "".join(f"  - {name}\n" for name in pieces)
+    write_manuscript(tmp_path, pieces, title="All", author="Someone", language="en-US", extra=f"contents:\n{contents}")
     output = run_counting_forks(f"""
         import json, os
         from pathlib import Path

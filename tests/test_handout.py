@@ -12,28 +12,27 @@ import pytest
 from click.testing import CliRunner
 
 import publish.handout
-from publish.build import prepare
 from publish.cli import main
 from publish.handout import write_handout
 from publish.pdf import PdfOptions
 
-from conftest import BOOKS, FIXTURES
+from conftest import FIXTURES, Once
 from pdf_helpers import BuiltPdf, normalise, outline, page_texts, publish_warnings, text_runs
 
 
 @pytest.fixture(scope="session")
-def handout_pdf(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., BuiltPdf]:
-    cache: dict[tuple[str, str, bool], BuiltPdf] = {}
+def handout_pdf(once: Once) -> Callable[..., BuiltPdf]:
+    """Typeset one piece of a fixture book as a handout, once per test run."""
 
     def build(book: str, piece: str, large_print: bool = False) -> BuiltPdf:
-        key = (book, piece, large_print)
-        if key not in cache:
-            rendered = prepare(BOOKS[book])
-            target = tmp_path_factory.mktemp("handout") / f"{piece}.pdf"
+        def make(folder: Path) -> BuiltPdf:
+            rendered = once.rendered(book)
+            target = folder / f"{piece}.pdf"
             with publish_warnings() as warnings:
                 write_handout(rendered, piece, target, PdfOptions(large_print=large_print))
-            cache[key] = BuiltPdf(rendered, target, tuple(warnings), tuple(page_texts(target)))
-        return cache[key]
+            return BuiltPdf(rendered, target, tuple(warnings), tuple(page_texts(target)))
+
+        return once(("handout", book, piece, large_print), make)
 
     return build
 

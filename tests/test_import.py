@@ -39,7 +39,7 @@ from publish.importer.plan import url_key
 from publish.manuscript import load_piece
 from publish.render import RenderedBook, RenderedPiece, new_markdown
 
-from conftest import DEMO, DEMO_SECTIONS, FIXTURES
+from conftest import DEMO, DEMO_SECTIONS, FIXTURES, write_manuscript
 from validators import epubcheck_messages
 
 IMPORT = FIXTURES / "import"
@@ -403,12 +403,13 @@ def test_a_link_only_piece_is_filled_in_place(tmp_path: Path) -> None:
 
 
 def test_a_link_only_piece_in_a_folder_is_filled_in_place_with_links_relative_to_it(tmp_path: Path) -> None:
-    root = tmp_path / "manuscript"
-    (root / "essays").mkdir(parents=True)
-    (root / "book.yaml").write_text(
-        "title: Essays\nauthor: A. Author\nlanguage: en-US\nstart: essays/forest.md\n", encoding="utf-8"
+    root = write_manuscript(
+        tmp_path / "manuscript",
+        {"essays/forest.md": f'---\ntitle: "{FOREST}"\n---\n'},
+        title="Essays",
+        author="A. Author",
+        language="en-US",
     )
-    (root / "essays" / "forest.md").write_text(f'---\ntitle: "{FOREST}"\n---\n', encoding="utf-8")
     result = run(tmp_path, IMPORT / "forest-bathing.txt")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [

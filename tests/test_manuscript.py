@@ -10,24 +10,12 @@ import pytest
 from publish.errors import Problem, Problems
 from publish.manuscript import Manuscript, Series, is_language_tag, load_manuscript, slugify
 
-from conftest import DEMO, FIXTURES
+from conftest import DEMO, FIXTURES, write_manuscript
 
 
 def load(root: Path) -> tuple[Manuscript | None, list[Problem]]:
     problems = Problems()
     return load_manuscript(root, problems), problems.items
-
-
-def write(root: Path, files: dict[str, str | bytes]) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    for name, content in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-    return root
 
 
 BOOK = "title: T\nauthor: A\nlanguage: en\nstart: a.md\n"
@@ -71,7 +59,7 @@ def test_every_optional_key_is_accepted(tmp_path: Path) -> None:
         "---\ntitle: A\nslug: a-slug\ndate: 2024-01-03\nauthor: B\nsummary: S\nurl: https://example.com/a\n"
         "lang: fr\nimage: i.png\nimage_alt: I\n---\n\nText.\n"
     )
-    manuscript, problems = load(write(tmp_path, {"book.yaml": book, "a.md": piece}))
+    manuscript, problems = load(write_manuscript(tmp_path, {"book.yaml": book, "a.md": piece}))
     assert problems == []
     assert manuscript is not None
     assert manuscript.meta.contents == ("a.md",)
@@ -81,7 +69,7 @@ def test_every_optional_key_is_accepted(tmp_path: Path) -> None:
 
 def test_numbers_and_dates_where_text_is_expected_are_taken_as_written(tmp_path: Path) -> None:
     book = BOOK.replace("title: T", "title: 1984") + "identifier: 2024-01-01\n"
-    manuscript, problems = load(write(tmp_path, {"book.yaml": book, "a.md": "---\ntitle: 42\n---\n\nx\n"}))
+    manuscript, problems = load(write_manuscript(tmp_path, {"book.yaml": book, "a.md": "---\ntitle: 42\n---\n\nx\n"}))
     assert problems == []
     assert manuscript is not None
     assert (manuscript.meta.title, manuscript.meta.identifier) == ("1984", "2024-01-01")
@@ -90,7 +78,7 @@ def test_numbers_and_dates_where_text_is_expected_are_taken_as_written(tmp_path:
 
 def test_byte_order_mark_crlf_and_dot_end_of_front_matter(tmp_path: Path) -> None:
     piece = "\ufeff---\r\ntitle: Windows\r\n...\r\n\r\nLine one.\r\nLine two.\r\n"
-    manuscript, problems = load(write(tmp_path, {"book.yaml": BOOK, "a.md": piece.encode("utf-8")}))
+    manuscript, problems = load(write_manuscript(tmp_path, {"book.yaml": BOOK, "a.md": piece.encode("utf-8")}))
     assert problems == []
     assert manuscript is not None
     a = manuscript.pieces["a.md"]
@@ -105,7 +93,7 @@ def test_readme_hidden_folders_and_subfolders(tmp_path: Path) -> None:
         ".drafts/b.md": "not a piece either",
         "part-two/c.md": "---\ntitle: C\n---\n\nx\n",
     }
-    manuscript, problems = load(write(tmp_path, files))
+    manuscript, problems = load(write_manuscript(tmp_path, files))
     assert problems == []
     assert manuscript is not None
     assert sorted(manuscript.pieces) == ["a.md", "part-two/c.md"]
@@ -119,7 +107,7 @@ def test_problems_in_several_files_are_all_reported(tmp_path: Path) -> None:
         "b.md": b"---\ntitle: B\n---\n\ncaf\xe9\n",
         "c.md": "---\ntitle: C\ntitel: C\n---\n\nx\n",
     }
-    manuscript, problems = load(write(tmp_path, files))
+    manuscript, problems = load(write_manuscript(tmp_path, files))
     assert manuscript is None
     assert [(p.path.name if p.path else None, p.line, p.message) for p in problems] == [
         ("book.yaml", 4, "unknown key 'color' (known keys: author, contents, cover, date, description, handout, "
@@ -173,7 +161,7 @@ def test_problem_location_is_shown_relative_to_a_base(tmp_path: Path) -> None:
 
 
 def test_a_piece_cannot_take_the_name_of_a_page_of_the_book(tmp_path: Path) -> None:
-    root = write(tmp_path, {
+    root = write_manuscript(tmp_path, {
         "book.yaml": BOOK,
         "a.md": "---\ntitle: A\nnext: contents.md\n---\n\nText.\n",
         "contents.md": "---\ntitle: Contents\n---\n\nText.\n",

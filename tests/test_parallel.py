@@ -22,7 +22,7 @@ from publish.pdf import PdfOptions, typeset_book
 from publish.render import RenderedBook
 from publish.typesetters import Typesetters
 
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, write_manuscript
 from pdf_helpers import outline, page_texts
 
 WORDS = [
@@ -83,16 +83,10 @@ def long_book(tmp_path_factory: pytest.TempPathFactory) -> RenderedBook:
     """Eight linked pieces and one listed under Continue reading."""
     folder = tmp_path_factory.mktemp("parallel-book")
     pieces = 8
-    (folder / "book.yaml").write_text(
-        "title: A Book  of Eight Pieces\nauthor: Test Author\nlanguage: en-US\nstart: piece-1.md\n", encoding="utf-8"
-    )
     shutil.copytree(FIXTURES / "linked" / "images", folder / "images")
-    for number in range(1, pieces + 1):
-        (folder / f"piece-{number}.md").write_text(_piece(number, pieces), encoding="utf-8")
-    (folder / "online.md").write_text(
-        f"---\ntitle: Read Online\nurl: https://example.com/online\nprevious: piece-{pieces}.md\n---\n",
-        encoding="utf-8",
-    )
+    files = {f"piece-{number}.md": _piece(number, pieces) for number in range(1, pieces + 1)}
+    files["online.md"] = f"---\ntitle: Read Online\nurl: https://example.com/online\nprevious: piece-{pieces}.md\n---\n"
+    write_manuscript(folder, files, title="A Book  of Eight Pieces", author="Test Author", language="en-US")
     return prepare(folder)
 
 

@@ -23,7 +23,7 @@ from publish.front_matter import has_about_page
 from publish.pdf import PdfOptions, write_pdf
 from publish.render import RenderedBook
 
-from conftest import BOOKS, FIXTURES, ROOT, copy_manuscript
+from conftest import BOOKS, FIXTURES, ROOT, Once, copy_manuscript, write_manuscript
 from pdf_helpers import (
     SOFT_HYPHEN_BREAK,
     BuiltPdf,
@@ -39,21 +39,19 @@ from pdf_helpers import (
 
 
 @pytest.fixture(scope="session")
-def book_pdf(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., BuiltPdf]:
-    """Typeset a fixture book with the given options, once per session."""
-    cache: dict[tuple[str, PdfOptions], BuiltPdf] = {}
-    rendered: dict[str, RenderedBook] = {}
+def book_pdf(once: Once) -> Callable[..., BuiltPdf]:
+    """Typeset a fixture book with the given options, once per test run."""
 
     def build(name: str, **options: object) -> BuiltPdf:
-        key = (name, PdfOptions(**options))  # type: ignore[arg-type]
-        if key not in cache:
-            if name not in rendered:
-                rendered[name] = prepare(BOOKS[name])
-            folder = tmp_path_factory.mktemp(f"pdf-{name}")
+        pdf_options = PdfOptions(**options)  # type: ignore[arg-type]
+
+        def make(folder: Path) -> BuiltPdf:
+            rendered = once.rendered(name)
             with publish_warnings() as warnings:
-                path = write_pdf(rendered[name], folder / f"{name}.pdf", key[1])
-            cache[key] = BuiltPdf(rendered[name], path, tuple(warnings), tuple(page_texts(path)))
-        return cache[key]
+                path = write_pdf(rendered, folder / f"{name}.pdf", pdf_options)
+            return BuiltPdf(rendered, path, tuple(warnings), tuple(page_texts(path)))
+
+        return once(("pdf", name, pdf_options), make)
 
     return build
 
@@ -668,8 +666,9 @@ def test_title_line_breaking(title: str, html: str) -> None:
 
 
 def test_a_book_of_titles_only_numbers_continue_reading_as_page_1(tmp_path: Path) -> None:
-    (tmp_path / "book.yaml").write_text("title: Only Links\nauthor: A\nlanguage: en\nstart: a.md\n", encoding="utf-8")
-    (tmp_path / "a.md").write_text("---\ntitle: Coming Soon\nurl: https://example.com/soon\n---\n", encoding="utf-8")
+    write_manuscript(
+        tmp_path, {"a.md": "---\ntitle: Coming Soon\nurl: https://example.com/soon\n---\n"}, title="Only Links"
+    )
     with publish_warnings() as warnings:
         path = write_pdf(prepare(tmp_path), tmp_path / "out.pdf")
     assert warnings == []
@@ -714,8 +713,9 @@ def test_no_orphans_or_widows(book_pdf: Callable[..., BuiltPdf], name: str, pape
 
 
 def test_a_paragraph_separator_in_the_text_is_typeset(tmp_path: Path) -> None:
-    (tmp_path / "book.yaml").write_text("title: G\nauthor: H\nlanguage: en\nstart: a.md\n", encoding="utf-8")
-    (tmp_path / "a.md").write_text("---\ntitle: P\n---\n\nword \u2029 more\n\n- item \u2029\n", encoding="utf-8")
+    write_manuscript(
+        tmp_path, {"a.md": "---\ntitle: P\n---\n\nword \u2029 more\n\n- item \u2029\n"}, title="G", author="H"
+    )
     with publish_warnings() as warnings:
         path = write_pdf(prepare(tmp_path), tmp_path / "out.pdf")
     assert warnings == []

@@ -24,7 +24,7 @@ from publish.pdf import PAPERS, _code_lines, _wide_tables, colophon, write_pdf
 from publish.render import RenderedBook, render_book
 from publish.sanitize import anchors_as_ids, repair_structure
 
-from conftest import FIXTURES
+from conftest import FIXTURES, write_manuscript
 from pdf_helpers import publish_warnings
 from validators import epubcheck_messages
 
@@ -330,9 +330,7 @@ def test_a_nameless_image_link_is_named_by_its_address_and_refused_when_strict(t
 
 
 def test_link_errors_point_at_the_line_and_column_of_the_link(tmp_path: Path) -> None:
-    root = tmp_path / "m"
-    root.mkdir()
-    (root / "book.yaml").write_text("title: T\nauthor: A\nlanguage: en-US\nstart: a.md\n", encoding="utf-8")
+    root = write_manuscript(tmp_path / "m", {}, language="en-US")
     (root / "a.md").write_text(
         "---\ntitle: A\n---\n\n"  # lines 1-4
         "The file ghost.md is mentioned here, before any link to it.\n\n"  # line 5
@@ -362,13 +360,8 @@ def test_the_colophon_names_the_faces_that_set_the_book(real_book: RealBook) -> 
 
 
 def test_a_book_set_mostly_in_fallback_fonts_says_so(tmp_path: Path) -> None:
-    root = tmp_path / "m"
-    root.mkdir()
-    (root / "book.yaml").write_text("title: 自我同情\nauthor: 练习\nlanguage: zh-CN\nstart: a.md\n", encoding="utf-8")
-    (root / "a.md").write_text(
-        "---\ntitle: 支持你的伴侣\n---\n\n当你的伴侣对自己很苛刻时，你可以陪伴他们。Self-compassion 是一种练习。\n",
-        encoding="utf-8",
-    )
+    piece = "---\ntitle: 支持你的伴侣\n---\n\n当你的伴侣对自己很苛刻时，你可以陪伴他们。Self-compassion 是一种练习。\n"
+    root = write_manuscript(tmp_path / "m", {"a.md": piece}, title="自我同情", author="练习", language="zh-CN")
     assert colophon(prepare(root)) == "Set mostly in the system's fonts (CJK), with Source Serif and Source Sans."
     assert colophon(prepare(FIXTURES / "minimal")) == "Set in Source Serif and Source Sans."
 

@@ -28,6 +28,8 @@ from publish.epub import write_epub
 from publish.errors import PublishError
 from publish.pdf import write_pdf
 
+from conftest import write_manuscript
+
 CORPUS = Path(__file__).resolve().parent / "corpus"
 BOOK = "title: Generated\nauthor: Hypothesis\nlanguage: en\nstart: piece.md\n"
 
@@ -138,10 +140,11 @@ def _write_manuscript(root: Path, documents: list[str]) -> None:
     """One piece per document, linked in order, then other.md (so documents can link to it and its #x)."""
     names = ["piece.md", *(f"piece{i}.md" for i in range(1, len(documents))), "other.md"]
     bodies = [*documents, "## X\n\nText."]
-    (root / "book.yaml").write_text(BOOK, encoding="utf-8")
+    pieces = {}
     for i, (name, body) in enumerate(zip(names, bodies, strict=True)):
         links = (f"previous: {names[i - 1]}\n" if i else "") + (f"next: {names[i + 1]}\n" if i + 1 < len(names) else "")
-        (root / name).write_text(f"---\ntitle: Piece {i}\n{links}---\n\n{body}\n", encoding="utf-8")
+        pieces[name] = f"---\ntitle: Piece {i}\n{links}---\n\n{body}\n"
+    write_manuscript(root, pieces, BOOK)
 
 
 def build_or_refuse(document: str, pdf: bool = True) -> bool:
@@ -266,12 +269,10 @@ def test_odd_image_names_and_svg_content_give_safe_names_and_no_active_content()
             return
         with tempfile.TemporaryDirectory() as folder:
             root = Path(folder) / "m"
-            (root / "images").mkdir(parents=True)
-            (root / "book.yaml").write_text(BOOK, encoding="utf-8")
             images = " ".join(f"![image {i}](images/{quote(name)})" for i, name in enumerate(names))
-            (root / "piece.md").write_text(f"---\ntitle: Piece\n---\n\n{images}\n", encoding="utf-8")
-            for name in names:
-                (root / "images" / name).write_bytes(_image_bytes(name, svg))
+            files: dict[str, str | bytes] = {"piece.md": f"---\ntitle: Piece\n---\n\n{images}\n"}
+            files |= {f"images/{name}": _image_bytes(name, svg) for name in names}
+            write_manuscript(root, files, BOOK)
             epub = write_epub(prepare(root), Path(folder) / "book.epub")
             with zipfile.ZipFile(epub) as archive:
                 entries = set(archive.namelist())
@@ -340,10 +341,9 @@ def test_hostile_text_builds_or_is_refused_with_a_publish_error() -> None:
     @given(hostile_documents, st.one_of(st.just(""), st.just(""), st.sampled_from(YAML_ESCAPES)))
     def check(document: str, escape: str) -> None:
         with tempfile.TemporaryDirectory() as folder:
-            root = Path(folder) / "m"
-            root.mkdir()
-            (root / "book.yaml").write_text(BOOK, encoding="utf-8")
-            (root / "piece.md").write_text(f'---\ntitle: "Odd{escape} title"\n---\n\n{document}\n', encoding="utf-8")
+            root = write_manuscript(
+                Path(folder) / "m", {"piece.md": f'---\ntitle: "Odd{escape} title"\n---\n\n{document}\n'}, BOOK
+            )
             try:
                 rendered = prepare(root)
             except PublishError:

@@ -16,7 +16,7 @@ from publish.manuscript import load_manuscript, slugify
 from publish.render import RenderedBook, RenderedPiece, remote_css_references, render_book, strip_remote_css
 from publish.sanitize import strip_control_chars
 
-from conftest import FIXTURES
+from conftest import FIXTURES, write_manuscript
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
@@ -36,13 +36,8 @@ def render_markdown(
     """Render ``body`` as piece.md of a small book (with other.md and later.md); return the book and its problems."""
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
-        (root / "book.yaml").write_text(BOOK, encoding="utf-8")
-        (root / "piece.md").write_text(PIECE_FRONT + body, encoding="utf-8")
-        (root / "other.md").write_text(OTHER, encoding="utf-8")
-        (root / "later.md").write_text(LATER, encoding="utf-8")
-        for name, content in (files or {}).items():
-            (root / name).parent.mkdir(parents=True, exist_ok=True)
-            (root / name).write_bytes(content)
+        pieces = {"piece.md": PIECE_FRONT + body, "other.md": OTHER, "later.md": LATER}
+        write_manuscript(root, {**pieces, **(files or {})}, BOOK)
         problems = Problems()
         manuscript = load_manuscript(root, problems)
         assert manuscript is not None, problems.items

@@ -7,7 +7,6 @@ import pickle
 import signal
 import subprocess
 import sys
-import time
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from publish.typesetters import (
     typeset_in,
 )
 
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, alive, children, wait_for, write_manuscript
 
 # Tests may not fork (this process has loaded WeasyPrint): their workers are fresh interpreters.
 SPAWN = get_context("spawn")
@@ -103,42 +102,29 @@ def test_no_fork_once_weasyprint_is_loaded(tmp_path: Path) -> None:
     assert start_typesetters(tmp_path) is None
 
 
-def _children(pid: int) -> list[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(child) for child in path.read_text().split()] if path.exists() else []
-
-
-def _running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return state not in ("Z", "X")  # a zombie has ended (no one may reap it here)
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the workers are forked on Linux only")
 def test_a_killed_command_leaves_no_worker_behind(tmp_path: Path) -> None:
-    folder = tmp_path / "book"
-    folder.mkdir()
-    (folder / "book.yaml").write_text("title: Long\nauthor: Someone\nlanguage: en\nstart: p0.md\n", encoding="utf-8")
     paragraph = "Words enough to keep the Markdown and the line breaker busy for a while. " * 40
+    pieces = {}
     for i in range(6):
         links = (f"previous: p{i - 1}.md\n" if i else "") + (f"next: p{i + 1}.md\n" if i < 5 else "")
         body = "\n\n".join(f"## Section {j}\n\n{paragraph}" for j in range(20))
-        (folder / f"p{i}.md").write_text(f"---\ntitle: Piece {i}\n{links}---\n\n{body}\n", encoding="utf-8")
+        pieces[f"p{i}.md"] = f"---\ntitle: Piece {i}\n{links}---\n\n{body}\n"
+    folder = write_manuscript(tmp_path / "book", pieces, title="Long", author="Someone")
     command = [sys.executable, "-m", "publish", "pdf", "-m", str(folder), "-o", str(tmp_path / "book.pdf")]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while len(workers := _children(process.pid)) < 3 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    workers: list[int] = []
+
+    def three_workers() -> bool:
+        workers[:] = children(process.pid)
+        return len(workers) >= 3 or process.poll() is not None
+
+    wait_for(three_workers, "two parts and the front matter", 10)
     assert len(workers) == 3, "two parts and the front matter"
     os.kill(process.pid, signal.SIGKILL)
     assert process.wait() == -signal.SIGKILL
-    deadline = time.monotonic() + 10
     try:
-        while any(_running(worker) for worker in workers) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not any(_running(worker) for worker in workers)
+        wait_for(lambda: not any(alive(worker) for worker in workers), "the workers to end with the command", 10)
     finally:
-        for worker in filter(_running, workers):  # after a failure: leave nothing running
+        for worker in filter(alive, workers):  # after a failure: leave nothing running
             os.kill(worker, signal.SIGKILL)

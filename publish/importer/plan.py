@@ -16,11 +16,12 @@ from publish.confine import IMAGE, ConfinementError, read_confined
 from publish.errors import Problems
 from publish.importer.model import Article, ImageFile, Link
 from publish.manuscript import BOOK_FILE, Piece, load_piece, slugify
+from publish.schema import key_names
 
 DEFAULT_LANGUAGE = "en-US"
 UNKNOWN_AUTHOR = "Unknown author"
-# The order keys are written in; keys a piece had that the import does not set are kept.
-_KEY_ORDER = ("title", "slug", "date", "author", "summary", "url", "lang", "image", "image_alt", "previous", "next")
+# The order keys are written in (the schema's); keys a piece had that the import does not set are kept.
+_KEY_ORDER = key_names(Piece)
 
 
 @dataclass(frozen=True)
