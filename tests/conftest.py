@@ -60,8 +60,8 @@ def copy_manuscript(source: Path, destination: Path) -> Path:
 @pytest.fixture(scope="session")
 def build_book(tmp_path_factory: pytest.TempPathFactory):
     """Return a function that builds a named fixture book once per session and caches it."""
-    from publish.epub import write_epub
-    from publish.pdf import write_pdf
+    from publish.epub.package import write_epub
+    from publish.pdf.write import write_pdf
 
     cache: dict[str, BuiltBook] = {}
 

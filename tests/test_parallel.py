@@ -1,4 +1,4 @@
-"""A book typeset in parallel parts and joined is the PDF one render gives (publish.parallel)."""
+"""A book typeset in parallel parts and joined is the PDF one render gives (publish.pdf.parts)."""
 
 from __future__ import annotations
 
@@ -17,10 +17,11 @@ import pytest
 from pypdf import PdfReader
 
 from publish.build import prepare
-from publish.parallel import PARALLEL_WORDS, parallel_jobs, split_pieces, typeset_book_parallel
-from publish.pdf import PdfOptions, typeset_book
+from publish.pdf.paper import PdfOptions
+from publish.pdf.parts import PARALLEL_WORDS, parallel_jobs, split_pieces, typeset_book_parallel
+from publish.pdf.write import typeset_book
+from publish.processes.workers import Typesetters
 from publish.render import RenderedBook
-from publish.typesetters import Typesetters
 
 from conftest import FIXTURES, ROOT
 from pdf_helpers import outline, page_texts
@@ -225,7 +226,7 @@ def test_parts_join_into_the_single_render(
 ) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # the same dates as the single render
     single = single_render(options)
-    with caplog.at_level(logging.DEBUG, logger="publish.parallel"):
+    with caplog.at_level(logging.DEBUG, logger="publish.pdf.parts"):
         joined_bytes = typeset_book_parallel(long_book, options, jobs)
     assert joined_bytes is not None, caplog.text
     starts = [int(n) for n in re.findall(r"\d+", re.search(r"parts start on body pages \[(.*)\]", caplog.text)[1])]
