@@ -338,3 +338,16 @@ def test_inside_a_daemonic_process_the_book_is_typeset_whole(long_book: Rendered
         assert typeset_book_parallel(long_book, PdfOptions(), 2) is None
     finally:
         process._config["daemon"] = daemon
+
+
+def test_the_parts_are_generated_with_links_across_parts() -> None:
+    """The HTML of a part links across parts as generated (no rewriting of the HTML afterwards); the rest is the same."""
+    from publish.pdf.html import book_sections
+    from publish.pdf.parts import PART_LINK
+
+    rendered = prepare(FIXTURES / "linked")
+    whole = book_sections(rendered)
+    parts = book_sections(rendered, internal=PART_LINK)
+    assert 'href="#' in "".join(whole.pieces) and 'href="#' not in "".join(parts.pieces)
+    assert "".join(parts.pieces).replace(f'href="{PART_LINK}', 'href="#') == "".join(whole.pieces)
+    assert "".join(parts.pieces).count('class="footnote"') == "".join(whole.pieces).count('class="footnote"') > 0

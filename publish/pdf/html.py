@@ -265,8 +265,11 @@ def _code_lines(root: etree._Element) -> None:
             etree.SubElement(target, "span", {"class": "line"}).text = line.rstrip() or None
 
 
-def piece_body_html(piece: RenderedPiece, resolve_document: LinkResolver) -> str:
-    """The piece's body prepared for print: unique ids, footnotes in place, figures, code lines, wide tables."""
+def piece_body_html(piece: RenderedPiece, resolve_document: LinkResolver, internal: str = "#") -> str:
+    """The piece's body prepared for print: unique ids, footnotes in place, figures, code lines, wide tables.
+
+    ``internal`` begins the links inside the book (``publish.pdf.parts`` links across parts with its own).
+    """
     wrapper = html.fragment_fromstring(piece.body, create_parent="div")
     images = {image.name: image for image in piece.images}
     for element in wrapper.iter("img"):
@@ -280,6 +283,10 @@ def piece_body_html(piece: RenderedPiece, resolve_document: LinkResolver) -> str
     _wide_tables(wrapper)
     _code_lines(wrapper)
     _keep_heading_endings(wrapper)
+    if internal != "#":
+        for link in wrapper.iter("a"):
+            if (href := link.get("href", "")).startswith("#"):
+                link.set("href", internal + href[1:])
     body = "".join(etree.tostring(child, encoding="unicode", method="html") for child in wrapper)
     return (escape(wrapper.text, quote=False) if wrapper.text else "") + body
 
@@ -346,7 +353,7 @@ def _book_links(rendered: RenderedBook) -> LinkResolver:
     return resolve
 
 
-def _piece_html(piece: RenderedPiece, resolve: LinkResolver, opening: bool) -> str:
+def _piece_html(piece: RenderedPiece, resolve: LinkResolver, opening: bool, internal: str = "#") -> str:
     date = ""
     if piece.piece.date:
         date = f'<p class="piece-date">{escape(format_date(piece.piece.date, piece.lang))}</p>'
@@ -354,29 +361,39 @@ def _piece_html(piece: RenderedPiece, resolve: LinkResolver, opening: bool) -> s
     return (
         f'<section class="{classes}" id="{escape(piece.slug)}" lang="{escape(piece.lang)}" data-title="{escape(piece.title)}">'
         f'<h1 class="piece-title">{title_html(piece.title)}</h1>{date}{hero_html(piece)}'
-        f"{piece_body_html(piece, resolve)}</section>"
+        f"{piece_body_html(piece, resolve, internal)}</section>"
     )
 
 
-def _toc_item(entry: ContentsEntry, level: int = 0) -> str:
+# The page of an entry of the contents, given its target's id, when the numbers are written in.
+PageOf = Callable[[str], int]
+
+
+def _toc_link(target: str, label: str, internal: str, page_of: PageOf | None) -> str:
+    page = f' data-page="{page_of(target)}"' if page_of is not None else ""
+    return f'<a href="{internal}{escape(target)}"{page}>{label}</a>'
+
+
+def _toc_item(entry: ContentsEntry, internal: str, page_of: PageOf | None, level: int = 0) -> str:
     """An entry of the book's contents (``publish.book.contents``) as a list item linking to its place."""
-    nested = "".join(_toc_item(child, level + 1) for child in entry.children)
+    nested = "".join(_toc_item(child, internal, page_of, level + 1) for child in entry.children)
     nested = f"<ol>{nested}</ol>" if nested else ""
     if entry.back is not None:
-        return f'<li class="toc-piece"><a href="#{entry.back}">{escape(entry.label)}</a></li>'
+        return f'<li class="toc-piece">{_toc_link(entry.back, escape(entry.label), internal, page_of)}</li>'
     assert entry.piece is not None
     if entry.heading is None:
-        return f'<li class="toc-piece"><a href="#{escape(entry.piece.slug)}">{title_html(entry.label)}</a>{nested}</li>'
+        link = _toc_link(entry.piece.slug, title_html(entry.label), internal, page_of)
+        return f'<li class="toc-piece">{link}{nested}</li>'
     kind = "toc-section" if level == 1 else "toc-subsection"
-    link = f'<a href="#{escape(entry.piece.slug)}--{escape(entry.heading)}">{escape(entry.label)}</a>'
+    link = _toc_link(f"{entry.piece.slug}--{entry.heading}", escape(entry.label), internal, page_of)
     return f'<li class="{kind}">{link}{nested}</li>'
 
 
-def _toc_html(rendered: RenderedBook, depth: int = 2) -> str:
+def toc_html(rendered: RenderedBook, depth: int = 2, internal: str = "#", page_of: PageOf | None = None) -> str:
     """The contents ``depth`` levels deep (``publish.book.contents``: the entries of the EPUB's navigation),
-    numbered by WeasyPrint (``target-counter``).
+    numbered by WeasyPrint (``target-counter``), or with each entry's page written in by ``page_of``.
     """
-    items = "".join(_toc_item(entry) for entry in contents_tree(rendered, depth))
+    items = "".join(_toc_item(entry, internal, page_of) for entry in contents_tree(rendered, depth))
     return f'<nav class="toc" id="contents"><h1>Contents</h1><ol>{items}</ol></nav>'
 
 
@@ -448,8 +465,8 @@ class BookSections:
     end: str = "</body></html>"
 
 
-def book_sections(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS) -> BookSections:
-    """The parts of the book's print HTML (see ``book_html``)."""
+def book_sections(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS, internal: str = "#") -> BookSections:
+    """The parts of the book's print HTML (see ``book_html``); ``internal`` begins the links inside the book."""
     from publish.identity import book_identifier
 
     meta = rendered.book.meta
@@ -464,7 +481,7 @@ def book_sections(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS)
         colophon(rendered),
     ]
     copyright_html = "".join(f"<p>{escape(line)}</p>" for line in copyright_page if line)
-    pieces = tuple(_piece_html(piece, resolve, index == 0) for index, piece in enumerate(rendered.pieces))
+    pieces = tuple(_piece_html(piece, resolve, index == 0, internal) for index, piece in enumerate(rendered.pieces))
     further = _continue_html(rendered) if rendered.link_only else ""
     further += _about_html(rendered) if has_about_page(meta) else ""
     classes = " ".join(
@@ -480,7 +497,7 @@ def book_sections(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS)
             f'<hr class="ornament"><p class="author">{escape(meta.author)}</p>{publisher}</section>'
             f'<section class="copyright">{copyright_html}</section>'
         ),
-        toc=_toc_html(rendered, options.toc_depth),
+        toc=toc_html(rendered, options.toc_depth, internal),
         pieces=pieces,
         further=further,
     )

@@ -29,8 +29,8 @@ import itertools
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from html import unescape
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -40,7 +40,7 @@ from publish.errors import PublishError
 from publish.pdf.css import book_styles, css_string
 from publish.pdf.engine import report_warnings
 from publish.pdf.finishing import typeset, typeset_in
-from publish.pdf.html import BookSections, book_sections
+from publish.pdf.html import BookSections, PageOf, book_sections, toc_html
 from publish.pdf.paper import DEFAULT_OPTIONS, PdfOptions, bleed_points
 from publish.pdf.weasyprint_compat import PaginationError, install_pagination_hook, private_api_allowed
 from publish.processes.forking import available_cores
@@ -65,8 +65,6 @@ PART_LINK = "publish-part:"
 
 # An <a> start tag with an internal link: the text of the document is escaped, so "<a " only
 # starts a tag, and attribute values are quoted without a bare quote inside.
-_INTERNAL_LINK = re.compile(r'(<a\s(?:[^<>"]|"[^"]*")*?href=")#')
-_TOC_LINK = re.compile(r'<a href="#([^"]*)">')
 # An empty piece that ends a part (dropped when joining): the page it starts on follows the
 # same breaks as the next part's first piece would.
 _PART_END = '<section class="piece"></section>'
@@ -121,10 +119,6 @@ class _Job:
     id_prefix: str  # keeps the structure elements' IDs (table headers) unique in the joined PDF
 
 
-def _part_links(html: str) -> str:
-    return _INTERNAL_LINK.sub(lambda match: match.group(1) + PART_LINK, html)
-
-
 def typeset_book_parallel(
     rendered: RenderedBook, options: PdfOptions, jobs: int, typesetters: Typesetters | None = None
 ) -> bytes | None:
@@ -132,7 +126,8 @@ def typeset_book_parallel(
     (the caller then typesets the book whole). WeasyPrint's warnings are reported as one render reports them.
     The parts go to ``typesetters``' workers first, to new processes when there are not enough.
     """
-    sections = book_sections(rendered, options)
+    # Links inside the book are made to cross parts (see the module's docstring).
+    sections = book_sections(rendered, options, PART_LINK)
     styles = book_styles(options)
     # The book's title for the running heads of the body's left pages, which the title page
     # sets in one render ("content(text)": its text with white space collapsed).
@@ -148,9 +143,13 @@ def typeset_book_parallel(
         last = number == len(ranges) - 1
         body = "".join(sections.pieces[index] for index in pieces)
         body += sections.further if last else _PART_END
-        html = _part_links(f"{sections.start}<main>{body}</main>{sections.end}")
+        html = f"{sections.start}<main>{body}</main>{sections.end}"
         jobs_list.append(_Job(html, body_styles, base, allowed, bleed, f"p{number}-" if number else ""))
-    result = _run_parts(jobs_list, sections, styles, base, allowed, bleed, typesetters)
+
+    def contents(page_of: PageOf) -> str:
+        return toc_html(rendered, options.toc_depth, PART_LINK, page_of)
+
+    result = _run_parts(jobs_list, sections, contents, styles, base, allowed, bleed, typesetters)
     if result is None:
         return None
     pdf, warnings = result
@@ -159,8 +158,8 @@ def typeset_book_parallel(
 
 
 def _run_parts(
-    jobs: list[_Job], sections: BookSections, styles: list[str], base: Path, allowed: list[Path],
-    bleed: float | None, typesetters: Typesetters | None,
+    jobs: list[_Job], sections: BookSections, contents: Callable[[PageOf], str], styles: list[str],
+    base: Path, allowed: list[Path], bleed: float | None, typesetters: Typesetters | None,
 ) -> tuple[bytes, list[str]] | None:  # fmt: skip
     """Give each part a process, hand each its first folio and side, typeset the front matter, join."""
     workers: list[Worker] = []
@@ -183,7 +182,9 @@ def _run_parts(
         front_worker = typesetters.take() if typesetters is not None else None
         if front_worker is not None:
             workers.append(front_worker)
-        result = _coordinate(jobs, processes, connections, sections, styles, base, allowed, bleed, front_worker)
+        result = _coordinate(
+            jobs, processes, connections, sections, contents, styles, base, allowed, bleed, front_worker
+        )
     finally:
         for worker in workers:
             # Finished workers are exiting; one still at work after a failure is ended at once.
@@ -257,7 +258,7 @@ def _expect(message: object, kind: type[Message]) -> Message:
 
 def _coordinate(
     jobs: list[_Job], processes: list[Any], connections: list[Connection], sections: BookSections,
-    styles: list[str], base: Path, allowed: list[Path], bleed: float | None, front_worker: Worker | None,
+    contents: Callable[[PageOf], str], styles: list[str], base: Path, allowed: list[Path], bleed: float | None, front_worker: Worker | None,
 ) -> tuple[bytes, list[str]] | None:  # fmt: skip
     """Tell each part where it starts as soon as that is known, typeset the front matter (in
     ``front_worker`` if there is one, else here), join.
@@ -306,7 +307,7 @@ def _coordinate(
                 for name in names:
                     folios.setdefault(name, first_page[number] + page + 1)
         # The parts draw their pages meanwhile.
-        front, warnings = _typeset_front(sections, styles, folios, base, allowed, bleed, front_worker)
+        front, warnings = _typeset_front(sections, contents, styles, folios, base, allowed, bleed, front_worker)
         log.debug("front matter typeset (%.1f s)", time.perf_counter() - started)
         # Each part's PDF comes back through its pipe: no file is left behind if the command is killed.
         parts: dict[int, bytes] = {}
@@ -330,6 +331,7 @@ def _coordinate(
 
 def _typeset_front(
     sections: BookSections,
+    contents: Callable[[PageOf], str],
     styles: list[str],
     folios: dict[str, int],
     base: Path,
@@ -341,15 +343,13 @@ def _typeset_front(
     (typeset in ``worker``, if given).
     """
 
-    def numbered(match: re.Match[str]) -> str:
-        name = match.group(1)
-        folio = folios.get(unescape(name))
+    def page_of(target: str) -> int:
+        folio = folios.get(target)
         if folio is None:
-            raise _PartError(f"no page for the contents entry #{name}")
-        return f'<a href="{PART_LINK}{name}" data-page="{folio}">'
+            raise _PartError(f"no page for the contents entry #{target}")
+        return folio
 
-    toc = _TOC_LINK.sub(numbered, sections.toc)
-    html = f"{sections.start}{sections.front}{toc}{_FRONT_END}{sections.end}"
+    html = f"{sections.start}{sections.front}{contents(page_of)}{_FRONT_END}{sections.end}"
     if worker is not None:
         return typeset_in(worker, html, [*styles, _LITERAL_TOC], base, allowed, bleed, progress=False)
     return typeset(html, [*styles, _LITERAL_TOC], base, allowed, bleed)
