@@ -77,7 +77,8 @@ def parallel_jobs(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS)
     """How many processes typeset the book: ``options.jobs``, or by default 2 for a long book on 2+ cores.
 
     The built-in stylesheets only: the split relies on what they do (a stylesheet of one's own
-    could number or carry something across pieces), so with ``--styles`` the book is typeset whole.
+    could number or carry something across pieces), so with ``--styles`` the book is typeset whole; so it
+    is with a WeasyPrint or pydyf version not tested (``publish.pdf.weasyprint_compat``).
     """
     if options.styles is not None or len(rendered.pieces) < 2 or not private_api_allowed():
         return 1
