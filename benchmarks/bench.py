@@ -83,7 +83,8 @@ def measure(command: list[str], runs: int, env: dict[str, str]) -> Timing:
 def dump_pdf_inputs(manuscript: Path, folder: Path) -> None:
     """Write the HTML and CSS that `publish pdf` hands to WeasyPrint, for the floor measurement."""
     from publish.build import prepare
-    from publish.pdf import PdfOptions, pdf_inputs
+    from publish.pdf.paper import PdfOptions
+    from publish.pdf.write import pdf_inputs
 
     html, stylesheets = pdf_inputs(prepare(manuscript), PdfOptions())
     (folder / "book.html").write_text(html, encoding="utf-8")
@@ -96,7 +97,7 @@ _HANDOUTS_IN_TURN = """
 import sys
 from pathlib import Path
 from publish.build import prepare
-from publish.handout import write_all_handouts
+from publish.pdf.handouts import write_all_handouts
 if __name__ == "__main__":
     write_all_handouts(prepare(Path(sys.argv[1])), Path(sys.argv[2]), workers=1)
 """

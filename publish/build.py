@@ -12,7 +12,7 @@ from publish.manuscript import load_manuscript, read_text
 from publish.progress import report_progress
 
 if TYPE_CHECKING:
-    from publish.epub import EpubOptions
+    from publish.epub.package import EpubOptions
     from publish.render import RenderedBook
 
 # publish.render (Python-Markdown, lxml, nh3) is imported where it is used: build_epub starts drawing
@@ -147,13 +147,13 @@ def build_epub(
     long as rendering a short book. Raises a ManuscriptError listing every error, as ``prepare`` does.
     """
     from publish.cover import CoverDrawing
-    from publish.forking import can_fork
     from publish.manuscript import read_book_meta
+    from publish.processes.forking import can_share_work
 
     meta = read_book_meta(root)
-    drawing = CoverDrawing(meta) if meta is not None and meta.cover is None and can_fork() else None
+    drawing = CoverDrawing(meta) if meta is not None and meta.cover is None and can_share_work() else None
     try:
-        from publish.epub import EpubOptions, epub_filename, write_epub
+        from publish.epub.package import EpubOptions, epub_filename, write_epub
 
         options = options or EpubOptions()
         rendered = prepare(root, strict, allow_remote, options.styles)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import signal
@@ -131,7 +130,7 @@ def _reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             for signum, handler in previous.items():
                 if handler is not None:
                     _on_signal(signum, handler)
-            from publish.forking import end_worker_processes
+            from publish.processes.forking import end_worker_processes
 
             end_worker_processes()  # before their temporary folder goes, so that none writes after it
             if scratch is not None:
@@ -238,7 +237,7 @@ def _check_output(output: Path | None, manuscript: Path, styles: Path | None) ->
 
 def _capped_jobs(jobs: int | None) -> int | None:
     """``--jobs``, at most the number of cores this process may use (with a warning above it)."""
-    from publish.forking import available_cores
+    from publish.processes.forking import available_cores
 
     cores = available_cores()
     if jobs is not None and jobs > cores:
@@ -279,7 +278,9 @@ def _freeze_loaded_objects() -> None:
     still freed when their last reference goes; only a reference cycle among them would now wait for
     the end of the process, which a command is the last act of.
     """
-    gc.freeze()
+    from publish.processes.memory import freeze_loaded_objects
+
+    freeze_loaded_objects()
 
 
 def _clear_progress() -> None:
@@ -323,7 +324,7 @@ def main(quiet: bool, verbose: bool) -> None:
 
 
 def _epub_options(embed_fonts: bool, styles: Path | None, toc_depth: int = 2, target: str = "generic") -> Any:
-    from publish.epub import EpubOptions
+    from publish.epub.package import EpubOptions
 
     return EpubOptions(embed_fonts=embed_fonts, styles=styles, toc_depth=toc_depth, target=target)
 
@@ -367,7 +368,7 @@ def epub(
 def _pdf_options(paper: str, duplex: bool, bleed: str | None, crop_marks: bool, large_print: bool, styles: Path | None,
                  booklet: bool = False, strict: bool = False, jobs: int | None = None,
                  toc_depth: int = 2) -> Any:  # fmt: skip
-    from publish.pdf import PdfOptions
+    from publish.pdf.paper import PdfOptions
 
     return PdfOptions(paper=paper, duplex=duplex, bleed=bleed, crop_marks=crop_marks, large_print=large_print,
                       booklet=booklet, styles=styles, strict=strict, jobs=jobs, toc_depth=toc_depth)  # fmt: skip
@@ -449,19 +450,21 @@ def pdf(manuscript: Path, output: Path | None, paper: str, duplex: bool, bleed: 
         raise click.UsageError("--booklet imposes the book; handouts are printed as they are")
     if booklet and (bleed or crop_marks):
         raise click.UsageError("--booklet imposes pages for an office printer: leave out --bleed and --crop-marks")
+    if all_handouts and output is not None and output.exists() and not output.is_dir():
+        raise click.UsageError("the handouts go into a folder: give a folder, not a file")
     _check_output(None if all_handouts else output, manuscript, styles)
     jobs = _capped_jobs(jobs)
-    from publish.typesetters import start_typesetters
+    from publish.processes.workers import start_typesetters
 
     # Started first: they load WeasyPrint while this process reads the manuscript.
     typesetters = None if handout or all_handouts else start_typesetters(manuscript, jobs, styles)
     from publish.build import prepare
-    from publish.pdf import write_pdf
+    from publish.pdf.write import write_pdf
 
     rendered = prepare(manuscript, strict, allow_remote, styles)
     options = _pdf_options(paper, duplex, bleed, crop_marks, large_print, styles, booklet, strict, jobs, toc_depth)
     if handout or all_handouts:
-        from publish.handout import write_all_handouts, write_handout
+        from publish.pdf.handouts import write_all_handouts, write_handout
 
         if handout:
             _report_written(write_handout(rendered, handout, output, options))
@@ -516,13 +519,13 @@ def build(
 
     from functools import partial
 
-    from publish.typesetters import start_typesetters
+    from publish.processes.workers import start_typesetters
 
     # Started first: they load WeasyPrint while this process reads the manuscript and writes the EPUB.
     typesetters = start_typesetters(manuscript, None, styles)
     from publish.build import prepare
-    from publish.epub import epub_filename, write_epub
-    from publish.pdf import write_pdf
+    from publish.epub.package import epub_filename, write_epub
+    from publish.pdf.write import write_pdf
 
     rendered = prepare(manuscript, strict, allow_remote, styles)
     from publish.output import all_or_nothing
@@ -593,12 +596,18 @@ def toc(manuscript: Path, allow_remote: bool) -> None:
         note = "  (link only)" if piece.is_link_only else ""
         lines.append(f"  {number}. {piece.name}{note}")
     lines += ["", "Contents:"]
-    for chapter in rendered.pieces:
-        lines.append(f"  {chapter.title}")
-        lines += [f"{'    ' * (heading.level - 1)}{heading.text}" for heading in chapter.headings]
-    if rendered.link_only:
-        lines.append("  Continue reading")
-        lines += [f"      {linked.title}" + (f" <{linked.url}>" if linked.url else "") for linked in rendered.link_only]
+    # The contents both writers list (publish.book.contents), every level deep.
+    from publish.book.contents import CONTINUE_READING, contents_tree
+
+    for entry in contents_tree(rendered, depth=3):
+        lines.append(f"  {entry.label}")
+        for section in entry.children:
+            lines.append(f"    {section.label}")
+            lines += [f"        {subsection.label}" for subsection in section.children]
+        if entry.back == CONTINUE_READING:
+            lines += [
+                f"      {linked.title}" + (f" <{linked.url}>" if linked.url else "") for linked in rendered.link_only
+            ]
     for line in lines:
         click.echo(escape_controls(line))  # a title's ESC must not drive the terminal
 

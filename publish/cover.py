@@ -180,11 +180,11 @@ def generate_cover(meta: BookMeta) -> bytes:
 class CoverDrawing:
     """A book's generated cover, drawn in a forked child process while this one loads and renders the book.
 
-    Check ``publish.forking.can_fork()`` first; close it when done (a child still drawing is stopped).
+    Check ``publish.processes.forking.can_share_work()`` first; close it when done (a child still drawing is stopped).
     """
 
     def __init__(self, meta: BookMeta):
-        from publish.forking import ChildMap
+        from publish.processes.forking import ChildMap
 
         self.meta = meta
         self._drawing = ChildMap(generate_cover, [meta], 0)

@@ -26,11 +26,11 @@ from markdown.extensions.toc import TocExtension
 from publish.assemble import Book, normalise_reference
 from publish.confine import IMAGE, ConfinementError, check_file
 from publish.errors import Problems
-from publish.forking import ChildMap, can_fork
 from publish.i18n import book_words
 from publish.images import BookImages, ImageError, kind
 from publish.manuscript import Piece, slugify
 from publish.markdown_ext import FencedDivExtension
+from publish.processes.forking import ChildMap, can_share_work
 from publish.sanitize import anchors_as_ids, repair_structure, sanitize_html, strip_control_chars, unwrap
 from publish.typography import TypographyExtension
 from publish.urls import LINK_SCHEMES, UrlError, link_href, normalise_link, quote_fragment, scheme_of, shorten
@@ -178,7 +178,7 @@ def _conversions(texts: list[tuple[str, str]], parallel: bool | None) -> Generat
     total = sum(len(body) for body in bodies)
     if parallel is None:
         parallel = total >= PARALLEL_CHARACTERS
-    if not parallel or len(bodies) < 2 or not can_fork():
+    if not parallel or len(bodies) < 2 or not can_share_work():
         yield from map(_convert, texts)
         return
     split, running = 1, len(bodies[0])
@@ -302,7 +302,7 @@ def report_remote(
 
 
 # Ids that Kobo's own markup takes in every document (its wrappers and sentence spans, written by
-# publish.kobo): a heading or raw HTML never takes them, so no target has an id twice.
+# publish.epub.kobo): a heading or raw HTML never takes them, so no target has an id twice.
 KOBO_COLUMNS_ID, KOBO_INNER_ID, KOBO_SPAN_ID_PREFIX = "book-columns", "book-inner", "kobo."
 
 

@@ -118,8 +118,8 @@ def once(tmp_path_factory: pytest.TempPathFactory) -> Once:
 @pytest.fixture(scope="session")
 def build_book(once: Once) -> Callable[[str], BuiltBook]:
     """Return a function that builds a named fixture book (EPUB and PDF) once per test run."""
-    from publish.epub import write_epub
-    from publish.pdf import write_pdf
+    from publish.epub.package import write_epub
+    from publish.pdf.write import write_pdf
 
     def build(name: str) -> BuiltBook:
         def make(out: Path) -> BuiltBook:

@@ -551,8 +551,8 @@ def hostile_book(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, 
     import yaml
 
     from publish.build import prepare
-    from publish.epub import write_epub
-    from publish.pdf import write_pdf
+    from publish.epub.package import write_epub
+    from publish.pdf.write import write_pdf
 
     folder = tmp_path_factory.mktemp("hostile")
     book = yaml.safe_dump({**AWKWARD, "language": "en-US", "start": "a.md"}, allow_unicode=True)
@@ -625,7 +625,7 @@ def test_text_outside_the_book_fonts_falls_back_to_installed_fonts(tmp_path: Pat
     import logging
 
     from publish.build import prepare
-    from publish.pdf import write_pdf
+    from publish.pdf.write import write_pdf
 
     if (
         not shutil.which("fc-list")
@@ -666,7 +666,7 @@ def test_a_failure_inside_weasyprint_is_one_line_not_a_traceback(
         raise AssertionError("Got ' \\n' between two lines")
 
     copy_manuscript(FIXTURES / "minimal", tmp_path / "m")
-    monkeypatch.setattr(weasyprint.HTML, "write_pdf", fail)
+    monkeypatch.setattr(weasyprint.HTML, "render", fail)
     result = CliRunner().invoke(
         main, ["pdf", "-m", str(tmp_path / "m"), "-o", str(tmp_path / "book.pdf"), "--jobs", "1"]
     )

@@ -11,9 +11,10 @@ import pikepdf
 import pytest
 from pypdf import PdfReader
 
-from publish.booklet import SHEETS, booklet_order, impose_booklet
 from publish.build import prepare
-from publish.pdf import PdfOptions, typeset_book, write_pdf
+from publish.pdf.booklet import SHEETS, booklet_order, impose_booklet
+from publish.pdf.paper import PdfOptions
+from publish.pdf.write import typeset_book, write_pdf
 
 from conftest import BOOKS, Once
 from pdf_helpers import publish_warnings, text_runs

@@ -10,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-import click
 import pytest
 from click.testing import CliRunner, Result
 
@@ -255,17 +254,10 @@ def test_unexpected_os_errors_are_reported_without_a_traceback(tmp_path: Path, m
     def full_disk(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device", "out/book.epub")
 
-    monkeypatch.setattr("publish.epub.write_epub", full_disk)
+    monkeypatch.setattr("publish.epub.package.write_epub", full_disk)
     result = run(tmp_path, "epub", "-m", "m", "-o", "out/book.epub")
     assert result.exit_code == 1
     assert result.stderr == "Error: out/book.epub: No space left on device\n"
-
-
-def test_cli_is_the_only_module_importing_click() -> None:
-    for path in (ROOT / "publish").glob("*.py"):
-        if path.name != "cli.py":
-            assert "import click" not in path.read_text(encoding="utf-8"), path.name
-    assert click  # the CLI's own dependency is importable
 
 
 def test_epub_never_imports_the_pdf_stack(tmp_path: Path) -> None:
@@ -329,3 +321,31 @@ def test_booklet_with_bleed_is_refused_before_the_manuscript_is_read(tmp_path: P
     assert result.output == (
         "Error: --booklet imposes pages for an office printer: leave out --bleed and --crop-marks (see 'main pdf -h')\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (["--bleed", "3 furlongs"], "Invalid value for '--bleed'"),
+        (["--bleed", "2in"], "Invalid value for '--bleed'"),
+        (["--booklet", "--bleed", "3mm"], "--booklet imposes pages for an office printer"),
+        (["--booklet", "--handout", "a"], "--booklet imposes the book"),
+        (["--handout", "a", "--all-handouts"], "give either --handout PIECE or --all-handouts"),
+        (["--handout", " "], "--handout needs a piece"),
+        (["--all-handouts", "-o", "FILE"], "the handouts go into a folder"),
+        (["--jobs", "0"], "Invalid value for '--jobs'"),
+        (["--paper", "b5"], "Invalid value for '--paper'"),
+        (["--toc-depth", "4"], "Invalid value for '--toc-depth'"),
+    ],
+)
+def test_option_combinations_are_refused_before_the_manuscript_is_read(
+    tmp_path: Path, arguments: list[str], expected: str
+) -> None:
+    """A usage error (exit 2) for a manuscript that does not even exist: the options are checked first."""
+    (tmp_path / "FILE").write_text("a file", encoding="utf-8")
+    arguments = [str(tmp_path / "FILE") if argument == "FILE" else argument for argument in arguments]
+    result = CliRunner().invoke(main, ["pdf", "-m", str(tmp_path / "nowhere"), *arguments])
+    assert result.exit_code == 2, result.output
+    (line,) = result.output.splitlines()
+    assert line.startswith("Error: ") and expected in line
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["FILE"]

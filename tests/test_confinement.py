@@ -152,7 +152,7 @@ def _svg_with_outside_image(book: Path, secret: Path) -> None:
 
 
 def test_weasyprint_fetcher_reads_only_inside_the_allowed_folders(tmp_path: Path, book: Path, secret: Path) -> None:
-    from publish.pdf import url_fetcher
+    from publish.pdf.engine import url_fetcher
 
     fetch = url_fetcher([book])
     (book / "inside.png").write_bytes(PNG)
@@ -496,7 +496,7 @@ def test_ctrl_c_or_sigterm_end_the_command_cleanly(
 
 @needs_linux
 def test_jobs_above_the_cores_are_capped_with_a_warning(tmp_path: Path, book: Path, private_tmp: Path) -> None:
-    from publish.forking import available_cores
+    from publish.processes.forking import available_cores
 
     cores = available_cores()
     process = publish_process(tmp_path, private_tmp, "pdf", "-m", "m", "-o", "book.pdf", "--jobs", "60")

@@ -26,6 +26,7 @@ from fontTools.ttLib import TTFont
 from lxml import etree
 from PIL import Image, ImageChops, ImageDraw
 
+from publish.book.front_matter import has_about_page
 from publish.build import prepare
 from publish.cover import (
     ACCENT,
@@ -41,7 +42,7 @@ from publish.cover import (
     lay_out_cover,
     wrap_text,
 )
-from publish.epub import (
+from publish.epub.package import (
     CONFORMANCE,
     COPYRIGHT_FILE,
     COVER_FILE,
@@ -53,7 +54,6 @@ from publish.epub import (
     book_identifier,
     write_epub,
 )
-from publish.front_matter import has_about_page
 from publish.render import RenderedBook, piece_filename
 from publish.resources import book_fonts
 

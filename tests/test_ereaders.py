@@ -15,11 +15,7 @@ from lxml import etree
 from PIL import Image, PngImagePlugin
 from test_epub import NS, Epub, declarations, nav_tree, ncx_tree
 
-from publish.build import prepare
-from publish.cli import main
-from publish.cover import MARGIN, WIDTH, lay_out_cover
-from publish.epub import TARGETS, EpubOptions, epub_filename, write_epub
-from publish.front_matter import (
+from publish.book.front_matter import (
     copyright_notice,
     file_as_person,
     file_as_title,
@@ -27,9 +23,14 @@ from publish.front_matter import (
     format_identifier,
     package_date,
 )
+from publish.build import prepare
+from publish.cli import main
+from publish.cover import MARGIN, WIDTH, lay_out_cover
+from publish.epub.package import TARGETS, EpubOptions, epub_filename, write_epub
 from publish.image_prep import strip_jpeg_metadata
 from publish.manuscript import BookMeta
-from publish.pdf import PdfOptions, write_pdf
+from publish.pdf.paper import PdfOptions
+from publish.pdf.write import write_pdf
 from publish.resources import book_fonts
 
 from conftest import BOOKS, FIXTURES, copy_manuscript, write_manuscript

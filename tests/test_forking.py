@@ -1,7 +1,7 @@
 """Work shared with a forked child: the same results, in order, as in one process; a long book renders the same.
 
 Each test runs in a fresh interpreter: the test runner's own threads make forking unsafe in its processes
-(``can_fork`` says no there, and the renderer converts in one process).
+(``can_share_work`` says no there, and the renderer converts in one process).
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def run_counting_forks(script: str) -> str:
 def test_results_come_in_order_and_the_later_ones_from_the_child() -> None:
     output = run_python("""
         import json, os
-        from publish.forking import ChildMap
+        from publish.processes.forking import ChildMap
         results = list(ChildMap(lambda n: (n * n, os.getpid()), list(range(40)), 10))
         print(json.dumps({"results": results, "pid": os.getpid()}))
     """)
@@ -64,7 +64,7 @@ def test_results_come_in_order_and_the_later_ones_from_the_child() -> None:
 def test_what_the_child_did_not_finish_is_computed_here_with_its_exception() -> None:
     output = run_python("""
         import os
-        from publish.forking import ChildMap
+        from publish.processes.forking import ChildMap
         parent = os.getpid()
 
         def work(n):
@@ -89,7 +89,7 @@ def test_what_the_child_did_not_finish_is_computed_here_with_its_exception() -> 
 def test_a_caller_that_stops_early_leaves_no_child_behind() -> None:
     output = run_python("""
         import os, threading
-        from publish.forking import ChildMap
+        from publish.processes.forking import ChildMap
         # The child never finishes an item it is given (it waits for ever): only close() can end it.
         results = ChildMap(lambda n: n if n < 2 else threading.Event().wait(), list(range(1000)), 2)
         print(next(results), next(results))
@@ -117,7 +117,7 @@ def test_a_long_book_renders_the_same_in_two_processes_as_in_one(tmp_path: Path)
     output = run_counting_forks(f"""
         import json, os
         from pathlib import Path
-        from publish import forking
+        from publish.processes import forking
         from publish.assemble import assemble_book
         from publish.errors import Problems
         from publish.manuscript import load_manuscript
@@ -151,7 +151,7 @@ def test_the_epub_is_the_same_when_its_cover_is_drawn_in_a_child(tmp_path: Path)
         from pathlib import Path
         os.environ["SOURCE_DATE_EPOCH"] = "1700000000"
         from publish.build import build_epub, prepare
-        from publish.epub import write_epub
+        from publish.epub.package import write_epub
         drawn = build_epub(Path({str(DEMO)!r}), Path({str(tmp_path / "drawn.epub")!r})).read_bytes()
         print(len(forks))
         here = write_epub(prepare(Path({str(DEMO)!r})), Path({str(tmp_path / "here.epub")!r})).read_bytes()

@@ -11,10 +11,10 @@ import pikepdf
 import pytest
 from click.testing import CliRunner
 
-import publish.handout
+import publish.pdf.handouts
 from publish.cli import main
-from publish.handout import write_handout
-from publish.pdf import PdfOptions
+from publish.pdf.handouts import write_handout
+from publish.pdf.paper import PdfOptions
 
 from conftest import FIXTURES, Once
 from pdf_helpers import BuiltPdf, normalise, outline, page_texts, publish_warnings, text_runs
@@ -202,13 +202,13 @@ def test_conflicting_options(tmp_path: Path, arguments: list[str]) -> None:
 def test_all_handouts_one_per_piece_on_two_worker_processes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pools: list[int] = []
     jobs = ["first-steps", "making-room-to-talk", "repair-after-a-disagreement"]
-    real = publish.handout._open_pool
+    real = publish.pdf.handouts._open_pool
 
     def recording_pool(count: int, rendered: object) -> object:
         pools.append(count)
         return real(count, rendered)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(publish.handout, "_open_pool", recording_pool)
+    monkeypatch.setattr(publish.pdf.handouts, "_open_pool", recording_pool)
     folder = tmp_path / "handouts"
     result = CliRunner().invoke(main, ["pdf", "-m", str(FIXTURES / "linked"), "--all-handouts", "-o", str(folder)])
     assert result.exit_code == 0, result.output
@@ -231,5 +231,5 @@ def test_all_handouts_into_a_file_is_an_error(tmp_path: Path) -> None:
     existing = tmp_path / "book.pdf"
     existing.write_bytes(b"%PDF")
     result = CliRunner().invoke(main, ["pdf", "-m", str(FIXTURES / "minimal"), "--all-handouts", "-o", str(existing)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error, found before the manuscript is read
     assert "the handouts go into a folder: give a folder, not a file" in result.output

@@ -27,7 +27,7 @@ from lxml import etree
 
 from publish.build import prepare
 from publish.cli import main
-from publish.epub import write_epub
+from publish.epub.package import write_epub
 from publish.errors import Problems
 from publish.importer.clean import take_pagination_links
 from publish.importer.extract import markdown_text

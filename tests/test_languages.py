@@ -43,9 +43,9 @@ class Built:
 
 
 def _build(name: str, folder: Path) -> Built:
-    from publish.epub import write_epub
-    from publish.handout import write_handout
-    from publish.pdf import write_pdf
+    from publish.epub.package import write_epub
+    from publish.pdf.handouts import write_handout
+    from publish.pdf.write import write_pdf
 
     rendered = prepare(FIXTURES / name)
     handouts = {
@@ -381,7 +381,7 @@ def test_an_english_book_imports_no_babel() -> None:
     import sys
 
     code = (
-        "import sys; from publish.build import prepare; from publish.epub import write_epub; import tempfile, pathlib;"
+        "import sys; from publish.build import prepare; from publish.epub.package import write_epub; import tempfile, pathlib;"
         f"r = prepare(pathlib.Path({str(ROOT / 'manuscript')!r}));"
         "write_epub(r, pathlib.Path(tempfile.mkdtemp()) / 'b.epub');"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'babel'))"

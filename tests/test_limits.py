@@ -20,9 +20,10 @@ from click.testing import CliRunner, Result
 from publish.build import collect_problems, prepare
 from publish.cli import main
 from publish.errors import PublishError, escape_controls
-from publish.handout import handout_page_css
 from publish.limits import parse_bleed, parse_length, scan_markdown
-from publish.pdf import DEFAULT_OPTIONS, css_string
+from publish.pdf.css import css_string
+from publish.pdf.handouts import handout_page_css
+from publish.pdf.paper import DEFAULT_OPTIONS
 
 BOOK = "title: A Book\nauthor: Someone\nlanguage: en\nstart: a.md\n"
 PIECE = "---\ntitle: A\n---\n\nSome text.\n"

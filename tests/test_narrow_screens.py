@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from publish.build import prepare
-from publish.epub import write_epub
+from publish.epub.package import write_epub
 
 from conftest import BOOKS, FIXTURES
 

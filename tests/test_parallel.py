@@ -1,4 +1,4 @@
-"""A book typeset in parallel parts and joined is the PDF one render gives (publish.parallel)."""
+"""A book typeset in parallel parts and joined is the PDF one render gives (publish.pdf.parts)."""
 
 from __future__ import annotations
 
@@ -17,10 +17,11 @@ import pytest
 from pypdf import PdfReader
 
 from publish.build import prepare
-from publish.parallel import PARALLEL_WORDS, parallel_jobs, split_pieces, typeset_book_parallel
-from publish.pdf import PdfOptions, typeset_book
+from publish.pdf.paper import PdfOptions
+from publish.pdf.parts import PARALLEL_WORDS, parallel_jobs, split_pieces, typeset_book_parallel
+from publish.pdf.write import typeset_book
+from publish.processes.workers import Typesetters
 from publish.render import RenderedBook
-from publish.typesetters import Typesetters
 
 from conftest import FIXTURES, ROOT, write_manuscript
 from pdf_helpers import outline, page_texts
@@ -219,7 +220,7 @@ def test_parts_join_into_the_single_render(
 ) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # the same dates as the single render
     single = single_render(options)
-    with caplog.at_level(logging.DEBUG, logger="publish.parallel"):
+    with caplog.at_level(logging.DEBUG, logger="publish.pdf.parts"):
         joined_bytes = typeset_book_parallel(long_book, options, jobs)
     assert joined_bytes is not None, caplog.text
     starts = [int(n) for n in re.findall(r"\d+", re.search(r"parts start on body pages \[(.*)\]", caplog.text)[1])]
@@ -331,3 +332,16 @@ def test_inside_a_daemonic_process_the_book_is_typeset_whole(long_book: Rendered
         assert typeset_book_parallel(long_book, PdfOptions(), 2) is None
     finally:
         process._config["daemon"] = daemon
+
+
+def test_the_parts_are_generated_with_links_across_parts() -> None:
+    """The HTML of a part links across parts as generated (no rewriting of the HTML afterwards); the rest is the same."""
+    from publish.pdf.html import book_sections
+    from publish.pdf.parts import PART_LINK
+
+    rendered = prepare(FIXTURES / "linked")
+    whole = book_sections(rendered)
+    parts = book_sections(rendered, internal=PART_LINK)
+    assert 'href="#' in "".join(whole.pieces) and 'href="#' not in "".join(parts.pieces)
+    assert "".join(parts.pieces).replace(f'href="{PART_LINK}', 'href="#') == "".join(whole.pieces)
+    assert "".join(parts.pieces).count('class="footnote"') == "".join(whole.pieces).count('class="footnote"') > 0

@@ -17,10 +17,11 @@ import pytest
 from click.testing import CliRunner
 
 from publish import __version__
+from publish.book.front_matter import has_about_page
 from publish.build import prepare
 from publish.cli import main
-from publish.front_matter import has_about_page
-from publish.pdf import PdfOptions, write_pdf
+from publish.pdf.paper import PdfOptions
+from publish.pdf.write import write_pdf
 from publish.render import RenderedBook
 
 from conftest import BOOKS, FIXTURES, ROOT, Once, copy_manuscript, write_manuscript
@@ -461,16 +462,16 @@ def test_weasyprint_notice_about_the_machine_is_no_warning(tmp_path: Path, monke
 
     from weasyprint import HTML
 
-    write_pdf = HTML.write_pdf
+    render = HTML.render
 
-    def write_pdf_saying_so(self: HTML, *args: object, **kwargs: object) -> object:
+    def render_saying_so(self: HTML, *args: object, **kwargs: object) -> object:
         logging.getLogger("weasyprint").warning(
             'Using fontTools instead of HarfBuzz-Subset for font "Source Serif Pro". '
             "This will be unsupported in future versions of WeasyPrint."
         )
-        return write_pdf(self, *args, **kwargs)
+        return render(self, *args, **kwargs)
 
-    monkeypatch.setattr(HTML, "write_pdf", write_pdf_saying_so)
+    monkeypatch.setattr(HTML, "render", render_saying_so)
     book = copy_manuscript(FIXTURES / "minimal", tmp_path / "book")
     result = CliRunner().invoke(
         main, ["pdf", "-m", str(book), "--strict", "--jobs", "1", "-o", str(tmp_path / "a.pdf")]
@@ -610,7 +611,7 @@ def _prepared(body: str) -> str:
     from types import SimpleNamespace
 
     from publish.i18n import Words
-    from publish.pdf import piece_body_html
+    from publish.pdf.html import piece_body_html
 
     def resolve(document: str, anchor: str) -> str | None:
         return None if document == "gone.xhtml" else f"#{document.removesuffix('.xhtml')}--{anchor}"
@@ -660,7 +661,7 @@ def test_links_ids_and_headings() -> None:
     ],
 )  # fmt: skip
 def test_title_line_breaking(title: str, html: str) -> None:
-    from publish.pdf import title_html
+    from publish.pdf.html import title_html
 
     assert title_html(title) == html
 
@@ -731,12 +732,12 @@ def test_a_bug_in_publish_is_not_blamed_on_the_markdown(tmp_path: Path, monkeypa
     """publish's own PDF finishing fails: one line naming an internal error and a saved traceback."""
     import tempfile
 
-    import publish.pdf
+    import publish.pdf.finishing
 
     def broken(*args: object) -> None:
         raise KeyError("no such object")
 
-    monkeypatch.setattr(publish.pdf, "_links_own_their_annotations", broken)
+    monkeypatch.setattr(publish.pdf.finishing, "_links_own_their_annotations", broken)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     result = CliRunner().invoke(
         main, ["pdf", "-m", str(FIXTURES / "minimal"), "--jobs", "1", "-o", str(tmp_path / "a.pdf")]

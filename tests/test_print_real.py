@@ -16,11 +16,13 @@ from lxml import etree, html
 
 from publish.assemble import assemble_book
 from publish.build import prepare
-from publish.epub import write_epub
+from publish.epub.package import write_epub
 from publish.errors import ManuscriptError, Problems
 from publish.limits import parse_length
 from publish.manuscript import load_manuscript
-from publish.pdf import PAPERS, _code_lines, _wide_tables, colophon, write_pdf
+from publish.pdf.html import _code_lines, _wide_tables, colophon
+from publish.pdf.paper import PAPERS
+from publish.pdf.write import write_pdf
 from publish.render import RenderedBook, render_book
 from publish.sanitize import anchors_as_ids, repair_structure
 
@@ -87,7 +89,7 @@ def test_every_glyph_is_inside_the_text_block_on_every_page(real_book: RealBook)
     outside = []
     with pdfplumber.open(real_book.pdf) as pdf:
         for index, page in enumerate(pdf.pages):
-            # Page 1 is a right-hand page: the inner margin on the left (print.css, publish.pdf.page_css).
+            # Page 1 is a right-hand page: the inner margin on the left (print.css, publish.pdf.css.page_css).
             left, right = (inner, outer) if index % 2 == 0 else (outer, inner)
             for char in page.chars:
                 if char["text"].isspace():

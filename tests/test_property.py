@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from publish.build import prepare
-from publish.epub import write_epub
+from publish.epub.package import write_epub
 from publish.errors import PublishError
-from publish.pdf import write_pdf
+from publish.pdf.write import write_pdf
 
 from conftest import write_manuscript
 
@@ -331,7 +331,7 @@ hostile_documents = st.recursive(
 def test_hostile_text_builds_or_is_refused_with_a_publish_error() -> None:
     """Deep nesting and forbidden characters, in the body and the title: well-formed XHTML or a PublishError;
     the PDF's HTML is made (or refused by the depth guard) without any other exception."""
-    from publish.pdf import book_html
+    from publish.pdf.html import book_html
 
     explore = os.environ.get("PUBLISH_EXPLORE") == "1"
     outcomes: list[str] = []

@@ -1,4 +1,4 @@
-"""Typesetting processes started ahead of the work (publish.typesetters)."""
+"""Typesetting processes started ahead of the work (publish.processes.workers)."""
 
 from __future__ import annotations
 
@@ -12,17 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from publish import typesetters
 from publish.build import prepare
 from publish.errors import ManuscriptError, Problem, RenderError
-from publish.pdf import PdfOptions, render_book_pdf, typeset_book
-from publish.typesetters import (
-    PARALLEL_WORDS,
-    Typesetters,
-    estimated_processes,
-    start_typesetters,
-    typeset_in,
-)
+from publish.pdf.finishing import typeset_in
+from publish.pdf.paper import PdfOptions
+from publish.pdf.write import render_book_pdf, typeset_book
+from publish.processes import forking
+from publish.processes import workers as typesetters
+from publish.processes.workers import PARALLEL_WORDS, Typesetters, estimated_processes, start_typesetters
 
 from conftest import FIXTURES, ROOT, alive, children, wait_for, write_manuscript
 
@@ -59,15 +56,15 @@ def test_an_error_in_a_worker_is_raised_here() -> None:
 
 def test_errors_cross_to_the_parent_with_their_problems() -> None:
     error = RenderError("WeasyPrint could not typeset this", Path("book"))
-    carried = pickle.loads(pickle.dumps(typesetters._portable(error)))
+    carried = pickle.loads(pickle.dumps(typesetters.portable(error)))
     assert type(carried) is RenderError and carried.problems == error.problems
     # Every PublishError pickles with all its problems (PublishError.__reduce__), several included.
     several = ManuscriptError([Problem(Path("a.md"), 3, "bad"), Problem(Path("b.md"), 4, "worse")])
-    carried = pickle.loads(pickle.dumps(typesetters._portable(several)))
+    carried = pickle.loads(pickle.dumps(typesetters.portable(several)))
     assert type(carried) is ManuscriptError and carried.problems == several.problems
     # Any other exception that does not survive pickling arrives as a RenderError with its message.
     unpicklable = ValueError(lambda: None)
-    carried = typesetters._portable(unpicklable)
+    carried = typesetters.portable(unpicklable)
     assert type(carried) is RenderError and str(carried).startswith("ValueError: <function")
 
 
@@ -98,7 +95,7 @@ def test_processes_guessed_from_the_manuscript_size(tmp_path: Path, monkeypatch:
 def test_no_fork_once_weasyprint_is_loaded(tmp_path: Path) -> None:
     import weasyprint  # noqa: F401  (fontconfig and Pango loaded: a forked child could hang)
 
-    assert not typesetters.can_fork()
+    assert not forking.fork_is_safe()
     assert start_typesetters(tmp_path) is None
 
 

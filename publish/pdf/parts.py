@@ -12,7 +12,7 @@ mirrored margins and lays out the running heads and folios as one render would.
 
 The front matter is typeset once every part has paginated, with the contents' page numbers
 written in (``target-counter()`` cannot see pages typeset elsewhere): by a worker started
-ahead (``publish.typesetters``) while the parts draw their pages, else in the parent. Links between parts travel through
+ahead (``publish.processes.workers``) while the parts draw their pages, else in the parent. Links between parts travel through
 a part as ``publish-part:`` URIs and become the internal links they were when the parts are
 joined (pikepdf): pages, structure tree (ParentTree renumbered as WeasyPrint numbers it:
 pages first, then annotations in page order), outline, named destinations, page labels;
@@ -24,40 +24,37 @@ book's blank verso before the next part's first piece exactly as one render woul
 
 from __future__ import annotations
 
-import copy
 import io
 import itertools
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from html import unescape
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote
 
-from publish.pdf import (
-    DEFAULT_OPTIONS,
-    BookSections,
-    PdfOptions,
-    bleed_points,
-    book_sections,
-    book_styles,
-    css_string,
-    report_warnings,
-    typeset,
-)
-from publish.progress import report_progress
-from publish.typesetters import (
+from publish.errors import PublishError
+from publish.pdf.css import book_styles, css_string
+from publish.pdf.engine import report_warnings
+from publish.pdf.finishing import typeset, typeset_in
+from publish.pdf.html import BookSections, PageOf, book_sections, toc_html
+from publish.pdf.paper import DEFAULT_OPTIONS, PdfOptions, bleed_points
+from publish.pdf.weasyprint_compat import PaginationError, install_pagination_hook, private_api_allowed
+from publish.processes.forking import available_cores
+from publish.processes.workers import (
     PARALLEL_PIECES,
     PARALLEL_WORDS,
+    Failed,
+    Task,
     Typesetters,
     Worker,
-    available_cores,
-    typeset_in,
+    portable,
     worker_context,
 )
+from publish.progress import report_progress
 
 if TYPE_CHECKING:
     from publish.render import RenderedBook
@@ -68,8 +65,6 @@ PART_LINK = "publish-part:"
 
 # An <a> start tag with an internal link: the text of the document is escaped, so "<a " only
 # starts a tag, and attribute values are quoted without a bare quote inside.
-_INTERNAL_LINK = re.compile(r'(<a\s(?:[^<>"]|"[^"]*")*?href=")#')
-_TOC_LINK = re.compile(r'<a href="#([^"]*)">')
 # An empty piece that ends a part (dropped when joining): the page it starts on follows the
 # same breaks as the next part's first piece would.
 _PART_END = '<section class="piece"></section>'
@@ -82,9 +77,10 @@ def parallel_jobs(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS)
     """How many processes typeset the book: ``options.jobs``, or by default 2 for a long book on 2+ cores.
 
     The built-in stylesheets only: the split relies on what they do (a stylesheet of one's own
-    could number or carry something across pieces), so with ``--styles`` the book is typeset whole.
+    could number or carry something across pieces), so with ``--styles`` the book is typeset whole; so it
+    is with a WeasyPrint or pydyf version not tested (``publish.pdf.weasyprint_compat``).
     """
-    if options.styles is not None or len(rendered.pieces) < 2:
+    if options.styles is not None or len(rendered.pieces) < 2 or not private_api_allowed():
         return 1
     if options.jobs is not None:
         return max(1, min(options.jobs, len(rendered.pieces)))
@@ -124,10 +120,6 @@ class _Job:
     id_prefix: str  # keeps the structure elements' IDs (table headers) unique in the joined PDF
 
 
-def _part_links(html: str) -> str:
-    return _INTERNAL_LINK.sub(lambda match: match.group(1) + PART_LINK, html)
-
-
 def typeset_book_parallel(
     rendered: RenderedBook, options: PdfOptions, jobs: int, typesetters: Typesetters | None = None
 ) -> bytes | None:
@@ -135,7 +127,8 @@ def typeset_book_parallel(
     (the caller then typesets the book whole). WeasyPrint's warnings are reported as one render reports them.
     The parts go to ``typesetters``' workers first, to new processes when there are not enough.
     """
-    sections = book_sections(rendered, options)
+    # Links inside the book are made to cross parts (see the module's docstring).
+    sections = book_sections(rendered, options, PART_LINK)
     styles = book_styles(options)
     # The book's title for the running heads of the body's left pages, which the title page
     # sets in one render ("content(text)": its text with white space collapsed).
@@ -151,9 +144,13 @@ def typeset_book_parallel(
         last = number == len(ranges) - 1
         body = "".join(sections.pieces[index] for index in pieces)
         body += sections.further if last else _PART_END
-        html = _part_links(f"{sections.start}<main>{body}</main>{sections.end}")
+        html = f"{sections.start}<main>{body}</main>{sections.end}"
         jobs_list.append(_Job(html, body_styles, base, allowed, bleed, f"p{number}-" if number else ""))
-    result = _run_parts(jobs_list, sections, styles, base, allowed, bleed, typesetters)
+
+    def contents(page_of: PageOf) -> str:
+        return toc_html(rendered, options.toc_depth, PART_LINK, page_of)
+
+    result = _run_parts(jobs_list, sections, contents, styles, base, allowed, bleed, typesetters)
     if result is None:
         return None
     pdf, warnings = result
@@ -162,8 +159,8 @@ def typeset_book_parallel(
 
 
 def _run_parts(
-    jobs: list[_Job], sections: BookSections, styles: list[str], base: Path, allowed: list[Path],
-    bleed: float | None, typesetters: Typesetters | None,
+    jobs: list[_Job], sections: BookSections, contents: Callable[[PageOf], str], styles: list[str],
+    base: Path, allowed: list[Path], bleed: float | None, typesetters: Typesetters | None,
 ) -> tuple[bytes, list[str]] | None:  # fmt: skip
     """Give each part a process, hand each its first folio and side, typeset the front matter, join."""
     workers: list[Worker] = []
@@ -176,7 +173,7 @@ def _run_parts(
             for number, (worker, job) in enumerate(zip(workers, jobs, strict=True)):
                 # The first part shows WeasyPrint's progress (one status line); a worker still
                 # loading WeasyPrint takes its part when ready.
-                worker.connection.send(("part", job, number == 0))
+                worker.connection.send(Task(typeset_part, (job,), number == 0))
         except (AssertionError, OSError) as error:
             log.info("typesetting the book whole: no worker processes (%s)", error)
             return None
@@ -186,7 +183,9 @@ def _run_parts(
         front_worker = typesetters.take() if typesetters is not None else None
         if front_worker is not None:
             workers.append(front_worker)
-        result = _coordinate(jobs, processes, connections, sections, styles, base, allowed, bleed, front_worker)
+        result = _coordinate(
+            jobs, processes, connections, sections, contents, styles, base, allowed, bleed, front_worker
+        )
     finally:
         for worker in workers:
             # Finished workers are exiting; one still at work after a failure is ended at once.
@@ -194,7 +193,7 @@ def _run_parts(
     return result
 
 
-def _receive(connections: list[Connection], processes: list[Any], pending: set[int]) -> tuple[int, tuple[Any, ...]]:
+def _receive(connections: list[Connection], processes: list[Any], pending: set[int]) -> tuple[int, object]:
     """The next message from any part still ``pending``; raises when a part's process died without one."""
     waiting = {connections[i]: i for i in pending}
     ready = wait([*waiting, *(processes[i].sentinel for i in pending)])
@@ -212,9 +211,55 @@ class _PartError(Exception):
     """A part could not be typeset exactly; the book is typeset whole instead."""
 
 
+# The messages between the parent and a part's process, in the order they are sent.
+@dataclass(frozen=True)
+class Paginated:
+    """A part has paginated: its page count, and the anchors on each page."""
+
+    pages: int
+    anchors: list[list[str]]
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a part starts: its folio offset, and whether its first page is a left one."""
+
+    offset: int
+    flip: bool
+
+
+@dataclass(frozen=True)
+class PartDone:
+    """A part's PDF, with WeasyPrint's warnings."""
+
+    warnings: list[str]
+    pdf: bytes
+
+
+@dataclass(frozen=True)
+class PartRefused:
+    """A part cannot be typeset exactly (or WeasyPrint failed on it): the book is typeset whole."""
+
+    reason: str
+
+
+Message = TypeVar("Message")
+
+
+def _expect(message: object, kind: type[Message]) -> Message:
+    """A part's ``message`` of ``kind``; typeset the book whole after a refusal; raise a bug in publish as it is."""
+    if isinstance(message, Failed):
+        raise message.error
+    if isinstance(message, PartRefused):
+        raise _PartError(message.reason)
+    if not isinstance(message, kind):
+        raise _PartError(f"a part's process sent {type(message).__name__}")
+    return message
+
+
 def _coordinate(
     jobs: list[_Job], processes: list[Any], connections: list[Connection], sections: BookSections,
-    styles: list[str], base: Path, allowed: list[Path], bleed: float | None, front_worker: Worker | None,
+    contents: Callable[[PageOf], str], styles: list[str], base: Path, allowed: list[Path], bleed: float | None, front_worker: Worker | None,
 ) -> tuple[bytes, list[str]] | None:  # fmt: skip
     """Tell each part where it starts as soon as that is known, typeset the front matter (in
     ``front_worker`` if there is one, else here), join.
@@ -231,7 +276,7 @@ def _coordinate(
             if number not in told:
                 start = first_page[number]
                 # Folio 1 is a right-hand page: a part starting an odd number of pages later starts on a left one.
-                connections[number].send((start, start % 2 == 1))
+                connections[number].send(Placement(start, start % 2 == 1))
                 told.add(number)
             if number not in paginated:
                 return
@@ -244,10 +289,11 @@ def _coordinate(
 
         while len(paginated) < count:
             index, message = _receive(connections, processes, set(range(count)) - set(paginated))
-            if message[0] != "paginated":
-                raise _PartError(str(message[1]))
-            paginated[index] = (message[1], message[2])
-            log.debug("part %d paginated: %d pages (%.1f s)", index + 1, message[1], time.perf_counter() - started)
+            pagination = _expect(message, Paginated)
+            paginated[index] = (pagination.pages, pagination.anchors)
+            log.debug(
+                "part %d paginated: %d pages (%.1f s)", index + 1, pagination.pages, time.perf_counter() - started
+            )
             tell_known_starts()
         log.debug("parts start on body pages %s", [first_page[number] + 1 for number in range(count)])
         report_progress(
@@ -262,17 +308,16 @@ def _coordinate(
                 for name in names:
                     folios.setdefault(name, first_page[number] + page + 1)
         # The parts draw their pages meanwhile.
-        front, warnings = _typeset_front(sections, styles, folios, base, allowed, bleed, front_worker)
+        front, warnings = _typeset_front(sections, contents, styles, folios, base, allowed, bleed, front_worker)
         log.debug("front matter typeset (%.1f s)", time.perf_counter() - started)
         # Each part's PDF comes back through its pipe: no file is left behind if the command is killed.
         parts: dict[int, bytes] = {}
         pending = set(range(count))
         while pending:
             index, message = _receive(connections, processes, pending)
-            if message[0] != "done":
-                raise _PartError(str(message[1]))
-            warnings += message[1]
-            parts[index] = message[2]
+            done = _expect(message, PartDone)
+            warnings += done.warnings
+            parts[index] = done.pdf
             pending.discard(index)
             log.debug("part %d drawn (%.1f s)", index + 1, time.perf_counter() - started)
     except _PartError as error:
@@ -287,6 +332,7 @@ def _coordinate(
 
 def _typeset_front(
     sections: BookSections,
+    contents: Callable[[PageOf], str],
     styles: list[str],
     folios: dict[str, int],
     base: Path,
@@ -298,15 +344,13 @@ def _typeset_front(
     (typeset in ``worker``, if given).
     """
 
-    def numbered(match: re.Match[str]) -> str:
-        name = match.group(1)
-        folio = folios.get(unescape(name))
+    def page_of(target: str) -> int:
+        folio = folios.get(target)
         if folio is None:
-            raise _PartError(f"no page for the contents entry #{name}")
-        return f'<a href="{PART_LINK}{name}" data-page="{folio}">'
+            raise _PartError(f"no page for the contents entry #{target}")
+        return folio
 
-    toc = _TOC_LINK.sub(numbered, sections.toc)
-    html = f"{sections.start}{sections.front}{toc}{_FRONT_END}{sections.end}"
+    html = f"{sections.start}{sections.front}{contents(page_of)}{_FRONT_END}{sections.end}"
     if worker is not None:
         return typeset_in(worker, html, [*styles, _LITERAL_TOC], base, allowed, bleed, progress=False)
     return typeset(html, [*styles, _LITERAL_TOC], base, allowed, bleed)
@@ -319,13 +363,24 @@ def typeset_part(connection: Connection, job: _Job) -> None:
     """Typeset one part (in its own process): pause after pagination for the first folio and side, then
     finish, and send the PDF back.
     """
+
+    def paginated(pages: int, anchors: list[list[str]]) -> tuple[int, bool]:
+        connection.send(Paginated(pages, anchors))
+        placement: Placement = connection.recv()
+        return placement.offset, placement.flip
+
     try:
-        _install_pagination_hook(connection)
+        install_pagination_hook(paginated)
         amend = _prefix_structure_ids(job.id_prefix) if job.id_prefix else None
         pdf, warnings = typeset(job.html, job.styles, job.base, job.allowed, job.bleed, amend=amend)
-        connection.send(("done", warnings, pdf))
-    except Exception as error:  # reported to the parent, which typesets the book whole
-        connection.send(("error", f"{type(error).__name__}: {error}"))
+    except (PaginationError, PublishError) as error:
+        # The parent typesets the book whole: exactly, or with the error one render reports.
+        connection.send(PartRefused(f"{type(error).__name__}: {error}"))
+        return
+    except Exception as error:  # a bug in publish: raised in the parent as it is, not taken for WeasyPrint's
+        connection.send(Failed(portable(error)))
+        return
+    connection.send(PartDone(warnings, pdf))
 
 
 def _prefix_structure_ids(prefix: str) -> Any:
@@ -344,71 +399,6 @@ def _prefix_structure_ids(prefix: str) -> Any:
                 attributes["Headers"] = pydyf.Array([pydyf.String(prefix + h.string) for h in attributes["Headers"]])
 
     return amend
-
-
-def _install_pagination_hook(connection: Connection) -> None:
-    """Hook WeasyPrint between pagination and the margin boxes (see the module's docstring)."""
-    import weasyprint.document
-    import weasyprint.layout
-
-    layout_document = weasyprint.layout.layout_document
-    make_margin_boxes = weasyprint.layout.make_margin_boxes
-    plan: dict[str, Any] = {}
-
-    def hooked_layout_document(html: Any, root_box: Any, context: Any, *args: Any, **kwargs: Any) -> Any:
-        plan["html"] = html
-        return layout_document(html, root_box, context, *args, **kwargs)
-
-    def hooked_make_margin_boxes(context: Any, page: Any, state: Any) -> Any:
-        if "offset" not in plan:
-            pages = len(context.page_maker) - 1
-            anchors = [list(entry[-1]["anchors"]) for entry in context.page_maker[:pages]]
-            connection.send(("paginated", pages, anchors))
-            offset, flip = connection.recv()
-            plan.update(offset=offset, flip=flip)
-        if plan["flip"]:
-            if page.page_type.blank:
-                raise _PartError("a blank page would change sides")
-            _change_side(context, plan["html"], page)
-        if plan["offset"]:
-            state = copy.deepcopy(state)
-            counters = state[1]
-            counters["page"] = [value + plan["offset"] for value in counters["page"]]
-        return make_margin_boxes(context, page, state)
-
-    weasyprint.document.layout_document = hooked_layout_document
-    weasyprint.layout.make_margin_boxes = hooked_make_margin_boxes
-
-
-def _change_side(context: Any, html: Any, page: Any) -> None:
-    """Turn a laid-out page into the other side's page: its style, its margins, its content moved across."""
-    from weasyprint.formatting_structure import boxes
-    from weasyprint.layout.page import page_height, page_width, set_page_type_computed_styles
-    from weasyprint.layout.percent import resolve_percentages
-
-    side = "left" if page.page_type.side == "right" else "right"
-    page_type = page.page_type._replace(side=side)
-    set_page_type_computed_styles(page_type, html, context.style_for)
-    style = context.style_for(page_type)
-    style["overflow"] = page.style["overflow"]
-    other = boxes.PageBox(page_type, style)
-    size = other.style["size"]
-    resolve_percentages(other, size)
-    other.position_x = other.position_y = 0
-    page_width(other, context, size[0])
-    page_height(other, context, size[1])
-    # The same text area on either side (mirrored margins; their sums differ in the last bits of a float).
-    sizes = zip(
-        (other.width, other.height, other.content_box_y()), (page.width, page.height, page.content_box_y()), strict=True
-    )
-    if any(abs(mine - theirs) > 1e-6 for mine, theirs in sizes):
-        raise _PartError("left and right pages have text areas of different sizes")
-    dx = other.content_box_x() - page.content_box_x()
-    for child in page.children:
-        child.translate(dx, 0)
-    for key, value in vars(other).items():
-        if key != "children":
-            setattr(page, key, value)
 
 
 # --- Joining ----------------------------------------------------------------------------

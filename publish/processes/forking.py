@@ -40,15 +40,16 @@ def available_cores() -> int:
 
 
 def fork_is_safe() -> bool:
-    """True where a child can safely be forked: Linux, and no other thread in this process.
+    """True where a child can safely be forked: Linux, no other thread in this process, no WeasyPrint loaded.
 
     A thread holding a lock when the process forks leaves that lock held forever in the child; macOS's
-    system libraries are not safe to use after a fork at all.
+    system libraries are not safe to use after a fork at all; nor are fontconfig and Pango, which
+    WeasyPrint loads. The one check for every process publish starts (``publish.processes``).
     """
-    return sys.platform == "linux" and threading.active_count() == 1
+    return sys.platform == "linux" and threading.active_count() == 1 and "weasyprint" not in sys.modules
 
 
-def can_fork() -> bool:
+def can_share_work() -> bool:
     """True where a forked child can share the work: ``fork_is_safe()`` and a second core to run it on."""
     return fork_is_safe() and available_cores() >= 2
 
@@ -91,7 +92,7 @@ class ChildMap(Generic[Item, Result]):
 
     Iterate over it for the results: the first ``split`` are computed here, each when it is asked for,
     the others come from the child as it finishes them. Close it when done, or to give up: a child
-    still at work is stopped. Check ``can_fork()`` first.
+    still at work is stopped. Check ``can_share_work()`` first.
     """
 
     def __init__(self, function: Callable[[Item], Result], items: Sequence[Item], split: int):

@@ -79,6 +79,23 @@ class CopyrightLine:
     date_text: str | None = None
 
 
+def title_page_publisher(meta: BookMeta) -> str | None:
+    """The publisher as the title page names it: a practice publishing its own articles is often both
+    author and publisher, and is named once.
+    """
+    return meta.publisher if meta.publisher and meta.publisher != meta.author else None
+
+
+def copyright_title(meta: BookMeta) -> str:
+    """The book's full title as the copyright page begins: "Title: Subtitle"."""
+    return meta.title + (f": {meta.subtitle}" if meta.subtitle else "")
+
+
+def byline(meta: BookMeta) -> str:
+    """The copyright page's second line: "by Author"."""
+    return book_words(meta)("by", author=meta.author)
+
+
 def copyright_lines(meta: BookMeta, identifier: str) -> list[CopyrightLine]:
     """The copyright page after the title: notice, publisher, first publication, series, identifier."""
     words = book_words(meta)

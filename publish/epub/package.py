@@ -21,13 +21,17 @@ from typing import TYPE_CHECKING, Any
 from ebooklib import epub
 from lxml import etree
 
-from publish.front_matter import (
+from publish.book.contents import CONTINUE_READING, ContentsEntry, contents_tree
+from publish.book.front_matter import (
+    byline,
     contacts_html,
     copyright_lines,
+    copyright_title,
     file_as_person,
     file_as_title,
     has_about_page,
     package_date,
+    title_page_publisher,
     website_url,
 )
 from publish.i18n import Words, book_words, languages_without_catalog, piece_words
@@ -152,9 +156,8 @@ def _cover_page(image_name: str, alt: str) -> str:
 def _title_page(rendered: RenderedBook) -> str:
     meta = rendered.book.meta
     subtitle = f'<p class="subtitle">{escape(meta.subtitle)}</p>\n' if meta.subtitle else ""
-    # A practice publishing its own articles is often both author and publisher: name it once.
-    show_publisher = meta.publisher and meta.publisher != meta.author
-    publisher = f'<p class="publisher">{escape(meta.publisher)}</p>\n' if show_publisher else ""
+    shown_publisher = title_page_publisher(meta)
+    publisher = f'<p class="publisher">{escape(shown_publisher)}</p>\n' if shown_publisher else ""
     return (
         '<section epub:type="titlepage" class="titlepage" aria-labelledby="book-title">\n'
         f'<h1 id="book-title" class="book-title">{escape(meta.title)}</h1>\n{subtitle}'
@@ -164,7 +167,10 @@ def _title_page(rendered: RenderedBook) -> str:
 
 def _copyright_page(rendered: RenderedBook, identifier: str) -> str:
     meta = rendered.book.meta
-    lines = [f'<p class="copyright-title"><cite>{escape(meta.title)}</cite></p>']
+    lines = [
+        f'<p class="copyright-title"><cite>{escape(copyright_title(meta))}</cite></p>',
+        f"<p>{escape(byline(meta))}</p>",
+    ]
     for line in copyright_lines(meta, identifier):
         text = escape(line.text)
         if line.datetime and line.date_text:  # the date inside its sentence, machine-readable
@@ -367,36 +373,21 @@ def _wrap_tables(wrapper: etree._Element) -> None:
 # --- navigation ----------------------------------------------------------------
 
 
-def _section_entries(piece: RenderedPiece, depth: int) -> tuple[TocEntry, ...]:
-    """The piece's h2 headings (``depth`` 2), each with the h3 headings that follow it nested under it (3)."""
-    if depth < 2:
-        return ()
-    top: list[tuple[TocEntry, list[TocEntry]]] = []
-    for heading in piece.headings:
-        entry = TocEntry(heading.text, f"{piece.filename}#{heading.id}")
-        if heading.level == 2 or not top:
-            if heading.level == 2 or depth >= 3:  # an h3 before any h2 stays at the piece's level
-                top.append((entry, []))
-        elif depth >= 3:
-            top[-1][1].append(entry)
-    return tuple(TocEntry(e.label, e.href, e.lang, tuple(children)) for e, children in top)
+def _toc_entry(entry: ContentsEntry, book_lang: str) -> TocEntry:
+    """An entry of the book's contents (``publish.book.contents``) with its place in the EPUB."""
+    children = tuple(_toc_entry(child, book_lang) for child in entry.children)
+    if entry.back is not None:
+        return TocEntry(entry.label, CONTINUE_READING_FILE if entry.back == CONTINUE_READING else ABOUT_FILE)
+    assert entry.piece is not None
+    if entry.heading is not None:
+        return TocEntry(entry.label, f"{entry.piece.filename}#{entry.heading}", children=children)
+    lang = entry.piece.lang if entry.piece.lang != book_lang else None
+    return TocEntry(entry.label, entry.piece.filename, lang, children)
 
 
 def table_of_contents(rendered: RenderedBook, depth: int = DEFAULT_TOC_DEPTH) -> tuple[TocEntry, ...]:
     """The book's contents ``depth`` levels deep: each piece, its sections nested under it, then "Continue reading"."""
-    book_lang = rendered.book.meta.language
-    entries = [
-        TocEntry(
-            piece.title, piece.filename, piece.lang if piece.lang != book_lang else None, _section_entries(piece, depth)
-        )
-        for piece in rendered.pieces
-    ]
-    words = book_words(rendered.book.meta)
-    if rendered.link_only:
-        entries.append(TocEntry(words("continue_reading"), CONTINUE_READING_FILE))
-    if has_about_page(rendered.book.meta):
-        entries.append(TocEntry(words("about"), ABOUT_FILE))
-    return tuple(entries)
+    return tuple(_toc_entry(entry, rendered.book.meta.language) for entry in contents_tree(rendered, depth))
 
 
 def _nav_list(entries: tuple[TocEntry, ...]) -> str:
@@ -697,7 +688,7 @@ def _font_css(fonts: list[Font]) -> str:
 
 def _add_fonts(book: epub.EpubBook, fonts: list[Font], documents: list[bytes]) -> None:
     """Embed ``fonts`` cut down to the characters of ``documents`` (a book uses a few hundred of thousands)."""
-    from publish.font_subset import subset_font, used_characters
+    from publish.epub.font_subset import subset_font, used_characters
 
     characters = used_characters(documents)
     for font in fonts:
@@ -831,7 +822,7 @@ def write_epub(
         document = _document(piece.title, piece.lang, _piece_body(piece, piece_words(meta, piece.lang)), "bodymatter")
         documents[piece.filename] = _Document(f"piece-{piece.slug}", piece.filename, document)
     if options.target == "kobo":
-        from publish.kobo import add_kobo_spans
+        from publish.epub.kobo import add_kobo_spans
 
         for document in documents.values():
             document.content = add_kobo_spans(document.content)

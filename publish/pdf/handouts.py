@@ -11,29 +11,20 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from publish.book.front_matter import format_date
 from publish.errors import PublishError
-from publish.forking import end_with_parent, end_worker_processes
 from publish.i18n import Words, book_words, piece_words
 from publish.output import atomic_output
-from publish.pdf import (
-    DEFAULT_OPTIONS,
-    PdfOptions,
-    bleed_points,
-    css_string,
-    document_head,
-    finishing_css,
-    font_faces,
-    format_date,
-    piece_body_html,
-    qr_data_uri,
-    report_warnings,
-    title_html,
-    typeset,
-)
+from publish.pdf.css import css_string, finishing_css, font_faces
+from publish.pdf.engine import report_warnings
+from publish.pdf.finishing import typeset
+from publish.pdf.html import document_head, piece_body_html, qr_data_uri, title_html
+from publish.pdf.paper import DEFAULT_OPTIONS, PdfOptions, bleed_points
+from publish.pdf.weasyprint_compat import warn_if_untested
+from publish.processes.forking import end_with_parent, end_worker_processes, fork_is_safe
 from publish.progress import report_progress
 from publish.render import CONTINUE_READING_FILE, RenderedBook, RenderedPiece
 from publish.resources import read_style
-from publish.typesetters import can_fork
 from publish.urls import link_href, quote_fragment
 
 log = logging.getLogger(__name__)
@@ -210,16 +201,17 @@ def _render_one_shared(slug: str, options: PdfOptions) -> tuple[bytes, list[str]
 
 def _open_pool(count: int, rendered: RenderedBook) -> Any:
     """``count`` worker processes that each hold the book: forked while that is safe (no WeasyPrint loaded
-    here, no other thread; see publish.typesetters), else fresh interpreters. Either way the book reaches
+    here, no other thread; see publish.processes.forking), else fresh interpreters. Either way the book reaches
     each worker once, not with every handout.
     """
-    context = get_context("fork" if can_fork() else "spawn")
+    context = get_context("fork" if fork_is_safe() else "spawn")
     return ProcessPoolExecutor(count, mp_context=context, initializer=_start_worker, initargs=(rendered, os.getpid()))
 
 
 def write_handout(rendered: RenderedBook, reference: str, target: Path | None = None,
                   options: PdfOptions = DEFAULT_OPTIONS) -> Path:  # fmt: skip
     """Write the handout of one piece (file name or slug); by default to dist/handouts/<slug>.pdf."""
+    warn_if_untested()
     piece = find_piece(rendered, reference)
     target = target or handout_path(Path("dist") / "handouts", piece)
     written, warnings = _write_one(rendered, piece.slug, target, options)
@@ -231,6 +223,7 @@ def write_all_handouts(
     rendered: RenderedBook, folder: Path, options: PdfOptions = DEFAULT_OPTIONS, workers: int = 2
 ) -> list[Path]:
     """Write one handout per piece with text into ``folder``, two at a time in worker processes."""
+    warn_if_untested()
     if folder.exists() and not folder.is_dir():
         raise PublishError("the handouts go into a folder: give a folder, not a file", folder)
     jobs = [(piece.slug, handout_path(folder, piece)) for piece in rendered.pieces]

@@ -5,7 +5,7 @@ second, much of it spent looking for its libraries), and it cannot be done in a 
 while this process works: the import holds the interpreter most of that time. A forked
 process can: ``start_typesetters`` forks the processes the book will need as the ``pdf``
 command begins, each imports WeasyPrint while this one renders the Markdown, then
-typesets what it is sent: the whole book, or one part of a long one (``publish.parallel``).
+typesets what it is sent: the whole book, or one part of a long one (``publish.pdf.parts``).
 
 Forking is safe only before WeasyPrint (fontconfig, Pango) is loaded and while this
 process runs no other thread; otherwise, and off Linux, the processes are started fresh
@@ -16,19 +16,20 @@ This module imports nothing heavy: it runs before the rest of the command is loa
 
 from __future__ import annotations
 
-import gc
+import importlib
 import logging
 import os
 import pickle
-import sys
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing import get_context
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from publish.forking import available_cores, end_with_parent, fork_is_safe
+from publish.processes.forking import available_cores, end_with_parent, fork_is_safe
+from publish.processes.memory import loading_without_collections
 
 # The words of the book's pieces above which it is typeset in parallel by default. Measured
 # on a 2-core machine, whole processes: a part's process costs about a second to start
@@ -39,18 +40,42 @@ PARALLEL_PIECES = 4
 # Seconds a worker waits for its turn to load WeasyPrint (the others' loading takes well under one).
 _LOADING_WAIT = 3.0
 # Manuscript bytes per word of text, about (Markdown, front matter, link-only pieces): to
-# guess before reading whether the book will be typeset in parts (publish.parallel decides).
+# guess before reading whether the book will be typeset in parts (publish.pdf.parts decides).
 _BYTES_PER_WORD = 6.5
-
-
-def can_fork() -> bool:
-    """Whether a worker may be forked from this process now (see the module's docstring)."""
-    return fork_is_safe() and "weasyprint" not in sys.modules
 
 
 def worker_context() -> Any:
     """The multiprocessing context for a new worker: a fork when it is safe, else a fresh interpreter."""
-    return get_context("fork" if can_fork() else "spawn")
+    return get_context("fork" if fork_is_safe() else "spawn")
+
+
+# The modules a worker loads while it waits for work (named, not imported here: publish.pdf depends on this package).
+PRELOAD = ("weasyprint", "publish.pdf.finishing")
+
+
+@dataclass(frozen=True)
+class Task:
+    """The one piece of work a worker is sent: ``function(connection, *args)``, a module-level function
+    (it reaches a fresh interpreter by name). With ``progress`` the worker shows WeasyPrint's progress.
+    """
+
+    function: Callable[..., None]
+    args: tuple[Any, ...]
+    progress: bool = True
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A worker's result."""
+
+    value: Any
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A worker's exception, raised again in the parent."""
+
+    error: BaseException
 
 
 @dataclass
@@ -121,7 +146,7 @@ class Typesetters:
 
 def estimated_processes(manuscript: Path, jobs: int | None = None, styles: Path | None = None) -> int:
     """How many processes will typeset the book, guessed from the manuscript's size before it is read:
-    one for a short book, else one per part and one for the front matter (``publish.parallel``).
+    one for a short book, else one per part and one for the front matter (``publish.pdf.parts``).
     """
     if styles is not None:
         return 1  # the book is typeset whole with stylesheets of one's own
@@ -138,7 +163,7 @@ def start_typesetters(manuscript: Path, jobs: int | None = None, styles: Path | 
     """Fork the processes that will typeset the book (``--jobs``, ``--styles`` as the ``pdf`` command takes
     them), so that they load WeasyPrint while this process reads the manuscript; None when forking is not safe.
     """
-    if not can_fork():
+    if not fork_is_safe():
         return None
     try:
         return Typesetters(estimated_processes(manuscript, jobs, styles), get_context("fork"))
@@ -146,12 +171,12 @@ def start_typesetters(manuscript: Path, jobs: int | None = None, styles: Path | 
         return None
 
 
-def typeset_in(worker: Worker, *args: Any, progress: bool = True) -> tuple[bytes, list[str]]:
-    """``publish.pdf.typeset(*args)`` in ``worker``; its errors are raised here. With ``progress``,
-    the worker shows WeasyPrint's progress on the terminal.
+def run_in(worker: Worker, function: Callable[..., Any], args: tuple[Any, ...], progress: bool = True) -> Any:
+    """``function(*args)`` in ``worker`` (a module-level function); its errors are raised here. With
+    ``progress``, the worker shows WeasyPrint's progress on the terminal. The worker is stopped after.
     """
     try:
-        worker.connection.send(("book", args, progress))
+        worker.connection.send(Task(_call, (function, args), progress))
         message = worker.connection.recv()
     except (EOFError, OSError) as error:
         from publish.errors import RenderError
@@ -159,9 +184,9 @@ def typeset_in(worker: Worker, *args: Any, progress: bool = True) -> tuple[bytes
         raise RenderError(f"the typesetting process ended unexpectedly ({error})") from error
     finally:
         worker.stop()
-    if message[0] == "error":
-        raise message[1]
-    return message[1], message[2]
+    if isinstance(message, Failed):
+        raise message.error
+    return message.value
 
 
 # --- In a worker process --------------------------------------------------------------
@@ -173,36 +198,24 @@ def serve(connection: Connection, loading: Any = None, parent: int | None = None
     """
     if not end_with_parent(parent):
         return
-    # The objects inherited from the parent stay untouched (no copy-on-write for the collector),
-    # and importing WeasyPrint creates only long-lived objects: no collection is worth its time.
-    gc.freeze()
-    gc.disable()
-    try:
+    with loading_without_collections():
         # A bounded wait: a worker ended while holding the lock never releases it.
         turn = loading.acquire(timeout=_LOADING_WAIT) if loading is not None else False
         try:
-            import weasyprint  # noqa: F401  (the point of starting early)
-
-            from publish import pdf  # noqa: F401
+            for module in PRELOAD:
+                importlib.import_module(module)  # the point of starting early
         finally:
             if turn:
                 loading.release()
-    finally:
-        gc.enable()
     try:
-        message = connection.recv()
+        task: Task = connection.recv()
     except (EOFError, OSError):  # not needed after all
         connection.close()
         return
     # One status line on the terminal: a worker whose progress would only interleave keeps quiet.
-    logging.getLogger("weasyprint.progress").disabled = not message[2]
+    logging.getLogger("weasyprint.progress").disabled = not task.progress
     try:
-        if message[0] == "book":
-            _typeset_book(connection, message[1])
-        elif message[0] == "part":
-            from publish.parallel import typeset_part
-
-            typeset_part(connection, message[1])
+        task.function(connection, *task.args)
     finally:
         from publish.progress import clear_progress
 
@@ -210,18 +223,17 @@ def serve(connection: Connection, loading: Any = None, parent: int | None = None
         connection.close()
 
 
-def _typeset_book(connection: Connection, args: tuple[Any, ...]) -> None:
-    from publish.pdf import typeset
-
+def _call(connection: Connection, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    """Send back ``function(*args)``, or what it raised (any exception: the parent raises it as it is)."""
     try:
-        pdf, warnings = typeset(*args)
+        value = function(*args)
     except Exception as error:
-        connection.send(("error", _portable(error)))
+        connection.send(Failed(portable(error)))
         return
-    connection.send(("done", pdf, warnings))
+    connection.send(Finished(value))
 
 
-def _portable(error: Exception) -> Exception:
+def portable(error: Exception) -> Exception:
     """``error`` if it survives the trip to the parent unchanged, else a RenderError with its message."""
     try:
         copy = pickle.loads(pickle.dumps(error))
