@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from publish.schema import (
     date,
     is_language_tag,
     key,
+    key_table,
     language,
     mapping,
     read_keys,
@@ -520,3 +522,54 @@ def load_manuscript(root: Path, problems: Problems) -> Manuscript | None:
     if meta is None:
         return None
     return Manuscript(root=root, meta=meta, pieces=pieces)
+
+
+# --- the README's key tables -------------------------------------------------
+
+README_MARKERS = {
+    "book.yaml": (
+        "<!-- keys of book.yaml: made by python -m publish.manuscript -->",
+        "<!-- end of keys of book.yaml -->",
+    ),
+    "pieces": ("<!-- keys of a piece: made by python -m publish.manuscript -->", "<!-- end of keys of a piece -->"),
+}
+
+
+def readme_sections() -> dict[str, str]:
+    """Each marked section of the README, as the schema makes it (markers included)."""
+    sections = {}
+    for name, cls, fence in (("book.yaml", BookMeta, "yaml"), ("pieces", Piece, "markdown")):
+        start, end = README_MARKERS[name]
+        table = key_table(cls)
+        body = f"---\n{table}\n---\n\nThe text, in Markdown.\n" if name == "pieces" else f"{table}\n"
+        sections[name] = f"{start}\n```{fence}\n{body}```\n{end}"
+    return sections
+
+
+def update_readme(text: str) -> str:
+    """``text`` with each marked section replaced by the schema's."""
+    for name, section in readme_sections().items():
+        start, end = README_MARKERS[name]
+        head, found, rest = text.partition(start)
+        _, found_end, tail = rest.partition(end)
+        if not (found and found_end):
+            raise ValueError(f"the README has no section marked {start!r} ... {end!r}")
+        text = head + section + tail
+    return text
+
+
+def main(argv: list[str]) -> int:
+    """``python -m publish.manuscript``: print the key tables; ``--update README.md`` rewrites them in place."""
+    if argv[:1] == ["--update"] and len(argv) == 2:
+        path = Path(argv[1])
+        path.write_text(update_readme(path.read_text(encoding="utf-8")), encoding="utf-8")
+        return 0
+    if argv:
+        print("usage: python -m publish.manuscript [--update README.md]", file=sys.stderr)
+        return 2
+    print("\n\n".join(readme_sections().values()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -7,7 +7,7 @@ field's value), whether it is required, an example value and a help line. From t
 - loading and checking (``read_keys``: unknown keys, missing required keys, wrong types, each with its line), so
   ``publish build`` and ``publish check`` say the same;
 - the order ``publish import`` writes front matter in (``key_names``);
-- the README's key tables (``python -m publish.schema`` prints them; ``--update README.md`` rewrites them, and a
+- the README's key tables (``python -m publish.manuscript`` prints them; ``--update README.md`` rewrites them, and a
   test fails when they differ).
 
 To add a key, add a field with ``field(default=..., metadata=key(KIND, "help", "example"))`` where it belongs
@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -310,11 +309,6 @@ def report_missing(fields: Fields, names: list[str]) -> None:
 
 # --- the README's key tables -------------------------------------------------
 
-README_MARKERS = {
-    "book.yaml": ("<!-- keys of book.yaml: made by python -m publish.schema -->", "<!-- end of keys of book.yaml -->"),
-    "pieces": ("<!-- keys of a piece: made by python -m publish.schema -->", "<!-- end of keys of a piece -->"),
-}
-
 
 def _lines(cls: type[Any], indent: str = "") -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
@@ -338,45 +332,3 @@ def key_table(cls: type[Any]) -> str:
 
 
 _COMMENT_COLUMN = 44
-
-
-def readme_sections() -> dict[str, str]:
-    """Each marked section of the README, as the schema makes it (markers included)."""
-    from publish.manuscript import BookMeta, Piece
-
-    sections = {}
-    for name, cls, fence in (("book.yaml", BookMeta, "yaml"), ("pieces", Piece, "markdown")):
-        start, end = README_MARKERS[name]
-        table = key_table(cls)
-        body = f"---\n{table}\n---\n\nThe text, in Markdown.\n" if name == "pieces" else f"{table}\n"
-        sections[name] = f"{start}\n```{fence}\n{body}```\n{end}"
-    return sections
-
-
-def update_readme(text: str) -> str:
-    """``text`` with each marked section replaced by the schema's."""
-    for name, section in readme_sections().items():
-        start, end = README_MARKERS[name]
-        head, found, rest = text.partition(start)
-        _, found_end, tail = rest.partition(end)
-        if not (found and found_end):
-            raise ValueError(f"the README has no section marked {start!r} ... {end!r}")
-        text = head + section + tail
-    return text
-
-
-def main(argv: list[str]) -> int:
-    """``python -m publish.schema``: print the key tables; ``--update README.md`` rewrites them in place."""
-    if argv[:1] == ["--update"] and len(argv) == 2:
-        path = Path(argv[1])
-        path.write_text(update_readme(path.read_text(encoding="utf-8")), encoding="utf-8")
-        return 0
-    if argv:
-        print("usage: python -m publish.schema [--update README.md]", file=sys.stderr)
-        return 2
-    print("\n\n".join(readme_sections().values()))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -9,15 +9,15 @@ from pathlib import Path
 import yaml
 
 from publish.importer.plan import _ordered, front_matter_text
-from publish.manuscript import BookMeta, Piece
-from publish.schema import key_names, keys_of, readme_sections, update_readme
+from publish.manuscript import BookMeta, Piece, readme_sections, update_readme
+from publish.schema import key_names, keys_of
 
 from conftest import ROOT
 
 
 def test_readme_key_tables_are_the_schemas() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert update_readme(readme) == readme, "run: .venv/bin/python -m publish.schema --update README.md"
+    assert update_readme(readme) == readme, "run: .venv/bin/python -m publish.manuscript --update README.md"
 
 
 def test_a_readme_missing_a_key_is_found() -> None:
@@ -40,7 +40,7 @@ def test_readme_examples_are_valid_yaml_of_every_key() -> None:
 
 def test_command_prints_the_tables() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "publish.schema"], capture_output=True, text=True, check=True, cwd=Path.cwd()
+        [sys.executable, "-m", "publish.manuscript"], capture_output=True, text=True, check=True, cwd=Path.cwd()
     )
     assert result.stdout.strip() == "\n\n".join(readme_sections().values())
 
