@@ -30,7 +30,36 @@ WORDS = {
     "phone": "Phone",
     "email": "Email",
     "all_rights": "All rights reserved.",
+    "address": "Address",
+    "logo": "{name} logo",
+    "prepared_for": "Prepared for",
+    "date": "Date",
+    "notes": "Notes",
+    "page_of": "Page {page} of {pages}",
+    "in_this_pack": "In this pack",
+    "pack_intro": "{count} handouts from {name}:",
+    "pages": "{count} pages",
+    "one_page": "1 page",
 }
+# The words handouts print for a client (write-in lines, page numbers) in other languages; any other
+# word, or a language not here, is the English of WORDS.
+TRANSLATED_WORDS = {
+    "es": {"prepared_for": "Preparado para", "date": "Fecha", "notes": "Notas", "page_of": "Página {page} de {pages}"},
+    "fr": {"prepared_for": "Préparé pour", "date": "Date", "notes": "Notes", "page_of": "Page {page} sur {pages}"},
+    "de": {
+        "prepared_for": "Vorbereitet für",
+        "date": "Datum",
+        "notes": "Notizen",
+        "page_of": "Seite {page} von {pages}",
+    },
+}
+
+
+def word(key: str, lang: str) -> str:
+    """The text of ``WORDS[key]`` in the language ``lang`` (a BCP 47 tag) when known, else in English."""
+    return TRANSLATED_WORDS.get(lang.split("-")[0].lower(), {}).get(key, WORDS[key])
+
+
 _YEAR = re.compile(r"\b(1[5-9]|2[0-9])\d\d\b")
 # Words that make an author an organisation, whose name is sorted as written (not "Name, Practice Your").
 _ORGANISATION = re.compile(

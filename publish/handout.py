@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from html import escape
@@ -13,13 +14,23 @@ from typing import Any
 
 from publish.errors import PublishError
 from publish.forking import end_with_parent, end_worker_processes
+from publish.front_matter import word
+from publish.handout_parts import (
+    PLAIN,
+    HandoutChoices,
+    crisis_html,
+    handout_extra_css,
+    handout_head,
+    letterhead_html,
+    write_in_end,
+    write_in_top,
+)
 from publish.output import atomic_output
 from publish.pdf import (
     DEFAULT_OPTIONS,
     PdfOptions,
     bleed_points,
     css_string,
-    document_head,
     finishing_css,
     font_faces,
     format_date,
@@ -36,6 +47,8 @@ from publish.typesetters import can_fork
 from publish.urls import link_href, quote_fragment
 
 log = logging.getLogger(__name__)
+# WeasyPrint's name in the XMP metadata (PDF/UA-1 asks only for the title and the part there).
+_XMP_PRODUCER = re.compile(rb'<rdf:Description rdf:about="" pdf:Producer="[^"]*" />')
 
 # Handout margins by paper (DESIGN.md: 0.8-1 in on letter). The sides are wider than that:
 # 12 pt type across a 6.7 in line sets about 90 characters; 1.3 in sides bring it to ~75.
@@ -72,24 +85,51 @@ def contact_line(rendered: RenderedBook) -> str:
     return " · ".join(x for x in (practice.name, practice.phone, practice.email, practice.website) if x)
 
 
-def handout_page_css(rendered: RenderedBook, options: PdfOptions) -> str:
+def footer_content(
+    rendered: RenderedBook, lang: str, page: str = "counter(page)", pages: str = "counter(pages)"
+) -> str:
+    """The footer's CSS ``content``: contact line · page X of Y (in ``lang``), then the disclaimer."""
+    footer = [css_string(f"{line} · ") for line in (contact_line(rendered),) if line]
+    before, _, rest = word("page_of", lang).partition("{page}")
+    between, _, after = rest.partition("{pages}")
+    footer += [css_string(before), page, css_string(between), pages] + ([css_string(after)] if after else [])
+    if disclaimer := rendered.book.meta.handout.disclaimer:
+        footer.append(css_string("\n" + disclaimer))
+    return " ".join(footer)
+
+
+def handout_page_css(rendered: RenderedBook, options: PdfOptions, lang: str | None = None) -> str:
     """Page size and margins, and the footer: contact line · page X of Y, then the disclaimer."""
     size, margin = _HANDOUT_PAGES.get(options.paper, _HANDOUT_PAGES["letter"])
     if options.large_print:
         margin = "1in 0.75in"  # large print needs no wide margins (DESIGN.md), the letterhead some room
-    footer = [css_string(f"{line} · ") for line in (contact_line(rendered),) if line]
-    footer += ['"Page "', "counter(page)", '" of "', "counter(pages)"]
-    if disclaimer := rendered.book.meta.handout.disclaimer:
-        footer.append(css_string("\n" + disclaimer))
+    footer = footer_content(rendered, lang or rendered.book.meta.language)
+    return f"@page {{ size: {size}; margin: {margin}; }}\n@page {{ @bottom-center {{ content: {footer}; }} }}\n"
+
+
+def handout_html(rendered: RenderedBook, piece: RenderedPiece, options: PdfOptions = DEFAULT_OPTIONS,
+                 choices: HandoutChoices = PLAIN, cover: str = "",
+                 more: tuple[RenderedPiece, ...] = ()) -> str:  # fmt: skip
+    """One piece as a handout: letterhead, title and date, the text, and a QR code to read it online.
+
+    ``more`` pieces follow it in the same document, after a ``cover`` (publish.handout_pack: a pack).
+    """
+    meta = rendered.book.meta
+    practice = meta.practice
+    name = practice.name or meta.publisher or meta.author
+    website = f'<span class="website">{escape(practice.website)}</span>' if practice.website else ""
+    classes = "handout large-print" if options.large_print else "handout"
+    titles = " · ".join(p.title for p in (piece, *more))
+    articles = "".join(handout_article_html(rendered, p, choices, piece.lang) for p in (piece, *more))
     return (
-        f"@page {{ size: {size}; margin: {margin}; }}\n@page {{ @bottom-center {{ content: {' '.join(footer)}; }} }}\n"
+        f'<!DOCTYPE html><html lang="{escape(piece.lang)}" class="{classes}">'
+        f"{handout_head(titles, name)}<body>"
+        f"{letterhead_html(rendered, name, website)}{cover}{articles}</body></html>"
     )
 
 
-def handout_html(rendered: RenderedBook, piece: RenderedPiece, options: PdfOptions = DEFAULT_OPTIONS) -> str:
-    """One piece as a handout: letterhead, title and date, the text, and a QR code to read it online."""
-    meta = rendered.book.meta
-    practice = meta.practice
+def handout_article_html(rendered: RenderedBook, piece: RenderedPiece, choices: HandoutChoices, lang: str) -> str:
+    """A handout's article: title, crisis line, date, write-in lines, the text, the QR code (``lang``: the page's)."""
     by_file = {f"{p.slug}.xhtml": p for p in rendered.book.pieces}
     by_slug = {p.slug: p for p in rendered.book.link_only}
 
@@ -104,8 +144,6 @@ def handout_html(rendered: RenderedBook, piece: RenderedPiece, options: PdfOptio
             f"{href.split('#')[0]}#{quote_fragment(anchor)}" if anchor and document != CONTINUE_READING_FILE else href
         )
 
-    name = practice.name or meta.publisher or meta.author
-    website = f'<span class="website">{escape(practice.website)}</span>' if practice.website else ""
     date = (
         f'<p class="handout-date">{escape(format_date(piece.piece.date, piece.lang))}</p>' if piece.piece.date else ""
     )
@@ -116,37 +154,55 @@ def handout_html(rendered: RenderedBook, piece: RenderedPiece, options: PdfOptio
             f'<aside class="read-online"><img class="qr" src="{qr_data_uri(href)}" alt="QR code linking to {url}">'
             f'<p><span class="caption">Read this online</span><a href="{escape(href)}">{url}</a></p></aside>'
         )
-    classes = "handout large-print" if options.large_print else "handout"
-    author = name or meta.author
+    own_lang = f' lang="{escape(piece.lang)}"' if piece.lang != lang else ""
+    top = write_in_top(piece.lang) if choices.write_in else ""
+    end = write_in_end(piece.lang) if choices.write_in else ""
     return (
-        f'<!DOCTYPE html><html lang="{escape(piece.lang)}" class="{classes}">'
-        f"{document_head(piece.title, author, piece.piece.summary, meta.subjects)}<body>"
-        f'<header class="letterhead"><span class="practice">{escape(name)}</span>{website}</header>'
-        f'<article class="handout" id="{escape(piece.slug)}">'
-        f'<h1 class="handout-title">{title_html(piece.title)}</h1>{date}'
-        f"{piece_body_html(piece, resolve)}{online}</article></body></html>"
+        f'<article class="handout" id="{escape(piece.slug)}"{own_lang}>'
+        f'<h1 class="handout-title">{title_html(piece.title)}</h1>{crisis_html(rendered)}{date}{top}'
+        f'{piece_body_html(piece, resolve)}{online}{end}<span class="handout-end" id="{escape(piece.slug)}--end"></span>'
+        "</article>"
     )
 
 
-def handout_styles(rendered: RenderedBook, options: PdfOptions) -> list[str]:
+def handout_styles(
+    rendered: RenderedBook, options: PdfOptions, choices: HandoutChoices = PLAIN, lang: str | None = None
+) -> list[str]:
     """The handout's stylesheets in cascade order: the book's print styles, then the handout's over them."""
     styles = [font_faces(), read_style("print.css", options.styles)]
     if options.large_print:
         styles.append(read_style("large-print.css", options.styles))
-    styles += [handout_page_css(rendered, options), read_style("handout.css", options.styles)]
+    styles += [handout_page_css(rendered, options, lang), read_style("handout.css", options.styles)]
     if options.large_print:
         styles.append("@page { @bottom-center { font-size: 13pt; color: #000; } }")
+    if extra := handout_extra_css(rendered, options.large_print, choices):
+        styles.append(extra)
     styles.append(finishing_css(PdfOptions(bleed=options.bleed, crop_marks=options.crop_marks)))
     return styles
 
 
 def render_handout(
-    rendered: RenderedBook, piece: RenderedPiece, options: PdfOptions = DEFAULT_OPTIONS
-) -> tuple[bytes, list[str]]:
+    rendered: RenderedBook, piece: RenderedPiece, options: PdfOptions = DEFAULT_OPTIONS,
+    choices: HandoutChoices = PLAIN,
+) -> tuple[bytes, list[str]]:  # fmt: skip
     """Typeset one handout; return the PDF's bytes and WeasyPrint's warnings."""
     allowed = [options.styles] if options.styles else []
-    document = handout_html(rendered, piece, options)
-    return typeset(document, handout_styles(rendered, options), rendered.book.root, allowed, bleed_points(options))
+    document = handout_html(rendered, piece, options, choices)
+    styles = handout_styles(rendered, options, choices, piece.lang)
+    return typeset(document, styles, rendered.book.root, allowed, bleed_points(options), amend=strip_handout_metadata)
+
+
+def strip_handout_metadata(document: Any, pdf: Any) -> None:
+    """A handout's PDF says its title, the practice's name and its language, nothing else: no producer,
+    creator, subject, keywords or dates (in the document information dictionary; the XMP follows it)."""
+    import pydyf
+
+    for key in ("Producer", "Creator", "Subject", "Keywords", "CreationDate", "ModDate"):
+        pdf.info.pop(key, None)
+    for item in pdf.objects:
+        if isinstance(item, pydyf.Stream) and item.extra.get("Type") == "/Metadata":
+            data = b"".join(chunk if isinstance(chunk, bytes) else chunk.data for chunk in item.stream)
+            item.stream = [_XMP_PRODUCER.sub(b"", data)]
 
 
 def handout_path(folder: Path, piece: RenderedPiece) -> Path:
@@ -154,18 +210,22 @@ def handout_path(folder: Path, piece: RenderedPiece) -> Path:
     return folder / f"{piece.slug}.pdf"
 
 
-def _render_one(rendered: RenderedBook, slug: str, options: PdfOptions) -> tuple[bytes, list[str]]:
+def _render_one(
+    rendered: RenderedBook, slug: str, options: PdfOptions, choices: HandoutChoices = PLAIN
+) -> tuple[bytes, list[str]]:
     """Typeset one handout (in a worker process, for write_all_handouts); refuse it on warnings with ``strict``."""
     piece = find_piece(rendered, slug)
-    pdf, warnings = render_handout(rendered, piece, options)
+    pdf, warnings = render_handout(rendered, piece, options, choices)
     if warnings and options.strict:
         report_warnings(warnings, True, piece.piece.name)
     return pdf, warnings
 
 
-def _write_one(rendered: RenderedBook, slug: str, target: Path, options: PdfOptions) -> tuple[Path, list[str]]:
+def _write_one(
+    rendered: RenderedBook, slug: str, target: Path, options: PdfOptions, choices: HandoutChoices = PLAIN
+) -> tuple[Path, list[str]]:
     """Render and write one handout."""
-    pdf, warnings = _render_one(rendered, slug, options)
+    pdf, warnings = _render_one(rendered, slug, options, choices)
     _write_pdf_file(target, pdf)
     return target, warnings
 
@@ -187,9 +247,9 @@ def _start_worker(rendered: RenderedBook, parent: int) -> None:
     _shared_book = rendered
 
 
-def _render_one_shared(slug: str, options: PdfOptions) -> tuple[bytes, list[str]]:
+def _render_one_shared(slug: str, options: PdfOptions, choices: HandoutChoices) -> tuple[bytes, list[str]]:
     assert _shared_book is not None, "the worker was started without its book"
-    return _render_one(_shared_book, slug, options)
+    return _render_one(_shared_book, slug, options, choices)
 
 
 def _open_pool(count: int, rendered: RenderedBook) -> Any:
@@ -202,30 +262,31 @@ def _open_pool(count: int, rendered: RenderedBook) -> Any:
 
 
 def write_handout(rendered: RenderedBook, reference: str, target: Path | None = None,
-                  options: PdfOptions = DEFAULT_OPTIONS) -> Path:  # fmt: skip
+                  options: PdfOptions = DEFAULT_OPTIONS, choices: HandoutChoices = PLAIN) -> Path:  # fmt: skip
     """Write the handout of one piece (file name or slug); by default to dist/handouts/<slug>.pdf."""
     piece = find_piece(rendered, reference)
     target = target or handout_path(Path("dist") / "handouts", piece)
-    written, warnings = _write_one(rendered, piece.slug, target, options)
+    written, warnings = _write_one(rendered, piece.slug, target, options, choices)
     report_warnings(warnings, options.strict, piece.piece.name)
     return written
 
 
 def write_all_handouts(
-    rendered: RenderedBook, folder: Path, options: PdfOptions = DEFAULT_OPTIONS, workers: int = 2
-) -> list[Path]:
+    rendered: RenderedBook, folder: Path, options: PdfOptions = DEFAULT_OPTIONS, workers: int = 2,
+    choices: HandoutChoices = PLAIN,
+) -> list[Path]:  # fmt: skip
     """Write one handout per piece with text into ``folder``, two at a time in worker processes."""
     if folder.exists() and not folder.is_dir():
         raise PublishError("the handouts go into a folder: give a folder, not a file", folder)
     jobs = [(piece.slug, handout_path(folder, piece)) for piece in rendered.pieces]
     if len(jobs) == 1 or workers < 2:
-        results = [_write_one(rendered, slug, target, options) for slug, target in jobs]
+        results = [_write_one(rendered, slug, target, options, choices) for slug, target in jobs]
     else:
         # The workers typeset; this process writes each handout as it comes back, so nothing is
         # written by a worker, nor after this process is gone.
         pool = _open_pool(min(workers, len(jobs)), rendered)
         try:
-            pending = [pool.submit(_render_one_shared, slug, options) for slug, _ in jobs]
+            pending = [pool.submit(_render_one_shared, slug, options, choices) for slug, _ in jobs]
             results = []
             for number, ((_, target), result) in enumerate(zip(jobs, pending, strict=True), 1):
                 try:

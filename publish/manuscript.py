@@ -46,6 +46,8 @@ class Practice:
     website: str | None = None
     phone: str | None = None
     email: str | None = None
+    logo: str | None = None  # an image in the manuscript folder (publish.brand checks it)
+    address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,16 @@ class HandoutText:
 
     footer: str | None = None
     disclaimer: str | None = None
+    crisis: str | None = None  # a crisis line, boxed at the foot of a handout's first page; no default
+
+
+@dataclass(frozen=True)
+class Theme:
+    """The practice's look: an accent colour (checked by publish.brand) and the faces of headings and text."""
+
+    accent: str | None = None
+    heading_font: str | None = None  # "sans" or "serif"
+    body_font: str | None = None  # "serif" or "sans"
 
 
 @dataclass(frozen=True)
@@ -84,6 +96,7 @@ class BookMeta:
     contents: tuple[str, ...] | None = None
     practice: Practice = Practice()
     handout: HandoutText = HandoutText()
+    theme: Theme = Theme()
     key_lines: tuple[tuple[str, int], ...] = ()
 
     def line_of(self, key: str) -> int | None:
@@ -415,6 +428,7 @@ class _Fields:
 _BOOK_KEYS = {
     "title", "author", "language", "start", "subtitle", "publisher", "date", "identifier", "rights",
     "description", "subjects", "series", "cover", "contents", "practice", "handout",
+    "theme",
 }  # fmt: skip
 _PIECE_KEYS = {
     "title", "slug", "date", "author", "summary", "url", "previous", "next", "lang", "image", "image_alt",
@@ -440,6 +454,29 @@ def _identifier(fields: _Fields) -> str | None:
             return None
         return "urn:isbn:" + isbn.compact(number)
     return value
+
+
+def _theme(fields: _Fields) -> Theme:
+    """``theme``: an accent with enough contrast on the page (publish.brand), and ``sans`` or ``serif`` faces."""
+    from publish.brand import accent_problem
+
+    fields.reject_unknown({"accent", "heading_font", "body_font"})
+    accent = fields.text("accent")
+    if accent is not None and (problem := accent_problem(accent)) is not None:
+        fields.problems.error(fields.path, fields.line("accent"), f"'theme.accent' {problem}")
+        accent = None
+    faces = []
+    for key in ("heading_font", "body_font"):
+        face = fields.text(key)
+        if face is not None and face not in ("sans", "serif"):
+            fields.problems.error(
+                fields.path,
+                fields.line(key),
+                f"'theme.{key}' must be sans or serif (the faces shipped), not {shown(face)}",
+            )
+            face = None
+        faces.append(face)
+    return Theme(accent, faces[0], faces[1])
 
 
 def read_book_meta(root: Path) -> BookMeta | None:
@@ -498,12 +535,16 @@ def _load_book_meta(root: Path, problems: Problems) -> BookMeta | None:
             series = Series(name, int(position) if position is not None else None)
     practice = Practice()
     if (practice_fields := fields.mapping("practice")) is not None:
-        practice_fields.reject_unknown({"name", "website", "phone", "email"})
-        practice = Practice(*(practice_fields.text(k) for k in ("name", "website", "phone", "email")))
+        practice_keys = ("name", "website", "phone", "email", "logo", "address")
+        practice_fields.reject_unknown(set(practice_keys))
+        practice = Practice(*(practice_fields.text(k) for k in practice_keys))
     handout = HandoutText()
     if (handout_fields := fields.mapping("handout")) is not None:
-        handout_fields.reject_unknown({"footer", "disclaimer"})
-        handout = HandoutText(handout_fields.text("footer"), handout_fields.text("disclaimer"))
+        handout_fields.reject_unknown({"footer", "disclaimer", "crisis"})
+        handout = HandoutText(*(handout_fields.text(k) for k in ("footer", "disclaimer", "crisis")))
+    theme = Theme()
+    if (theme_fields := fields.mapping("theme")) is not None:
+        theme = _theme(theme_fields)
     contents = fields.text_list("contents")
     if "contents" in data and data["contents"] in (None, []):
         problems.error(
@@ -530,6 +571,7 @@ def _load_book_meta(root: Path, problems: Problems) -> BookMeta | None:
         contents=contents or None,
         practice=practice,
         handout=handout,
+        theme=theme,
         key_lines=tuple(sorted(lines.items())),
     )
     if not (title and author and language and start):
