@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from publish.assemble import Book
@@ -196,3 +196,91 @@ def resolve_logo(book: Book, problems: Problems, files: BookImages) -> ImageRef 
         else:
             problems.warning(item.path, item.line, message)
     return reference
+
+
+def _crisis_css(colour: str) -> str:
+    return (
+        f"aside.crisis {{ border: 1.5pt solid {colour}; padding: 0.6em 0.8em; margin: 1.2em 0; "
+        'font: 600 10.5pt/1.4 "Source Sans Pro", sans-serif; text-align: left; hyphens: none; }\n'
+        "aside.crisis p { text-indent: 0; margin: 0; }\n"
+        "html.large-print aside.crisis { font-size: 18pt; border: 2pt solid #000; }"
+    )
+
+
+def book_css(meta: BookMeta, large_print: bool = False) -> str:
+    """Print CSS for the book's branding: the theme, the logo on the title page, the crisis box on "About the
+    practice"; "" for a book without any."""
+    rules = [theme_css(meta.theme, large_print)] if is_branded(meta) else []
+    if meta.practice.logo:
+        rules.append(
+            ".titlepage img.logo { display: block; height: 0.9in; width: auto; max-width: 2.4in; margin: -1.2in auto 0.5in; }"
+        )
+    if meta.handout.crisis:
+        rules.append(_crisis_css(accent(meta.theme, large_print) if meta.theme.accent else "#1f4e5a"))
+    return "\n".join(rule for rule in rules if rule)
+
+
+def epub_css(meta: BookMeta) -> str:
+    """EPUB CSS for the book's branding (relative units only; the reader's colours win in dark mode)."""
+    rules = [epub_theme_css(meta.theme)]
+    if meta.practice.logo:
+        rules.append(
+            ".titlepage img.logo { display: block; height: 5em; width: auto; max-width: 60%; margin: 0 auto 2em; }"
+        )
+    if meta.handout.crisis:
+        rules.append("aside.crisis { border: 2px solid; padding: 0.5em 0.8em; margin: 1.2em 0; font-weight: bold; }")
+    return "\n".join(rule for rule in rules if rule)
+
+
+def logo_html(logo: ImageRef | None, meta: BookMeta, source: str, closed: bool = False) -> str:
+    """The logo as an ``img`` (``source``: where the document reads it; ``closed`` for XHTML), or ""."""
+    if logo is None:
+        return ""
+    from html import escape
+
+    end = "/>" if closed else ">"
+    return f'<img class="logo" src="{escape(source)}" alt="{escape(logo_alt(meta))}"{end}'
+
+
+def crisis_box(meta: BookMeta) -> str:
+    """The crisis line as a box for "About the practice", or ""."""
+    from html import escape
+
+    crisis = meta.handout.crisis
+    return f'<aside class="crisis" role="note"><p>{escape(crisis)}</p></aside>' if crisis else ""
+
+
+def logo_image(logo: ImageRef, height: int) -> Any:
+    """The logo as an RGBA Pillow image ``height`` pixels high, for the generated cover.
+
+    A raster logo is scaled; an SVG logo is typeset by WeasyPrint as vector (the sanitised SVG, through
+    publish's URL fetcher) and drawn to pixels by PDFium.
+    """
+
+    from PIL import Image
+
+    if logo.content is None:
+        with Image.open(logo.path) as opened:
+            image = opened.convert("RGBA")
+    else:
+        import pypdfium2
+
+        from publish.pdf import image_source, typeset
+
+        page = (
+            "@page { size: 4in 4in; margin: 0; } html, body { margin: 0; }"
+            " img { display: block; width: 4in; height: 4in; object-fit: contain; }"
+        )
+        html = f'<!DOCTYPE html><html lang="en"><head><title>logo</title></head><body><img src="{image_source(logo)}" alt=""></body></html>'
+        pdf, _ = typeset(html, [page], logo.path.parent, [])
+        document = pypdfium2.PdfDocument(pdf)
+        try:
+            bitmap = document[0].render(scale=height * 2 / 288, fill_color=(255, 255, 255, 0))
+            image = bitmap.to_pil().convert("RGBA")
+        finally:
+            document.close()
+        box = image.getbbox()
+        if box:
+            image = image.crop(box)
+    width = max(1, round(image.width * height / max(1, image.height)))
+    return image.resize((width, height), Image.Resampling.LANCZOS)

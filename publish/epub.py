@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ebooklib import epub
 from lxml import etree
 
+from publish.brand import crisis_box, epub_css, logo_html
 from publish.front_matter import (
     WORDS,
     contacts_html,
@@ -153,9 +154,10 @@ def _title_page(rendered: RenderedBook) -> str:
     # A practice publishing its own articles is often both author and publisher: name it once.
     show_publisher = meta.publisher and meta.publisher != meta.author
     publisher = f'<p class="publisher">{escape(meta.publisher)}</p>\n' if show_publisher else ""
+    logo = logo_html(rendered.logo, meta, quote_path(rendered.logo.name), closed=True) + "\n" if rendered.logo else ""
     return (
         '<section epub:type="titlepage" class="titlepage" aria-labelledby="book-title">\n'
-        f'<h1 id="book-title" class="book-title">{escape(meta.title)}</h1>\n{subtitle}'
+        f'{logo}<h1 id="book-title" class="book-title">{escape(meta.title)}</h1>\n{subtitle}'
         f'<hr class="ornament"/>\n<p class="author">{escape(meta.author)}</p>\n{publisher}</section>'
     )
 
@@ -210,6 +212,8 @@ def _about_page(rendered: RenderedBook) -> str:
         lines.append(contacts)
     if meta.handout.disclaimer:
         lines.append(f'<p class="disclaimer">{escape(meta.handout.disclaimer)}</p>')
+    if crisis := crisis_box(meta):
+        lines.append(crisis)
     return (
         '<section epub:type="appendix" role="doc-appendix" class="about" aria-labelledby="about-title">\n'
         f'<h1 id="about-title">{escape(WORDS["about"])}</h1>\n' + "\n".join(lines) + "\n</section>"
@@ -720,7 +724,10 @@ def _cover_image(rendered: RenderedBook, drawing: CoverDrawing | None) -> tuple[
         name = GENERATED_COVER.replace(".png", f"-{number}.png")
     meta = rendered.book.meta
     # A drawing started from book.yaml before the book was loaded: the same text, unless the file changed.
-    png = drawing.png() if drawing is not None and drawing.meta == meta else generate_cover(meta)
+    if rendered.logo is not None:
+        png = generate_cover(meta, rendered.logo)
+    else:
+        png = drawing.png() if drawing is not None and drawing.meta == meta else generate_cover(meta)
     return name, png, "image/png"
 
 
@@ -757,6 +764,8 @@ def write_epub(
     _add_metadata(book, rendered, identifier)
 
     css = read_style("epub.css", options.styles)
+    if brand := epub_css(meta):
+        css += "\n/* The practice's own look (book.yaml: theme, practice.logo, handout.crisis) */\n" + brand + "\n"
     fonts = _embedded_fonts() if options.embed_fonts else []
     css = (_font_css(fonts) if fonts else "") + css
     book.add_item(epub.EpubItem(uid="style", file_name=STYLESHEET, media_type="text/css", content=css.encode()))

@@ -136,7 +136,7 @@ def typeset_book_parallel(
     The parts go to ``typesetters``' workers first, to new processes when there are not enough.
     """
     sections = book_sections(rendered, options)
-    styles = book_styles(options)
+    styles = book_styles(options, rendered.book.meta)
     # The book's title for the running heads of the body's left pages, which the title page
     # sets in one render ("content(text)": its text with white space collapsed).
     title = " ".join(rendered.book.meta.title.split())

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from lxml import etree, html
 
+from publish.brand import book_css, crisis_box, logo_html
 from publish.errors import PublishError, RenderError
 from publish.front_matter import (
     WORDS,
@@ -32,6 +33,7 @@ from publish.resources import book_fonts, read_style, styles_dir
 from publish.urls import link_href
 
 if TYPE_CHECKING:  # a worker process that only typesets never loads the Markdown side
+    from publish.manuscript import BookMeta
     from publish.render import ImageRef, RenderedBook, RenderedPiece
     from publish.typesetters import Typesetters
 
@@ -472,6 +474,7 @@ def _about_html(rendered: RenderedBook) -> str:
     name = meta.practice.name or meta.publisher or meta.author
     contacts = contacts_html(meta)
     disclaimer = f'<p class="disclaimer">{escape(meta.handout.disclaimer)}</p>' if meta.handout.disclaimer else ""
+    disclaimer += crisis_box(meta)
     title = escape(WORDS["about"])
     return (
         f'<section class="continue-reading about" id="about" data-title="{title}"><h1>{title}</h1>'
@@ -533,7 +536,7 @@ def book_sections(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS)
             f"{document_head(meta.title, meta.author, meta.description, meta.subjects)}<body>"
         ),
         front=(
-            f'<section class="titlepage"><h1 class="book-title">{title_html(meta.title)}</h1>{subtitle}'
+            f'<section class="titlepage">{_title_logo(rendered)}<h1 class="book-title">{title_html(meta.title)}</h1>{subtitle}'
             f'<hr class="ornament"><p class="author">{escape(meta.author)}</p></section>'
             f'<section class="copyright">{copyright_html}</section>'
         ),
@@ -541,6 +544,11 @@ def book_sections(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS)
         pieces=pieces,
         further=further,
     )
+
+
+def _title_logo(rendered: RenderedBook) -> str:
+    logo = rendered.logo
+    return logo_html(logo, rendered.book.meta, image_source(logo)) if logo is not None else ""
 
 
 # The names the colophon gives the book's faces (the families without "Pro", as typographers say them).
@@ -1040,11 +1048,13 @@ def report_warnings(warnings: list[str], strict: bool, what: str) -> None:
         log.warning("%s: WeasyPrint: %s", what, message)
 
 
-def book_styles(options: PdfOptions) -> list[str]:
-    """The stylesheets of the book, in cascade order."""
+def book_styles(options: PdfOptions, meta: BookMeta | None = None) -> list[str]:
+    """The stylesheets of the book, in cascade order (``meta``: the book's, for its branding)."""
     styles = [font_faces(), page_css(options), read_style("print.css", options.styles)]
     if options.large_print:
         styles.append(read_style("large-print.css", options.styles))
+    if meta is not None and (brand := book_css(meta, options.large_print)):
+        styles.append(brand)
     styles.append(finishing_css(options))
     styles.append(outline_css(options.toc_depth))
     return styles
@@ -1058,7 +1068,7 @@ def outline_css(depth: int) -> str:
 
 def pdf_inputs(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS) -> tuple[str, list[str]]:
     """The HTML document and the stylesheets (in cascade order) that the book's PDF is typeset from."""
-    return book_html(rendered, options), book_styles(options)
+    return book_html(rendered, options), book_styles(options, rendered.book.meta)
 
 
 def opening_id(rendered: RenderedBook) -> str:
