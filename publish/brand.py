@@ -271,7 +271,7 @@ def logo_image(logo: ImageRef, height: int) -> Any:
             "@page { size: 4in 4in; margin: 0; } html, body { margin: 0; }"
             " img { display: block; width: 4in; height: 4in; object-fit: contain; }"
         )
-        html = f'<!DOCTYPE html><html lang="en"><head><title>logo</title></head><body><img src="{image_source(logo)}" alt=""></body></html>'
+        html = f'<!DOCTYPE html><html lang="en"><head><title>logo</title></head><body><img src="{image_source(logo)}" alt="logo"></body></html>'
         pdf, _ = typeset(html, [page], logo.path.parent, [])
         document = pypdfium2.PdfDocument(pdf)
         try:
