@@ -22,7 +22,7 @@ from publish.build import prepare
 from publish.cli import main
 
 from conftest import DEMO, FIXTURES
-from pdf_helpers import normalise, outline, page_texts, text_runs
+from pdf_helpers import figure_alts, normalise, outline, page_texts, text_runs
 
 BRANDED = FIXTURES / "branded"
 CRISIS = "If you are in crisis, call or text 988 (Suicide & Crisis Lifeline). In an emergency, call 911."
@@ -51,23 +51,6 @@ def _content(page: pikepdf.Page) -> bytes:
 
 def _images(page: pikepdf.Page) -> list[pikepdf.Object]:
     return [x for x in page.Resources.get("/XObject", {}).values() if x.get("/Subtype") == "/Image"]
-
-
-def _figure_alts(path: Path) -> list[str]:
-    alts = []
-    with pikepdf.open(path) as pdf:
-        stack = list(pdf.Root.StructTreeRoot.K)
-        while stack:
-            element = stack.pop()
-            if isinstance(element, pikepdf.Dictionary):
-                if element.get("/S") == "/Figure":
-                    alts.append(str(element.get("/Alt", "")))
-                kids = element.get("/K")
-                if isinstance(kids, pikepdf.Array):
-                    stack.extend(kids)
-                elif isinstance(kids, pikepdf.Dictionary):
-                    stack.append(kids)
-    return alts
 
 
 @pytest.fixture(scope="module")
@@ -282,7 +265,7 @@ def test_logo_on_the_title_page_and_the_generated_cover(branded_book: tuple[Path
         badge = cover.crop((126, 76, 300, 274))
         assert (201, 166, 107) in {colour for _, colour in badge.getcolors(1 << 16)}, "the logo's gold"
         assert "h1, h2, h3 { color: #2f5d62; }" in archive.read("EPUB/style/book.css").decode()
-    assert "Juniper Hollow Counseling logo" in _figure_alts(pdf_path), "the title page's logo is a described figure"
+    assert "Juniper Hollow Counseling logo" in figure_alts(pdf_path), "the title page's logo is a described figure"
 
 
 def test_branded_epub_passes_epubcheck_and_ace(branded_book: tuple[Path, Path]) -> None:
