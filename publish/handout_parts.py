@@ -82,7 +82,8 @@ def write_in_end(lang: str) -> str:
 
 _CRISIS_CSS = """
 aside.crisis {
-  float: footnote; footnote-display: block; counter-increment: none;
+  float: footnote; footnote-display: block;
+  counter-increment: footnote -1;  /* WeasyPrint adds 1 to the footnote counter for every footnote: the notes keep their numbers */
   font: 600 10.5pt/1.4 "Source Sans Pro", sans-serif; color: #000; text-align: left; hyphens: none;
   border: 1.5pt solid #1f4e5a; padding: 0.6em 0.8em; margin: 0.4em 0 0;
 }

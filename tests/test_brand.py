@@ -111,6 +111,13 @@ def test_branded_handout_letterhead_crisis_box_and_vector_logo(tmp_path: Path) -
         assert ACCENT_FILL in drawn, "the accent colours the title and the letterhead"
 
 
+def test_the_crisis_box_leaves_the_notes_their_numbers(tmp_path: Path) -> None:
+    target, _ = _pdf(tmp_path, "--handout", "quieting-the-inner-critic")
+    text = normalise(page_texts(target)[0])
+    assert "with a friend.1 " in text and "1. Kristin Neff" in text and "2." not in text
+    assert text.index(normalise(CRISIS)) < text.index("1. Kristin Neff")
+
+
 def test_handout_pdf_metadata_is_title_practice_and_language_only(tmp_path: Path) -> None:
     target, _ = _pdf(tmp_path, "--handout", "supporting-your-partner")
     with pikepdf.open(target) as pdf:
