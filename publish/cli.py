@@ -418,10 +418,17 @@ def _with(options: list[Callable[[Any], Any]]) -> Callable[[Any], Any]:
 @click.option(
     "--handout",
     metavar="PIECE",
-    default=None,
-    help="Write one piece (file name or slug) as a client handout instead of the book.",
+    multiple=True,
+    help="Write one piece (file name or slug) as a client handout instead of the book; "
+    "repeat it for a pack of several in one PDF, each from a new page.",
 )
 @click.option("--all-handouts", is_flag=True, help="Write a handout for every piece with text into the -o folder.")
+@click.option("--write-in", is_flag=True,
+              help="Handouts: blank lines to fill in by hand: \"Prepared for ___ Date ___\" under the title, "
+                   "ruled lines for notes at the end.")  # fmt: skip
+@click.option("--pack-cover", is_flag=True, help="A pack of handouts: a first page listing what is inside.")
+@click.option("--fit", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Handouts: set the text smaller (down to 10 pt, 16 pt in large print) until each fits on N pages.")  # fmt: skip
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="Processes that typeset the book at once [default: 2 for a long book on 2 or more cores]; "
                    "--jobs 1 typesets it in one.")  # fmt: skip
@@ -431,7 +438,8 @@ def _with(options: list[Callable[[Any], Any]]) -> Callable[[Any], Any]:
 @allow_remote_option
 @_reports_errors
 def pdf(manuscript: Path, output: Path | None, paper: str, duplex: bool, bleed: str | None, crop_marks: bool,
-        large_print: bool, booklet: bool, handout: str | None, all_handouts: bool, jobs: int | None,
+        large_print: bool, booklet: bool, handout: tuple[str, ...], all_handouts: bool, write_in: bool,
+        pack_cover: bool, fit: int | None, jobs: int | None,
         toc_depth: int, styles: Path | None, strict: bool, allow_remote: bool) -> None:  # fmt: skip
     """Write the book as a print-ready PDF, or client handouts.
 
@@ -440,10 +448,16 @@ def pdf(manuscript: Path, output: Path | None, paper: str, duplex: bool, bleed: 
       publish pdf -m manuscript --paper a4 --duplex -o dist/book.pdf
       publish pdf --booklet -o dist/booklet.pdf
       publish pdf --handout supporting-your-partner-in-developing-self-compassion
+      publish pdf --handout a.md --handout b.md --pack-cover --duplex -o pack.pdf
+      publish pdf --handout a.md --fit 2 --write-in
       publish pdf --all-handouts --large-print -o dist/large-print-handouts
     """
-    if handout is not None and not handout.strip():
+    if any(not reference.strip() for reference in handout):
         raise click.UsageError("--handout needs a piece: give its file name or slug")
+    if (pack_cover or fit is not None) and not handout:
+        raise click.UsageError(f"{'--pack-cover' if pack_cover else '--fit'} works with --handout PIECE")
+    if write_in and not (handout or all_handouts):
+        raise click.UsageError("--write-in adds lines to handouts: give --handout PIECE or --all-handouts")
     if handout and all_handouts:
         raise click.UsageError("give either --handout PIECE or --all-handouts, not both")
     if booklet and (handout or all_handouts):
@@ -464,15 +478,27 @@ def pdf(manuscript: Path, output: Path | None, paper: str, duplex: bool, bleed: 
     rendered = prepare(manuscript, strict, allow_remote, styles)
     options = _pdf_options(paper, duplex, bleed, crop_marks, large_print, styles, booklet, strict, jobs, toc_depth)
     if handout or all_handouts:
-        from publish.pdf.handouts import write_all_handouts, write_handout
+        from publish.pdf.handout_parts import HandoutChoices
+        from publish.pdf.handouts import write_all_handouts
 
+        choices = HandoutChoices(write_in=write_in)
         if handout:
-            _report_written(write_handout(rendered, handout, output, options))
+            from publish.pdf.packs import write_handouts
+
+            result = write_handouts(rendered, list(handout), output, options, choices, pack_cover, fit)
+            _report_written(result.path)
+            if result.size is not None and log.isEnabledFor(logging.WARNING):
+                longest = max(result.pages)
+                click.echo(
+                    f"Fitted on {longest} page{'' if longest == 1 else 's'}: "
+                    f"body text {result.size:g} pt on {result.leading:g} leading"
+                )
         else:
             from publish.output import all_or_nothing
 
             with all_or_nothing():  # every handout, or none when one fails
-                targets = write_all_handouts(rendered, output or Path("dist") / "handouts", options)
+                folder = output or Path("dist") / "handouts"
+                targets = write_all_handouts(rendered, folder, options, choices=choices)
             for target in targets:
                 _report_written(target)
         return

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from PIL import Image
     from PIL.ImageFont import FreeTypeFont
 
+    from publish.render import ImageRef
+
 WIDTH, HEIGHT = 1600, 2560  # the 1:1.6 ratio and size retailers ask for
 MARGIN = 150
 BAND_TOP = int(HEIGHT * 0.72)  # where the warm lower band starts
@@ -133,11 +135,12 @@ _RUNS = {"title": (0, 85, ACCENT), "subtitle": (86, 170, ACCENT), "author": (171
 _BAND_INDEX = 171  # the author's run starts with the band's colour: the band and the rule
 
 
-def _palette() -> bytes:
-    """The 256 RGB entries of the runs above."""
+def _palette(accent: tuple[int, int, int] = ACCENT) -> bytes:
+    """The 256 RGB entries of the runs above (``accent``: the field's colour and the author's, the theme's)."""
     entries = bytearray()
     for role, (first, last, under) in _RUNS.items():
         over, steps = TEXT_COLOURS[role], last - first
+        over, under = (accent if over == ACCENT else over), (accent if under == ACCENT else under)
         for step in range(steps + 1):
             entries += bytes(round(u + (o - u) * step / steps) for u, o in zip(under, over, strict=True))
     return bytes(entries)
@@ -157,8 +160,9 @@ def _png(image: Image.Image, palette: bytes) -> bytes:
     return output.getvalue()
 
 
-def generate_cover(meta: BookMeta) -> bytes:
-    """A 1600×2560 PNG: title and subtitle in Source Serif on the accent field, author in Source Sans on a warm band."""
+def generate_cover(meta: BookMeta, logo: ImageRef | None = None) -> bytes:
+    """A 1600×2560 PNG: title and subtitle in Source Serif on the accent field (the theme's, else the design's),
+    author in Source Sans on a warm band; the practice's ``logo`` at the top left, on a light badge."""
     from PIL import Image, ImageDraw
 
     image = Image.new("L", (WIDTH, HEIGHT), _RUNS["title"][0])
@@ -174,7 +178,35 @@ def generate_cover(meta: BookMeta) -> bytes:
     for line in lines:
         draw.text((line.x, line.y), line.text, font=line.font, fill=_RUNS[line.role][1])
     draw.line(RULE, fill=_BAND_INDEX, width=RULE_WIDTH)
-    return _png(image, _palette())
+    from publish.brand import parse_colour
+
+    accent = parse_colour(meta.theme.accent) if meta.theme.accent else None
+    if logo is None:
+        return _png(image, _palette(accent or ACCENT))
+    return _with_logo(image, _palette(accent or ACCENT), logo)
+
+
+LOGO_HEIGHT = 150  # px, above the title (which starts at 300)
+LOGO_TOP = 100
+
+
+def _with_logo(image: Image.Image, palette: bytes, logo: ImageRef) -> bytes:
+    """The cover in RGB with the logo drawn on a light rounded badge (a logo in the accent stays visible)."""
+    from PIL import Image, ImageDraw
+
+    from publish.brand import logo_image
+
+    indexed = Image.frombytes("P", image.size, image.tobytes())
+    indexed.putpalette(palette)
+    rgb = indexed.convert("RGB")
+    picture = logo_image(logo, LOGO_HEIGHT)
+    pad = 24
+    badge = (MARGIN - pad, LOGO_TOP - pad, MARGIN + picture.width + pad, LOGO_TOP + LOGO_HEIGHT + pad)
+    ImageDraw.Draw(rgb).rounded_rectangle(badge, radius=28, fill=LIGHT)
+    rgb.paste(picture, (MARGIN, LOGO_TOP), picture)
+    output = io.BytesIO()
+    rgb.save(output, "PNG", compress_level=9)
+    return output.getvalue()
 
 
 class CoverDrawing:

@@ -88,6 +88,13 @@ class Practice:
     website: str | None = field(default=None, metadata=key(text, "its website", "www.example.com"))
     phone: str | None = field(default=None, metadata=key(text, "its phone number", "(555) 010-0100"))
     email: str | None = field(default=None, metadata=key(text, "its email address", "hello@example.com"))
+    logo: str | None = field(
+        default=None,
+        metadata=key(text, "an SVG or PNG in the manuscript: handouts, title page, generated cover", "images/logo.svg"),
+    )
+    address: str | None = field(
+        default=None, metadata=key(text, "its postal address, on the handouts' letterhead", "1 Main St, Austin TX")
+    )
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,43 @@ class HandoutText:
         default=None,
         metadata=key(text, "printed under the text", "This handout is not a substitute for professional care."),
     )
+    crisis: str | None = field(
+        default=None,
+        metadata=key(
+            text,
+            "boxed on each handout's first page and on About the practice; no default",
+            '"If you are in crisis, call or text 988"',
+        ),
+    )
+
+
+def _accent(fields: Fields, name: str, value: str) -> str | None:
+    """An accent colour with enough contrast on the page (publish.brand)."""
+    from publish.brand import accent_problem
+
+    if (problem := accent_problem(value)) is not None:
+        fields.error(name, f"'{fields.name(name)}' {problem}")
+        return None
+    return value
+
+
+def _face(fields: Fields, name: str, value: str) -> str | None:
+    if value not in ("sans", "serif"):
+        fields.error(name, f"'{fields.name(name)}' must be sans or serif (the faces shipped), not {shown(value)}")
+        return None
+    return value
+
+
+@dataclass(frozen=True)
+class Theme:
+    """The practice's look: an accent colour and the faces of headings and text."""
+
+    accent: str | None = field(
+        default=None,
+        metadata=key(checked(text, _accent), "#rrggbb for headings, rules, the cover; contrast 4.5:1", '"#2f5d62"'),
+    )
+    heading_font: str | None = field(default=None, metadata=key(checked(text, _face), "sans or serif", "sans"))
+    body_font: str | None = field(default=None, metadata=key(checked(text, _face), "serif or sans", "serif"))
 
 
 @dataclass(frozen=True)
@@ -165,6 +209,7 @@ class BookMeta:
     handout: HandoutText = field(
         default=HandoutText(), metadata=key(mapping(HandoutText), "printed at the foot of every handout")
     )
+    theme: Theme = field(default=Theme(), metadata=key(mapping(Theme), "the practice's look"))
     strings: tuple[tuple[str, str], ...] = field(
         default=(),
         metadata=key(

@@ -99,6 +99,7 @@ class RenderedBook:
     book: Book
     pieces: tuple[RenderedPiece, ...]
     cover: ImageRef | None
+    logo: ImageRef | None = None  # book.yaml's practice.logo (publish.brand)
 
     @property
     def link_only(self) -> tuple[Piece, ...]:
@@ -112,6 +113,8 @@ class RenderedBook:
         for piece in self.pieces:
             for image in (*piece.images, *((piece.hero,) if piece.hero else ())):
                 seen.setdefault(image.name, image)
+        if self.logo is not None:
+            seen.setdefault(self.logo.name, self.logo)
         return tuple(seen.values())
 
 
@@ -735,4 +738,7 @@ def render_book(
             allow_remote,
             files,
         )
-    return RenderedBook(book=book, pieces=tuple(pieces), cover=cover)
+    from publish.brand import resolve_logo
+
+    logo = resolve_logo(book, problems, files)
+    return RenderedBook(book=book, pieces=tuple(pieces), cover=cover, logo=logo)

@@ -56,6 +56,26 @@ def page_texts(path: Path) -> list[str]:
     return [page.extract_text() or "" for page in PdfReader(path).pages]
 
 
+def figure_alts(path: Path) -> list[str]:
+    """The alternative text of every Figure in the structure tree."""
+    import pikepdf
+
+    alts = []
+    with pikepdf.open(path) as pdf:
+        stack = list(pdf.Root.StructTreeRoot.K)
+        while stack:
+            element = stack.pop()
+            if isinstance(element, pikepdf.Dictionary):
+                if element.get("/S") == "/Figure":
+                    alts.append(str(element.get("/Alt", "")))
+                kids = element.get("/K")
+                if isinstance(kids, pikepdf.Array):
+                    stack.extend(kids)
+                elif isinstance(kids, pikepdf.Dictionary):
+                    stack.append(kids)
+    return alts
+
+
 def outline(path: Path) -> list[tuple[int, str, int]]:
     """The bookmarks as (level, title, page index), in order."""
     reader = PdfReader(path)

@@ -32,7 +32,7 @@ MESSAGES: dict[str, list[str]] = {
     "missing-keys": ["m/book.yaml: missing required keys author, start"],
     "unknown-key": [
         "m/book.yaml:5: unknown key 'colour' (known keys: author, contents, cover, date, description, handout, "
-        "identifier, language, practice, publisher, rights, series, start, strings, subjects, subtitle, title)",
+        "identifier, language, practice, publisher, rights, series, start, strings, subjects, subtitle, theme, title)",
     ],
     "unknown-piece-key": ["m/a.md:3: unknown key 'auther' (did you mean 'author'?)"],
     "control-character": ["m/a.md:3: invalid YAML: character U+0007 cannot appear in YAML; remove it"],
@@ -179,7 +179,7 @@ PIECE = "---\ntitle: A\n---\n\nSome text.\n"
         (BOOK + "series: Notes\n", PIECE, "m/book.yaml:5: 'series' must be a mapping, not text"),
         (BOOK + "series:\n  name: Notes\n  position: two\n", PIECE, "m/book.yaml:7: 'series.position' must be a number, not text"),
         (BOOK + "subjects:\n  - One\n  - [Two]\n", PIECE, "m/book.yaml:7: 'subjects' must be a list of text, but item 2 is a list"),
-        (BOOK + "practice:\n  fax: 123\n", PIECE, "m/book.yaml:6: unknown key 'practice.fax' (known keys: email, name, phone, website)"),
+        (BOOK + "practice:\n  fax: 123\n", PIECE, "m/book.yaml:6: unknown key 'practice.fax' (known keys: address, email, logo, name, phone, website)"),
         (BOOK.replace("title: A Book", "title: [A, Book]"), PIECE, "m/book.yaml:1: 'title' must be text, not a list"),
         (BOOK.replace("language: en", "language: true"), PIECE, "m/book.yaml:3: 'language' must be text, not true/false"),
         (BOOK, "---\ntitle: {a: 1}\n---\n\nText.\n", "m/a.md:2: 'title' must be text, not a mapping"),

@@ -17,7 +17,7 @@ from publish.pdf.handouts import write_handout
 from publish.pdf.paper import PdfOptions
 
 from conftest import FIXTURES, Once
-from pdf_helpers import BuiltPdf, normalise, outline, page_texts, publish_warnings, text_runs
+from pdf_helpers import BuiltPdf, figure_alts, normalise, outline, page_texts, publish_warnings, text_runs
 
 
 @pytest.fixture(scope="session")
@@ -45,20 +45,6 @@ def _uris(path: Path) -> list[str]:
             for annotation in page.obj.get("/Annots", [])
             if "/A" in annotation and "/URI" in annotation.A
         ]
-
-
-def _figures(path: Path) -> list[str]:
-    alts = []
-    with pikepdf.open(path) as pdf:
-        stack = list(pdf.Root.StructTreeRoot.K)
-        while stack:
-            element = stack.pop()
-            if isinstance(element, pikepdf.Dictionary):
-                if element.get("/S") == "/Figure":
-                    alts.append(str(element.get("/Alt", "")))
-                if isinstance(element.get("/K"), pikepdf.Array):
-                    stack.extend(element.K)
-    return alts
 
 
 def test_one_article_with_letterhead_and_footer(handout_pdf: Callable[..., BuiltPdf]) -> None:
@@ -102,7 +88,7 @@ def test_title_size_and_block_paragraphs(handout_pdf: Callable[..., BuiltPdf]) -
 
 def test_qr_code_to_the_article_and_links_to_other_pieces_online(handout_pdf: Callable[..., BuiltPdf]) -> None:
     built = handout_pdf("linked", "second.md")
-    assert "QR code linking to https://example.com/blog/making-room-to-talk" in _figures(built.path)
+    assert "QR code linking to https://example.com/blog/making-room-to-talk" in figure_alts(built.path)
     last = normalise(built.texts[-1])
     assert "Read this online https://example.com/blog/making-room-to-talk" in last
     uris = _uris(built.path)
@@ -119,7 +105,8 @@ def test_pdf_ua_metadata_of_a_handout(handout_pdf: Callable[..., BuiltPdf]) -> N
         assert bool(pdf.Root.ViewerPreferences.DisplayDocTitle) and bool(pdf.Root.MarkInfo.Marked)
         assert str(pdf.docinfo["/Title"]) == "Making Room to Talk"
         assert str(pdf.docinfo["/Author"]) == "Test Practice"
-        assert str(pdf.docinfo["/Subject"]).startswith("How to set up conversations about difficult topics")
+        # Only the title, the practice's name and the language (issue 17): not the summary, nor dates.
+        assert set(pdf.docinfo.keys()) == {"/Title", "/Author"}
         with pdf.open_metadata() as xmp:
             assert xmp.get("pdfuaid:part") == "1"
         for page in pdf.pages:
@@ -133,7 +120,7 @@ def test_handout_without_url_or_date(handout_pdf: Callable[..., BuiltPdf]) -> No
     pages = len(built.texts)
     assert f"Your Practice Name · www.example.com · (555) 010-0100 · Page 1 of {pages}" in built.texts[0]
     assert "Read this online" not in " ".join(built.texts)
-    assert not [alt for alt in _figures(built.path) if alt.startswith("QR code")]
+    assert not [alt for alt in figure_alts(built.path) if alt.startswith("QR code")]
     assert "Your Practice Name www.example.com" in built.texts[0].splitlines()
     assert normalise(built.texts[0]).startswith("Supporting Your Partner in Developing Self-Compassion It’s hard")
 

@@ -111,7 +111,7 @@ def test_problems_in_several_files_are_all_reported(tmp_path: Path) -> None:
     assert manuscript is None
     assert [(p.path.name if p.path else None, p.line, p.message) for p in problems] == [
         ("book.yaml", 4, "unknown key 'color' (known keys: author, contents, cover, date, description, handout, "
-                         "identifier, language, practice, publisher, rights, series, start, strings, subjects, subtitle, title)"),
+                         "identifier, language, practice, publisher, rights, series, start, strings, subjects, subtitle, theme, title)"),
         ("book.yaml", None, "missing required key author"),
         ("book.yaml", 2, "'language' is not a BCP 47 language tag: 'en_US' (for example en-US)"),
         ("a.md", 3, "'next' must be text, not a list"),

@@ -160,6 +160,8 @@ def practice_contacts(meta: BookMeta) -> list[ContactLine]:
         )
     if practice.email:
         contacts.append(ContactLine(words("email"), practice.email, link_href(f"mailto:{practice.email}")))
+    if practice.address:
+        contacts.append(ContactLine(words("address"), practice.address, None))
     return contacts
 
 
@@ -177,4 +179,7 @@ def contacts_html(meta: BookMeta) -> str:
 def has_about_page(meta: BookMeta) -> bool:
     """Whether ``book.yaml`` says enough about the practice for an "About the practice" page."""
     practice = meta.practice
-    return bool(practice.name or practice.website or practice.phone or practice.email or meta.handout.disclaimer)
+    return bool(
+        practice.name or practice.website or practice.phone or practice.email or practice.address
+        or meta.handout.disclaimer or meta.handout.crisis
+    )  # fmt: skip

@@ -34,6 +34,7 @@ from publish.book.front_matter import (
     title_page_publisher,
     website_url,
 )
+from publish.brand import crisis_box, epub_css, logo_html
 from publish.i18n import Words, book_words, languages_without_catalog, piece_words
 from publish.identity import book_identifier, build_time
 from publish.images import image_bytes
@@ -158,9 +159,10 @@ def _title_page(rendered: RenderedBook) -> str:
     subtitle = f'<p class="subtitle">{escape(meta.subtitle)}</p>\n' if meta.subtitle else ""
     shown_publisher = title_page_publisher(meta)
     publisher = f'<p class="publisher">{escape(shown_publisher)}</p>\n' if shown_publisher else ""
+    logo = logo_html(rendered.logo, meta, quote_path(rendered.logo.name), closed=True) + "\n" if rendered.logo else ""
     return (
         '<section epub:type="titlepage" class="titlepage" aria-labelledby="book-title">\n'
-        f'<h1 id="book-title" class="book-title">{escape(meta.title)}</h1>\n{subtitle}'
+        f'{logo}<h1 id="book-title" class="book-title">{escape(meta.title)}</h1>\n{subtitle}'
         f'<hr class="ornament"/>\n<p class="author">{escape(meta.author)}</p>\n{publisher}</section>'
     )
 
@@ -220,6 +222,8 @@ def _about_page(rendered: RenderedBook) -> str:
         lines.append(contacts)
     if meta.handout.disclaimer:
         lines.append(f'<p class="disclaimer">{escape(meta.handout.disclaimer)}</p>')
+    if crisis := crisis_box(meta):
+        lines.append(crisis)
     return (
         '<section epub:type="appendix" role="doc-appendix" class="about" aria-labelledby="about-title">\n'
         f'<h1 id="about-title">{escape(words("about"))}</h1>\n' + "\n".join(lines) + "\n</section>"
@@ -743,7 +747,10 @@ def _cover_image(rendered: RenderedBook, drawing: CoverDrawing | None) -> tuple[
         name = GENERATED_COVER.replace(".png", f"-{number}.png")
     meta = rendered.book.meta
     # A drawing started from book.yaml before the book was loaded: the same text, unless the file changed.
-    png = drawing.png() if drawing is not None and drawing.meta == meta else generate_cover(meta)
+    if rendered.logo is not None:
+        png = generate_cover(meta, rendered.logo)
+    else:
+        png = drawing.png() if drawing is not None and drawing.meta == meta else generate_cover(meta)
     return name, png, "image/png"
 
 
@@ -780,6 +787,8 @@ def write_epub(
     _add_metadata(book, rendered, identifier)
 
     css = read_style("epub.css", options.styles)
+    if brand := epub_css(meta):
+        css += "\n/* The practice's own look (book.yaml: theme, practice.logo, handout.crisis) */\n" + brand + "\n"
     fonts = _embedded_fonts() if options.embed_fonts else []
     css = (_font_css(fonts) if fonts else "") + css
     book.add_item(epub.EpubItem(uid="style", file_name=STYLESHEET, media_type="text/css", content=css.encode()))

@@ -49,12 +49,20 @@ MESSAGES: dict[str, str] = {
     "website": "Website",
     "phone": "Phone",
     "email": "Email",
+    "address": "Address",
+    "logo_alt": "{name} logo",
     # A piece's own labels (the piece's language).
     "notes": "Notes",
     "note_back": "Note {number}, back to the text",
     "reflection": "Reflection",
     "read_online": "Read this online",
     "handout_page": "Page {page} of {pages}",
+    # A handout's write-in lines and a pack's first page (the piece's language).
+    "prepared_for": "Prepared for",
+    "write_in_date": "Date",
+    "write_in_notes": "Notes",
+    "in_this_pack": "In this pack",
+    "pack_intro": "{count} handouts from {name}:",
     # The EPUB's accessibility summary (schema:accessibilitySummary), in the book's language.
     "a11y_structure": (
         "This publication has a table of contents, headings that mark every section, and a single reading order."

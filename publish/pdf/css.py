@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from publish.brand import book_css
 from publish.pdf.paper import PdfOptions, bleed_points, paper_of
 from publish.resources import book_fonts, read_style
+
+if TYPE_CHECKING:
+    from publish.manuscript import BookMeta
 
 
 def css_string(text: str) -> str:
@@ -63,11 +69,13 @@ def finishing_css(options: PdfOptions) -> str:
     return "\n".join(rules)
 
 
-def book_styles(options: PdfOptions) -> list[str]:
-    """The stylesheets of the book, in cascade order."""
+def book_styles(options: PdfOptions, meta: BookMeta | None = None) -> list[str]:
+    """The stylesheets of the book, in cascade order (``meta``: the book's, for its branding)."""
     styles = [font_faces(), page_css(options), read_style("print.css", options.styles)]
     if options.large_print:
         styles.append(read_style("large-print.css", options.styles))
+    if meta is not None and (brand := book_css(meta, options.large_print)):
+        styles.append(brand)
     styles.append(finishing_css(options))
     styles.append(outline_css(options.toc_depth))
     return styles

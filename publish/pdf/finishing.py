@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -170,3 +171,20 @@ def typeset_in(worker: Worker, *args: Any, progress: bool = True) -> tuple[bytes
     """``typeset(*args)`` in ``worker`` (started ahead, ``publish.processes.workers``); its errors are raised here."""
     result: tuple[bytes, list[str]] = run_in(worker, typeset, args, progress)
     return result
+
+
+# WeasyPrint's name in the XMP metadata (PDF/UA-1 asks only for the title and the part there).
+_XMP_PRODUCER = re.compile(rb'<rdf:Description rdf:about="" pdf:Producer="[^"]*" />')
+
+
+def strip_producer_metadata(pdf: Any) -> None:
+    """Leave out of a PDF's metadata everything but its title, author and language: no producer, creator,
+    subject, keywords or dates (in the document information dictionary, and the producer in the XMP)."""
+    import pydyf
+
+    for key in ("Producer", "Creator", "Subject", "Keywords", "CreationDate", "ModDate"):
+        pdf.info.pop(key, None)
+    for item in pdf.objects:
+        if isinstance(item, pydyf.Stream) and item.extra.get("Type") == "/Metadata":
+            data = b"".join(chunk if isinstance(chunk, bytes) else chunk.data for chunk in item.stream)
+            item.stream = [_XMP_PRODUCER.sub(b"", data)]

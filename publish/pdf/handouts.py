@@ -13,12 +13,22 @@ from typing import Any
 
 from publish.book.front_matter import format_date
 from publish.errors import PublishError
-from publish.i18n import Words, book_words, piece_words
+from publish.i18n import piece_words
 from publish.output import atomic_output
 from publish.pdf.css import css_string, finishing_css, font_faces
 from publish.pdf.engine import report_warnings
-from publish.pdf.finishing import typeset
-from publish.pdf.html import document_head, piece_body_html, qr_data_uri, title_html
+from publish.pdf.finishing import strip_producer_metadata, typeset
+from publish.pdf.handout_parts import (
+    PLAIN,
+    HandoutChoices,
+    crisis_html,
+    handout_extra_css,
+    handout_head,
+    letterhead_html,
+    write_in_end,
+    write_in_top,
+)
+from publish.pdf.html import piece_body_html, qr_data_uri, title_html
 from publish.pdf.paper import DEFAULT_OPTIONS, PdfOptions, bleed_points
 from publish.pdf.weasyprint_compat import warn_if_untested
 from publish.processes.forking import end_with_parent, end_worker_processes, fork_is_safe
@@ -64,35 +74,56 @@ def contact_line(rendered: RenderedBook) -> str:
     return " · ".join(x for x in (practice.name, practice.phone, practice.email, practice.website) if x)
 
 
-def _page_of_pages(words: Words) -> list[str]:
-    """ "Page X of Y" in the handout's language, as CSS content: its words as strings, its numbers as counters."""
+def footer_content(
+    rendered: RenderedBook, lang: str, page: str = "counter(page)", pages: str = "counter(pages)"
+) -> str:
+    """The footer's CSS ``content``: contact line · page X of Y (in ``lang``), then the disclaimer; ``page``
+    and ``pages`` are CSS values (counters, or a pack's numbers written in)."""
     import string
 
-    parts = []
+    footer = [css_string(f"{line} · ") for line in (contact_line(rendered),) if line]
+    numbers = {"page": page, "pages": pages}
+    words = piece_words(rendered.book.meta, lang)
     for text, field, _, _ in string.Formatter().parse(words("handout_page", page="{page}", pages="{pages}")):
-        parts += [css_string(text)] if text else []
-        parts += [f"counter({field})"] if field in ("page", "pages") else []
-    return parts
+        footer += [css_string(text)] if text else []
+        footer += [numbers[field]] if field in numbers else []
+    if disclaimer := rendered.book.meta.handout.disclaimer:
+        footer.append(css_string("\n" + disclaimer))
+    return " ".join(footer)
 
 
-def handout_page_css(rendered: RenderedBook, options: PdfOptions, words: Words | None = None) -> str:
-    """Page size and margins, and the footer: contact line · page X of Y (in ``words``' language), then the disclaimer."""
+def handout_page_css(rendered: RenderedBook, options: PdfOptions, lang: str | None = None) -> str:
+    """Page size and margins, and the footer: contact line · page X of Y, then the disclaimer."""
     size, margin = _HANDOUT_PAGES.get(options.paper, _HANDOUT_PAGES["letter"])
     if options.large_print:
         margin = "1in 0.75in"  # large print needs no wide margins (DESIGN.md), the letterhead some room
-    footer = [css_string(f"{line} · ") for line in (contact_line(rendered),) if line]
-    footer += _page_of_pages(words or book_words(rendered.book.meta))
-    if disclaimer := rendered.book.meta.handout.disclaimer:
-        footer.append(css_string("\n" + disclaimer))
+    footer = footer_content(rendered, lang or rendered.book.meta.language)
+    return f"@page {{ size: {size}; margin: {margin}; }}\n@page {{ @bottom-center {{ content: {footer}; }} }}\n"
+
+
+def handout_html(rendered: RenderedBook, piece: RenderedPiece, options: PdfOptions = DEFAULT_OPTIONS,
+                 choices: HandoutChoices = PLAIN, cover: str = "",
+                 more: tuple[RenderedPiece, ...] = ()) -> str:  # fmt: skip
+    """One piece as a handout: letterhead, title and date, the text, and a QR code to read it online.
+
+    ``more`` pieces follow it in the same document, after a ``cover`` (publish.pdf.packs: a pack).
+    """
+    meta = rendered.book.meta
+    practice = meta.practice
+    name = practice.name or meta.publisher or meta.author
+    website = f'<span class="website">{escape(practice.website)}</span>' if practice.website else ""
+    classes = "handout large-print" if options.large_print else "handout"
+    titles = " · ".join(p.title for p in (piece, *more))
+    articles = "".join(handout_article_html(rendered, p, choices, piece.lang) for p in (piece, *more))
     return (
-        f"@page {{ size: {size}; margin: {margin}; }}\n@page {{ @bottom-center {{ content: {' '.join(footer)}; }} }}\n"
+        f'<!DOCTYPE html><html lang="{escape(piece.lang)}" class="{classes}">'
+        f"{handout_head(titles, name)}<body>"
+        f"{letterhead_html(rendered, name, website)}{cover}{articles}</body></html>"
     )
 
 
-def handout_html(rendered: RenderedBook, piece: RenderedPiece, options: PdfOptions = DEFAULT_OPTIONS) -> str:
-    """One piece as a handout: letterhead, title and date, the text, and a QR code to read it online."""
-    meta = rendered.book.meta
-    practice = meta.practice
+def handout_article_html(rendered: RenderedBook, piece: RenderedPiece, choices: HandoutChoices, lang: str) -> str:
+    """A handout's article: title, crisis line, date, write-in lines, the text, the QR code (``lang``: the page's)."""
     by_file = {f"{p.slug}.xhtml": p for p in rendered.book.pieces}
     by_slug = {p.slug: p for p in rendered.book.link_only}
 
@@ -107,9 +138,7 @@ def handout_html(rendered: RenderedBook, piece: RenderedPiece, options: PdfOptio
             f"{href.split('#')[0]}#{quote_fragment(anchor)}" if anchor and document != CONTINUE_READING_FILE else href
         )
 
-    name = practice.name or meta.publisher or meta.author
-    words = piece_words(meta, piece.lang)
-    website = f'<span class="website">{escape(practice.website)}</span>' if practice.website else ""
+    words = piece_words(rendered.book.meta, piece.lang)
     date = (
         f'<p class="handout-date">{escape(format_date(piece.piece.date, piece.lang))}</p>' if piece.piece.date else ""
     )
@@ -120,40 +149,48 @@ def handout_html(rendered: RenderedBook, piece: RenderedPiece, options: PdfOptio
             f'<aside class="read-online"><img class="qr" src="{qr_data_uri(href)}" alt="{escape(words("qr_alt", url=piece.piece.url or ""))}">'
             f'<p><span class="caption">{escape(words("read_online"))}</span><a href="{escape(href)}">{url}</a></p></aside>'
         )
-    classes = "handout large-print" if options.large_print else "handout"
-    author = name or meta.author
+    own_lang = f' lang="{escape(piece.lang)}"' if piece.lang != lang else ""
+    top = write_in_top(words) if choices.write_in else ""
+    end = write_in_end(words) if choices.write_in else ""
     return (
-        f'<!DOCTYPE html><html lang="{escape(piece.lang)}" class="{classes}">'
-        f"{document_head(piece.title, author, piece.piece.summary, meta.subjects)}<body>"
-        f'<header class="letterhead"><span class="practice">{escape(name)}</span>{website}</header>'
-        f'<article class="handout" id="{escape(piece.slug)}">'
-        f'<h1 class="handout-title">{title_html(piece.title)}</h1>{date}'
-        f"{piece_body_html(piece, resolve, words)}{online}</article></body></html>"
+        f'<article class="handout" id="{escape(piece.slug)}"{own_lang}>'
+        f'<h1 class="handout-title">{title_html(piece.title)}</h1>{crisis_html(rendered)}{date}{top}'
+        f'{piece_body_html(piece, resolve, words)}{online}{end}<span class="handout-end" id="{escape(piece.slug)}--end"></span>'
+        "</article>"
     )
 
 
-def handout_styles(rendered: RenderedBook, options: PdfOptions, words: Words | None = None) -> list[str]:
+def handout_styles(
+    rendered: RenderedBook, options: PdfOptions, choices: HandoutChoices = PLAIN, lang: str | None = None
+) -> list[str]:
     """The handout's stylesheets in cascade order: the book's print styles, then the handout's over them."""
     styles = [font_faces(), read_style("print.css", options.styles)]
     if options.large_print:
         styles.append(read_style("large-print.css", options.styles))
-    styles += [handout_page_css(rendered, options, words), read_style("handout.css", options.styles)]
+    styles += [handout_page_css(rendered, options, lang), read_style("handout.css", options.styles)]
     if options.large_print:
         styles.append("@page { @bottom-center { font-size: 13pt; color: #000; } }")
+    if extra := handout_extra_css(rendered, options.large_print, choices):
+        styles.append(extra)
     styles.append(finishing_css(PdfOptions(bleed=options.bleed, crop_marks=options.crop_marks)))
     return styles
 
 
 def render_handout(
-    rendered: RenderedBook, piece: RenderedPiece, options: PdfOptions = DEFAULT_OPTIONS
-) -> tuple[bytes, list[str]]:
+    rendered: RenderedBook, piece: RenderedPiece, options: PdfOptions = DEFAULT_OPTIONS,
+    choices: HandoutChoices = PLAIN,
+) -> tuple[bytes, list[str]]:  # fmt: skip
     """Typeset one handout; return the PDF's bytes and WeasyPrint's warnings."""
     allowed = [options.styles] if options.styles else []
-    document = handout_html(rendered, piece, options)
-    words = piece_words(rendered.book.meta, piece.lang)
-    return typeset(
-        document, handout_styles(rendered, options, words), rendered.book.root, allowed, bleed_points(options)
-    )
+    document = handout_html(rendered, piece, options, choices)
+    styles = handout_styles(rendered, options, choices, piece.lang)
+    return typeset(document, styles, rendered.book.root, allowed, bleed_points(options), amend=strip_handout_metadata)
+
+
+def strip_handout_metadata(document: Any, pdf: Any) -> None:
+    """A handout's PDF says its title, the practice's name and its language, nothing else: no producer,
+    creator, subject, keywords or dates (in the document information dictionary; the XMP follows it)."""
+    strip_producer_metadata(pdf)
 
 
 def handout_path(folder: Path, piece: RenderedPiece) -> Path:
@@ -161,18 +198,22 @@ def handout_path(folder: Path, piece: RenderedPiece) -> Path:
     return folder / f"{piece.slug}.pdf"
 
 
-def _render_one(rendered: RenderedBook, slug: str, options: PdfOptions) -> tuple[bytes, list[str]]:
+def _render_one(
+    rendered: RenderedBook, slug: str, options: PdfOptions, choices: HandoutChoices = PLAIN
+) -> tuple[bytes, list[str]]:
     """Typeset one handout (in a worker process, for write_all_handouts); refuse it on warnings with ``strict``."""
     piece = find_piece(rendered, slug)
-    pdf, warnings = render_handout(rendered, piece, options)
+    pdf, warnings = render_handout(rendered, piece, options, choices)
     if warnings and options.strict:
         report_warnings(warnings, True, piece.piece.name)
     return pdf, warnings
 
 
-def _write_one(rendered: RenderedBook, slug: str, target: Path, options: PdfOptions) -> tuple[Path, list[str]]:
+def _write_one(
+    rendered: RenderedBook, slug: str, target: Path, options: PdfOptions, choices: HandoutChoices = PLAIN
+) -> tuple[Path, list[str]]:
     """Render and write one handout."""
-    pdf, warnings = _render_one(rendered, slug, options)
+    pdf, warnings = _render_one(rendered, slug, options, choices)
     _write_pdf_file(target, pdf)
     return target, warnings
 
@@ -194,9 +235,9 @@ def _start_worker(rendered: RenderedBook, parent: int) -> None:
     _shared_book = rendered
 
 
-def _render_one_shared(slug: str, options: PdfOptions) -> tuple[bytes, list[str]]:
+def _render_one_shared(slug: str, options: PdfOptions, choices: HandoutChoices) -> tuple[bytes, list[str]]:
     assert _shared_book is not None, "the worker was started without its book"
-    return _render_one(_shared_book, slug, options)
+    return _render_one(_shared_book, slug, options, choices)
 
 
 def _open_pool(count: int, rendered: RenderedBook) -> Any:
@@ -209,32 +250,33 @@ def _open_pool(count: int, rendered: RenderedBook) -> Any:
 
 
 def write_handout(rendered: RenderedBook, reference: str, target: Path | None = None,
-                  options: PdfOptions = DEFAULT_OPTIONS) -> Path:  # fmt: skip
+                  options: PdfOptions = DEFAULT_OPTIONS, choices: HandoutChoices = PLAIN) -> Path:  # fmt: skip
     """Write the handout of one piece (file name or slug); by default to dist/handouts/<slug>.pdf."""
     warn_if_untested()
     piece = find_piece(rendered, reference)
     target = target or handout_path(Path("dist") / "handouts", piece)
-    written, warnings = _write_one(rendered, piece.slug, target, options)
+    written, warnings = _write_one(rendered, piece.slug, target, options, choices)
     report_warnings(warnings, options.strict, piece.piece.name)
     return written
 
 
 def write_all_handouts(
-    rendered: RenderedBook, folder: Path, options: PdfOptions = DEFAULT_OPTIONS, workers: int = 2
-) -> list[Path]:
+    rendered: RenderedBook, folder: Path, options: PdfOptions = DEFAULT_OPTIONS, workers: int = 2,
+    choices: HandoutChoices = PLAIN,
+) -> list[Path]:  # fmt: skip
     """Write one handout per piece with text into ``folder``, two at a time in worker processes."""
     warn_if_untested()
     if folder.exists() and not folder.is_dir():
         raise PublishError("the handouts go into a folder: give a folder, not a file", folder)
     jobs = [(piece.slug, handout_path(folder, piece)) for piece in rendered.pieces]
     if len(jobs) == 1 or workers < 2:
-        results = [_write_one(rendered, slug, target, options) for slug, target in jobs]
+        results = [_write_one(rendered, slug, target, options, choices) for slug, target in jobs]
     else:
         # The workers typeset; this process writes each handout as it comes back, so nothing is
         # written by a worker, nor after this process is gone.
         pool = _open_pool(min(workers, len(jobs)), rendered)
         try:
-            pending = [pool.submit(_render_one_shared, slug, options) for slug, _ in jobs]
+            pending = [pool.submit(_render_one_shared, slug, options, choices) for slug, _ in jobs]
             results = []
             for number, ((_, target), result) in enumerate(zip(jobs, pending, strict=True), 1):
                 try:

@@ -23,6 +23,7 @@ from publish.book.front_matter import (
     has_about_page,
     title_page_publisher,
 )
+from publish.brand import crisis_box, logo_html
 from publish.errors import RenderError
 from publish.i18n import Words, book_words, piece_words
 from publish.limits import MAX_TREE_DEPTH, deepest_element
@@ -433,6 +434,7 @@ def _about_html(rendered: RenderedBook) -> str:
     name = meta.practice.name or meta.publisher or meta.author
     contacts = contacts_html(meta)
     disclaimer = f'<p class="disclaimer">{escape(meta.handout.disclaimer)}</p>' if meta.handout.disclaimer else ""
+    disclaimer += crisis_box(meta)
     words = book_words(meta)
     title = escape(words("about"))
     return (
@@ -500,7 +502,7 @@ def book_sections(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS,
             f"{document_head(meta.title, meta.author, meta.description, meta.subjects)}<body>"
         ),
         front=(
-            f'<section class="titlepage"><h1 class="book-title">{title_html(meta.title)}</h1>{subtitle}'
+            f'<section class="titlepage">{_title_logo(rendered)}<h1 class="book-title">{title_html(meta.title)}</h1>{subtitle}'
             f'<hr class="ornament"><p class="author">{escape(meta.author)}</p>{publisher}</section>'
             f'<section class="copyright">{copyright_html}</section>'
         ),
@@ -508,6 +510,11 @@ def book_sections(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS,
         pieces=pieces,
         further=further,
     )
+
+
+def _title_logo(rendered: RenderedBook) -> str:
+    logo = rendered.logo
+    return logo_html(logo, rendered.book.meta, image_source(logo)) if logo is not None else ""
 
 
 # The names the colophon gives the book's faces (the families without "Pro", as typographers say them).

@@ -129,7 +129,7 @@ def typeset_book_parallel(
     """
     # Links inside the book are made to cross parts (see the module's docstring).
     sections = book_sections(rendered, options, PART_LINK)
-    styles = book_styles(options)
+    styles = book_styles(options, rendered.book.meta)
     # The book's title for the running heads of the body's left pages, which the title page
     # sets in one render ("content(text)": its text with white space collapsed).
     title = " ".join(rendered.book.meta.title.split())

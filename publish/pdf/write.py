@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 def pdf_inputs(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS) -> tuple[str, list[str]]:
     """The HTML document and the stylesheets (in cascade order) that the book's PDF is typeset from."""
-    return book_html(rendered, options), book_styles(options)
+    return book_html(rendered, options), book_styles(options, rendered.book.meta)
 
 
 def opening_id(rendered: RenderedBook) -> str:

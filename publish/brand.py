@@ -1,0 +1,289 @@
+"""The practice's own look: its accent colour and type (``theme``), and its logo (``practice.logo``).
+
+- A colour is ``#rgb``, ``#rrggbb`` or ``rgb(r, g, b)``; an accent must reach 4.5:1 against the white page
+  (WCAG 2.2, success criterion 1.4.3, contrast minimum for text: AA). Large print takes a darker shade
+  of it automatically, one that reaches 7:1 (1.4.6, enhanced: AAA), as DESIGN.md asks for near-black there.
+- The logo is an image inside the manuscript, checked as any image is (``publish.render.resolve_image``:
+  confined to the manuscript folder, type from the bytes, an SVG rebuilt from an allow-list); a logo whose
+  SVG held active content or an outside reference is refused, not cleaned (a practice's own logo should
+  not need cleaning: the file to fix is the author's).
+- Nothing here changes a book whose ``book.yaml`` has no ``theme`` and no ``practice.logo``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from publish.assemble import Book
+    from publish.errors import Problems
+    from publish.images import BookImages
+    from publish.manuscript import BookMeta, Theme
+    from publish.render import ImageRef
+
+Colour = tuple[int, int, int]
+
+PAGE = (255, 255, 255)
+MIN_CONTRAST = 4.5  # WCAG 2.2 SC 1.4.3 (AA), normal text
+LARGE_PRINT_CONTRAST = 7.0  # WCAG 2.2 SC 1.4.6 (AAA): what large print takes
+DEFAULT_ACCENT = "#1f4e5a"  # the design's deep calm teal (DESIGN.md), the styles' own colour
+FONT_FAMILIES = {"serif": '"Source Serif Pro", serif', "sans": '"Source Sans Pro", sans-serif'}
+
+_HEX = re.compile(r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+_RGB = re.compile(r"^rgb\(\s*(\d{1,3})\s*,\s*(\d{1,3})\s*,\s*(\d{1,3})\s*\)$", re.IGNORECASE)
+
+
+def parse_colour(text: str) -> Colour | None:
+    """``#rgb``, ``#rrggbb`` or ``rgb(r, g, b)`` as an (r, g, b) triple; None for anything else."""
+    value = text.strip()
+    if match := _HEX.match(value):
+        digits = match.group(1)
+        if len(digits) == 3:
+            digits = "".join(d * 2 for d in digits)
+        return (int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16))
+    if match := _RGB.match(value):
+        channels = tuple(int(v) for v in match.groups())
+        if all(0 <= c <= 255 for c in channels):
+            return (channels[0], channels[1], channels[2])
+    return None
+
+
+def hex_colour(colour: Colour) -> str:
+    """A colour as ``#rrggbb``."""
+    return "#{:02x}{:02x}{:02x}".format(*colour)
+
+
+def _linear(channel: int) -> float:
+    # WCAG 2.2 "relative luminance": the sRGB transfer function undone (0.04045, as in sRGB itself).
+    value = channel / 255
+    return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+
+
+def luminance(colour: Colour) -> float:
+    """WCAG 2.2 relative luminance of an sRGB colour, 0 (black) to 1 (white)."""
+    red, green, blue = (_linear(c) for c in colour)
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def contrast_ratio(first: Colour, second: Colour = PAGE) -> float:
+    """WCAG 2.2 contrast ratio, 1 to 21."""
+    lighter, darker = sorted((luminance(first), luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def accent_problem(text: str) -> str | None:
+    """Why ``text`` cannot be the accent (not a colour, or too little contrast on the page); None if it can."""
+    colour = parse_colour(text)
+    if colour is None:
+        return f"is not a colour: {text!r} (write it as #rrggbb, for example #2f5d62)"
+    ratio = contrast_ratio(colour)
+    if ratio < MIN_CONTRAST:
+        return (
+            f"{text} has a contrast of {ratio:.2f}:1 against the white page; text needs at least "
+            f"{MIN_CONTRAST}:1 (WCAG 2.2 AA): choose a darker colour"
+        )
+    return None
+
+
+def darker_shade(colour: Colour, ratio: float = LARGE_PRINT_CONTRAST) -> Colour:
+    """The colour darkened (its hue kept) until it reaches ``ratio`` against the page."""
+    shade = colour
+    step = 1.0
+    while contrast_ratio(shade) < ratio and step > 0:
+        step -= 0.02
+        shade = (round(colour[0] * step), round(colour[1] * step), round(colour[2] * step))
+    return shade
+
+
+def accent(theme: Theme, large_print: bool = False) -> str:
+    """The accent as ``#rrggbb`` for the page: the theme's, darker in large print."""
+    colour = parse_colour(theme.accent or DEFAULT_ACCENT) or (31, 78, 90)
+    return hex_colour(darker_shade(colour) if large_print else colour)
+
+
+def is_branded(meta: BookMeta) -> bool:
+    """Whether ``book.yaml`` sets a theme or a logo (otherwise every output is as without this module)."""
+    theme = meta.theme
+    return bool(theme.accent or theme.heading_font or theme.body_font or meta.practice.logo)
+
+
+# The styles' rules that set the design's accent (print.css, handout.css): the theme recolours them.
+_ACCENT_TEXT = (
+    "h2, h3, h4, h5, h6, .titlepage h1.book-title, nav.toc h1, h1.piece-title, section.continue-reading h1, "
+    "ul.further .title, header.letterhead, h1.handout-title, aside.read-online .caption, "
+    "html.handout.large-print header.letterhead, html.handout.large-print h1.handout-title, "
+    "html.handout.large-print aside.read-online .caption"
+)
+_ACCENT_RULES = (
+    ".titlepage hr.ornament, header.letterhead, html.handout.large-print header.letterhead, "
+    "aside.crisis, div.write-in hr"
+)
+_HEADINGS = (
+    "h1, h2, h3, h4, h5, h6, .titlepage h1.book-title, nav.toc h1, h1.piece-title, "
+    "section.continue-reading h1, h1.handout-title, ul.further .title"
+)
+
+
+def theme_css(theme: Theme, large_print: bool = False) -> str:
+    """Print CSS over the built-in styles: the accent on headings, rules and the letterhead; the faces chosen."""
+    rules = []
+    if theme.accent:
+        colour = accent(theme, large_print)
+        rules.append(f"{_ACCENT_TEXT} {{ color: {colour}; }}")
+        rules.append(f"{_ACCENT_RULES} {{ border-color: {colour}; }}")
+    if theme.body_font and not large_print:  # large print is set in sans serif whatever the theme (DESIGN.md)
+        rules.append(f"body {{ font-family: {FONT_FAMILIES[theme.body_font]}; }}")
+    if theme.heading_font:
+        rules.append(f"{_HEADINGS} {{ font-family: {FONT_FAMILIES[theme.heading_font]}; }}")
+    return "\n".join(rules)
+
+
+def epub_theme_css(theme: Theme) -> str:
+    """EPUB CSS over epub.css: the accent on headings only (readers choose the rest); nothing in dark mode."""
+    rules = []
+    if theme.accent:
+        # Night modes invert or override text colours; under a dark scheme the heading keeps the reader's colour.
+        rules.append(f"h1, h2, h3 {{ color: {accent(theme)}; }}")
+        rules.append("@media (prefers-color-scheme: dark) { h1, h2, h3 { color: inherit; } }")
+    if theme.heading_font:
+        family = "serif" if theme.heading_font == "serif" else "sans-serif"
+        rules.append(f"h1, h2, h3, h4, h5, h6 {{ font-family: {family}; }}")
+    if theme.body_font:
+        family = "serif" if theme.body_font == "serif" else "sans-serif"
+        rules.append(f"body {{ font-family: {family}; }}")
+    return "\n".join(rules)
+
+
+def logo_alt(meta: BookMeta) -> str:
+    """The logo's text alternative: the practice's name with "logo", in the book's language."""
+    from publish.i18n import book_words
+
+    return book_words(meta)("logo_alt", name=meta.practice.name or meta.publisher or meta.author)
+
+
+def resolve_logo(book: Book, problems: Problems, files: BookImages) -> ImageRef | None:
+    """The checked logo named by ``practice.logo``, or None (without one, or with a problem, reported).
+
+    A remote logo is always an error (``--allow-remote`` leaves out images of the text, not the letterhead);
+    an SVG logo from which sanitising would remove anything is an error naming what.
+    """
+    from urllib.parse import urlsplit
+
+    from publish.errors import Problems as Collected
+    from publish.render import resolve_image
+
+    meta = book.meta
+    source = meta.practice.logo
+    if not source:
+        return None
+    where, line = book.root / "book.yaml", meta.line_of("practice.logo")
+    if urlsplit(source).scheme or source.startswith("//"):
+        problems.error(where, line, f"'practice.logo' {source} is not a file: put the logo in the manuscript folder")
+        return None
+    found = Collected()
+    reference = resolve_image(book, None, source, logo_alt(meta), found, line, False, files)
+    for item in found.items:
+        message = item.message.replace(f"image {source}", f"'practice.logo' {source}", 1)
+        if reference is not None and item.severity == "warning" and ": removed " in item.message:
+            removed = ", ".join(files.check(reference.path).removed)
+            problems.error(
+                where, line,
+                f"'practice.logo' {source} holds {removed}: a logo may hold no active content and no reference "
+                "to anything outside the image; save it again without them",
+            )  # fmt: skip
+            reference = None
+        elif item.severity == "error":
+            problems.error(item.path, item.line, message)
+        else:
+            problems.warning(item.path, item.line, message)
+    return reference
+
+
+def _crisis_css(colour: str) -> str:
+    return (
+        f"aside.crisis {{ border: 1.5pt solid {colour}; padding: 0.6em 0.8em; margin: 1.2em 0; "
+        'font: 600 10.5pt/1.4 "Source Sans Pro", sans-serif; text-align: left; hyphens: none; }\n'
+        "aside.crisis p { text-indent: 0; margin: 0; }\n"
+        "html.large-print aside.crisis { font-size: 18pt; border: 2pt solid #000; }"
+    )
+
+
+def book_css(meta: BookMeta, large_print: bool = False) -> str:
+    """Print CSS for the book's branding: the theme, the logo on the title page, the crisis box on "About the
+    practice"; "" for a book without any."""
+    rules = [theme_css(meta.theme, large_print)] if is_branded(meta) else []
+    if meta.practice.logo:
+        rules.append(
+            ".titlepage img.logo { display: block; height: 0.9in; width: auto; max-width: 2.4in; margin: -1.2in auto 0.5in; }"
+        )
+    if meta.handout.crisis:
+        rules.append(_crisis_css(accent(meta.theme, large_print) if meta.theme.accent else "#1f4e5a"))
+    return "\n".join(rule for rule in rules if rule)
+
+
+def epub_css(meta: BookMeta) -> str:
+    """EPUB CSS for the book's branding (relative units only; the reader's colours win in dark mode)."""
+    rules = [epub_theme_css(meta.theme)]
+    if meta.practice.logo:
+        rules.append(
+            ".titlepage img.logo { display: block; height: 5em; width: auto; max-width: 60%; margin: 0 auto 2em; }"
+        )
+    if meta.handout.crisis:
+        rules.append("aside.crisis { border: 2px solid; padding: 0.5em 0.8em; margin: 1.2em 0; font-weight: bold; }")
+    return "\n".join(rule for rule in rules if rule)
+
+
+def logo_html(logo: ImageRef | None, meta: BookMeta, source: str, closed: bool = False) -> str:
+    """The logo as an ``img`` (``source``: where the document reads it; ``closed`` for XHTML), or ""."""
+    if logo is None:
+        return ""
+    from html import escape
+
+    end = "/>" if closed else ">"
+    return f'<img class="logo" src="{escape(source)}" alt="{escape(logo_alt(meta))}"{end}'
+
+
+def crisis_box(meta: BookMeta) -> str:
+    """The crisis line as a box for "About the practice", or ""."""
+    from html import escape
+
+    crisis = meta.handout.crisis
+    return f'<aside class="crisis" role="note"><p>{escape(crisis)}</p></aside>' if crisis else ""
+
+
+def logo_image(logo: ImageRef, height: int) -> Any:
+    """The logo as an RGBA Pillow image ``height`` pixels high, for the generated cover.
+
+    A raster logo is scaled; an SVG logo is typeset by WeasyPrint as vector (the sanitised SVG, through
+    publish's URL fetcher) and drawn to pixels by PDFium.
+    """
+
+    from PIL import Image
+
+    if logo.content is None:
+        with Image.open(logo.path) as opened:
+            image = opened.convert("RGBA")
+    else:
+        import pypdfium2
+
+        from publish.pdf.finishing import typeset
+        from publish.pdf.html import image_source
+
+        page = (
+            "@page { size: 4in 4in; margin: 0; } html, body { margin: 0; }"
+            " img { display: block; width: 4in; height: 4in; object-fit: contain; }"
+        )
+        html = f'<!DOCTYPE html><html lang="en"><head><title>logo</title></head><body><img src="{image_source(logo)}" alt="logo"></body></html>'
+        pdf, _ = typeset(html, [page], logo.path.parent, [])
+        document = pypdfium2.PdfDocument(pdf)
+        try:
+            bitmap = document[0].render(scale=height * 2 / 288, fill_color=(255, 255, 255, 0))
+            image = bitmap.to_pil().convert("RGBA")
+        finally:
+            document.close()
+        box = image.getbbox()
+        if box:
+            image = image.crop(box)
+    width = max(1, round(image.width * height / max(1, image.height)))
+    return image.resize((width, height), Image.Resampling.LANCZOS)
