@@ -120,7 +120,7 @@ class HandoutText:
 
 def _accent(fields: Fields, name: str, value: str) -> str | None:
     """An accent colour with enough contrast on the page (publish.brand)."""
-    from publish.brand import accent_problem
+    from publish.colours import accent_problem
 
     if (problem := accent_problem(value)) is not None:
         fields.error(name, f"'{fields.name(name)}' {problem}")
