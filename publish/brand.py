@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from publish.colours import (
     Colour,
@@ -22,13 +22,11 @@ from publish.colours import (
     hex_colour,
     parse_colour,
 )
+from publish.i18n import logo_alt
 
-__all__ = ["Colour", "accent_problem", "contrast_ratio", "darker_shade", "hex_colour", "parse_colour"]
+__all__ = ["Colour", "accent_problem", "contrast_ratio", "darker_shade", "hex_colour", "logo_alt", "parse_colour"]
 
 if TYPE_CHECKING:
-    from publish.assemble import Book
-    from publish.errors import Problems
-    from publish.images import BookImages
     from publish.manuscript import BookMeta, Theme
     from publish.render import ImageRef
 
@@ -95,51 +93,6 @@ def epub_theme_css(theme: Theme) -> str:
     return "\n".join(rules)
 
 
-def logo_alt(meta: BookMeta) -> str:
-    """The logo's text alternative: the practice's name with "logo", in the book's language."""
-    from publish.i18n import book_words
-
-    return book_words(meta)("logo_alt", name=meta.practice.name or meta.publisher or meta.author)
-
-
-def resolve_logo(book: Book, problems: Problems, files: BookImages) -> ImageRef | None:
-    """The checked logo named by ``practice.logo``, or None (without one, or with a problem, reported).
-
-    A remote logo is always an error (``--allow-remote`` leaves out images of the text, not the letterhead);
-    an SVG logo from which sanitising would remove anything is an error naming what.
-    """
-    from urllib.parse import urlsplit
-
-    from publish.errors import Problems as Collected
-    from publish.render import resolve_image
-
-    meta = book.meta
-    source = meta.practice.logo
-    if not source:
-        return None
-    where, line = book.root / "book.yaml", meta.line_of("practice.logo")
-    if urlsplit(source).scheme or source.startswith("//"):
-        problems.error(where, line, f"'practice.logo' {source} is not a file: put the logo in the manuscript folder")
-        return None
-    found = Collected()
-    reference = resolve_image(book, None, source, logo_alt(meta), found, line, False, files)
-    for item in found.items:
-        message = item.message.replace(f"image {source}", f"'practice.logo' {source}", 1)
-        if reference is not None and item.severity == "warning" and ": removed " in item.message:
-            removed = ", ".join(files.check(reference.path).removed)
-            problems.error(
-                where, line,
-                f"'practice.logo' {source} holds {removed}: a logo may hold no active content and no reference "
-                "to anything outside the image; save it again without them",
-            )  # fmt: skip
-            reference = None
-        elif item.severity == "error":
-            problems.error(item.path, item.line, message)
-        else:
-            problems.warning(item.path, item.line, message)
-    return reference
-
-
 def _crisis_css(colour: str) -> str:
     return (
         f"aside.crisis {{ border: 1.5pt solid {colour}; padding: 0.6em 0.8em; margin: 1.2em 0; "
@@ -190,40 +143,3 @@ def crisis_box(meta: BookMeta) -> str:
 
     crisis = meta.handout.crisis
     return f'<aside class="crisis" role="note"><p>{escape(crisis)}</p></aside>' if crisis else ""
-
-
-def logo_image(logo: ImageRef, height: int) -> Any:
-    """The logo as an RGBA Pillow image ``height`` pixels high, for the generated cover.
-
-    A raster logo is scaled; an SVG logo is typeset by WeasyPrint as vector (the sanitised SVG, through
-    publish's URL fetcher) and drawn to pixels by PDFium.
-    """
-
-    from PIL import Image
-
-    if logo.content is None:
-        with Image.open(logo.path) as opened:
-            image = opened.convert("RGBA")
-    else:
-        import pypdfium2
-
-        from publish.pdf.finishing import typeset
-        from publish.pdf.html import image_source
-
-        page = (
-            "@page { size: 4in 4in; margin: 0; } html, body { margin: 0; }"
-            " img { display: block; width: 4in; height: 4in; object-fit: contain; }"
-        )
-        html = f'<!DOCTYPE html><html lang="en"><head><title>logo</title></head><body><img src="{image_source(logo)}" alt="logo"></body></html>'
-        pdf, _ = typeset(html, [page], logo.path.parent, [])
-        document = pypdfium2.PdfDocument(pdf)
-        try:
-            bitmap = document[0].render(scale=height * 2 / 288, fill_color=(255, 255, 255, 0))
-            image = bitmap.to_pil().convert("RGBA")
-        finally:
-            document.close()
-        box = image.getbbox()
-        if box:
-            image = image.crop(box)
-    width = max(1, round(image.width * height / max(1, image.height)))
-    return image.resize((width, height), Image.Resampling.LANCZOS)

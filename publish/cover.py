@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import zlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from publish.manuscript import BookMeta
 from publish.resources import book_fonts
@@ -178,7 +178,7 @@ def generate_cover(meta: BookMeta, logo: ImageRef | None = None) -> bytes:
     for line in lines:
         draw.text((line.x, line.y), line.text, font=line.font, fill=_RUNS[line.role][1])
     draw.line(RULE, fill=_BAND_INDEX, width=RULE_WIDTH)
-    from publish.brand import parse_colour
+    from publish.colours import parse_colour
 
     accent = parse_colour(meta.theme.accent) if meta.theme.accent else None
     if logo is None:
@@ -193,8 +193,6 @@ LOGO_TOP = 100
 def _with_logo(image: Image.Image, palette: bytes, logo: ImageRef) -> bytes:
     """The cover in RGB with the logo drawn on a light rounded badge (a logo in the accent stays visible)."""
     from PIL import Image, ImageDraw
-
-    from publish.brand import logo_image
 
     indexed = Image.frombytes("P", image.size, image.tobytes())
     indexed.putpalette(palette)
@@ -232,3 +230,40 @@ class CoverDrawing:
     def close(self) -> None:
         """Stop the child if it is still drawing."""
         self._drawing.close()
+
+
+def logo_image(logo: ImageRef, height: int) -> Any:
+    """The logo as an RGBA Pillow image ``height`` pixels high, for the generated cover.
+
+    A raster logo is scaled; an SVG logo is typeset by WeasyPrint as vector (the sanitised SVG, through
+    publish's URL fetcher) and drawn to pixels by PDFium.
+    """
+
+    from PIL import Image
+
+    if logo.content is None:
+        with Image.open(logo.path) as opened:
+            image = opened.convert("RGBA")
+    else:
+        import pypdfium2
+
+        from publish.pdf.finishing import typeset
+        from publish.pdf.html import image_source
+
+        page = (
+            "@page { size: 4in 4in; margin: 0; } html, body { margin: 0; }"
+            " img { display: block; width: 4in; height: 4in; object-fit: contain; }"
+        )
+        html = f'<!DOCTYPE html><html lang="en"><head><title>logo</title></head><body><img src="{image_source(logo)}" alt="logo"></body></html>'
+        pdf, _ = typeset(html, [page], logo.path.parent, [])
+        document = pypdfium2.PdfDocument(pdf)
+        try:
+            bitmap = document[0].render(scale=height * 2 / 288, fill_color=(255, 255, 255, 0))
+            image = bitmap.to_pil().convert("RGBA")
+        finally:
+            document.close()
+        box = image.getbbox()
+        if box:
+            image = image.crop(box)
+    width = max(1, round(image.width * height / max(1, image.height)))
+    return image.resize((width, height), Image.Resampling.LANCZOS)

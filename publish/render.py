@@ -738,7 +738,43 @@ def render_book(
             allow_remote,
             files,
         )
-    from publish.brand import resolve_logo
-
-    logo = resolve_logo(book, problems, files)
+    logo = _resolve_logo(book, problems, files)
     return RenderedBook(book=book, pieces=tuple(pieces), cover=cover, logo=logo)
+
+
+def _resolve_logo(book: Book, problems: Problems, files: BookImages) -> ImageRef | None:
+    """The checked logo named by ``practice.logo``, or None (without one, or with a problem, reported).
+
+    A remote logo is always an error (``--allow-remote`` leaves out images of the text, not the letterhead);
+    an SVG logo from which sanitising would remove anything is an error naming what.
+    """
+    from urllib.parse import urlsplit
+
+    from publish.errors import Problems as Collected
+    from publish.i18n import logo_alt
+
+    meta = book.meta
+    source = meta.practice.logo
+    if not source:
+        return None
+    where, line = book.root / "book.yaml", meta.line_of("practice.logo")
+    if urlsplit(source).scheme or source.startswith("//"):
+        problems.error(where, line, f"'practice.logo' {source} is not a file: put the logo in the manuscript folder")
+        return None
+    found = Collected()
+    reference = resolve_image(book, None, source, logo_alt(meta), found, line, False, files)
+    for item in found.items:
+        message = item.message.replace(f"image {source}", f"'practice.logo' {source}", 1)
+        if reference is not None and item.severity == "warning" and ": removed " in item.message:
+            removed = ", ".join(files.check(reference.path).removed)
+            problems.error(
+                where, line,
+                f"'practice.logo' {source} holds {removed}: a logo may hold no active content and no reference "
+                "to anything outside the image; save it again without them",
+            )  # fmt: skip
+            reference = None
+        elif item.severity == "error":
+            problems.error(item.path, item.line, message)
+        else:
+            problems.warning(item.path, item.line, message)
+    return reference

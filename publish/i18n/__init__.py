@@ -96,3 +96,8 @@ def languages_without_catalog(languages: Iterable[str]) -> list[str]:
         if tag and not has_catalog(tag) and tag not in missing:
             missing.append(tag)
     return missing
+
+
+def logo_alt(meta: BookMeta) -> str:
+    """The logo's text alternative: the practice's name with "logo", in the book's language."""
+    return book_words(meta)("logo_alt", name=meta.practice.name or meta.publisher or meta.author)
