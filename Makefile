@@ -32,6 +32,7 @@ test: export PUBLISH_REQUIRE_VALIDATORS = 1
 test: $(STAMP) validators
 	$(BIN)/ruff check publish tests
 	$(BIN)/ruff format --check publish tests
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2
 
 # The PDF tests again, against the oldest WeasyPrint and pydyf pyproject.toml allows (their '>=' floors,
@@ -56,6 +57,7 @@ test-oldest: $(OLDEST_STAMP) validators
 lint: $(STAMP)
 	$(BIN)/ruff check publish tests
 	$(BIN)/ruff format --check publish tests
+	$(BIN)/mypy
 
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 

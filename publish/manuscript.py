@@ -295,24 +295,31 @@ class _Loader(yaml.SafeLoader):
 
     _depth = 0
 
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             raise yaml.composer.ComposerError(
                 None, None, f"an alias (*{event.anchor}) is not allowed here: write the value out", event.start_mark
             )
         if self._depth >= MAX_YAML_DEPTH:
             raise yaml.composer.ComposerError(
-                None, None, f"values nest more than {MAX_YAML_DEPTH} deep", self.peek_event().start_mark
+                None,
+                None,
+                f"values nest more than {MAX_YAML_DEPTH} deep",
+                self.peek_event().start_mark,  # type: ignore[no-untyped-call]
             )
         self._depth += 1
         try:
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            return super().compose_node(parent, index)
         finally:
             self._depth -= 1
 
 
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+def _timestamp_as_text(loader: _Loader, node: yaml.Node) -> str:
+    return loader.construct_yaml_str(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
 
 
 def _report_forbidden_text(node: yaml.Node, path: Path, problems: Problems, first_line: int) -> None:
@@ -355,13 +362,13 @@ def _load_yaml(text: str, path: Path, problems: Problems, first_line: int = 1) -
         value = loader.construct_document(node) if node is not None else None
     except (ValueError, TypeError, OverflowError) as exc:
         # An explicit tag with a value it cannot hold (``!!int abc``): the constructor raises without a mark.
-        line = first_line + node.start_mark.line if node is not None else None
-        problems.error(path, line, f"invalid YAML value: {exc}")
+        value_line = first_line + node.start_mark.line if node is not None else None
+        problems.error(path, value_line, f"invalid YAML value: {exc}")
         return None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = first_line + mark.line if mark else None
-        problems.error(path, line, f"invalid YAML: {exc.problem or exc.context}")
+        mark_line = first_line + mark.line if mark else None
+        problems.error(path, mark_line, f"invalid YAML: {exc.problem or exc.context}")
         return None
     except yaml.YAMLError as exc:
         problems.error(path, None, f"invalid YAML: {exc}")

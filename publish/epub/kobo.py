@@ -109,4 +109,7 @@ def add_kobo_spans(document: bytes) -> bytes:
         inner.append(child)
     body.append(columns)
     columns.tail = "\n"
-    return etree.tostring(root.getroottree(), encoding="utf-8", xml_declaration=True, doctype="<!DOCTYPE html>")
+    written: bytes = etree.tostring(
+        root.getroottree(), encoding="utf-8", xml_declaration=True, doctype="<!DOCTYPE html>"
+    )
+    return written

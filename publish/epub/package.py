@@ -455,7 +455,8 @@ def _ncx(entries: tuple[TocEntry, ...], rendered: RenderedBook, identifier: str)
             add(point, entry.children)
 
     add(etree.SubElement(root, f"{{{NCX_NS}}}navMap"), entries)
-    return etree.tostring(root, encoding="utf-8", xml_declaration=True, pretty_print=True)
+    written: bytes = etree.tostring(root, encoding="utf-8", xml_declaration=True, pretty_print=True)
+    return written
 
 
 # --- accessibility -----------------------------------------------------------------
@@ -754,7 +755,7 @@ def _cover_image(rendered: RenderedBook, drawing: CoverDrawing | None) -> tuple[
     return name, png, "image/png"
 
 
-class _Document(epub.EpubItem):
+class _Document(epub.EpubItem):  # type: ignore[misc]  # ebooklib has no types
     """An XHTML content document written exactly as given (ebooklib would re-template an EpubHtml)."""
 
     def __init__(self, uid: str, file_name: str, content: bytes, properties: list[str] | None = None):
@@ -900,4 +901,5 @@ def _fix_opf(content: bytes, language: str) -> bytes:
     """Add what ebooklib leaves out: ``xml:lang`` on the package element (Ace: epub-lang)."""
     root = etree.fromstring(content)
     root.set(XML_LANG, language)
-    return etree.tostring(root, encoding="utf-8", xml_declaration=True, pretty_print=True)
+    written: bytes = etree.tostring(root, encoding="utf-8", xml_declaration=True, pretty_print=True)
+    return written

@@ -41,7 +41,7 @@ def url_fetcher(allowed: list[Path]) -> Any:
 
     roots = [Path(os.path.realpath(folder)) for folder in allowed]
 
-    class LocalOnlyFetcher(URLFetcher):
+    class LocalOnlyFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint has no types
         def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
             if url.startswith("data:"):
                 return super().fetch(url, headers)

@@ -439,7 +439,8 @@ def join_parts(front: bytes, parts: list[bytes], keep: list[int]) -> bytes:
         src_kids = [kid for kid in src_document.K if kid.get("/Pg") is None or kid.Pg.objgen not in dropped[number]]
         for kid in src_kids:
             kid.P = pikepdf.Name.Null if number else document
-        names = src.Root.get("/Names", {}).get("/Dests", {}).get("/Names", [])
+        catalog: Any = src.Root  # a pikepdf Dictionary: .get of a missing key gives the default
+        names: Any = catalog.get("/Names", {}).get("/Dests", {}).get("/Names", [])
         src_destinations = [
             (str(names[i]), names[i + 1])
             for i in range(0, len(names), 2)

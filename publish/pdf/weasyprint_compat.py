@@ -102,11 +102,11 @@ def pages_listed_once() -> Iterator[None]:
             pdf.__dict__["_publish_page_references"] = cached
         return cached[1]
 
-    pydyf.PDF.page_references = property(page_references)  # type: ignore[assignment]
+    pydyf.PDF.page_references = property(page_references)
     try:
         yield
     finally:
-        pydyf.PDF.page_references = original  # type: ignore[method-assign]
+        pydyf.PDF.page_references = original
 
 
 def mark_as_artifacts(content: list[Any], orphans: set[int]) -> list[int]:
@@ -171,7 +171,7 @@ def install_pagination_hook(paginated: Paginated) -> None:
             raise PaginationError(f"WeasyPrint changed: {type(error).__name__}: {error}") from None
         return make_margin_boxes(context, page, state)
 
-    weasyprint.document.layout_document = hooked_layout_document  # type: ignore[attr-defined]
+    weasyprint.document.layout_document = hooked_layout_document
     weasyprint.layout.make_margin_boxes = hooked_make_margin_boxes
 
 

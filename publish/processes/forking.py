@@ -23,7 +23,7 @@ import pickle
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from queue import SimpleQueue
 from typing import BinaryIO, Generic, TypeVar
 
@@ -130,7 +130,7 @@ class ChildMap(Generic[Item, Result]):
         self._results.close()
         self._end_child()
 
-    def _in_order(self) -> Iterator[Result]:
+    def _in_order(self) -> Generator[Result, None, None]:
         for item in self._items[: self._split]:
             yield self._function(item)
         expected = len(self._items) - self._split
