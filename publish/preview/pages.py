@@ -18,6 +18,7 @@ class PrintedPages:
 
     pdf: bytes
     labels: tuple[str, ...]
+    sizes: tuple[tuple[int, int], ...]  # each page image's width and height in pixels
     version: int  # the build it was typeset from
     images: dict[int, bytes] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -30,12 +31,16 @@ class PrintedPages:
             return self.images[index]
 
 
-def page_labels(pdf: bytes) -> tuple[str, ...]:
-    """Each page's number as printed: the PDF's page labels (roman in the front matter), else 1, 2, 3."""
+def page_labels(pdf: bytes) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:
+    """Each page's number as printed (the PDF's page labels: roman in the front matter, else 1, 2, 3) and the size
+    of its image.
+    """
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(pdf))
-    return tuple(reader.page_labels)
+    sizes = tuple((round(float(page.mediabox.width) * SCALE), round(float(page.mediabox.height) * SCALE))
+                  for page in reader.pages)  # fmt: skip
+    return tuple(reader.page_labels), sizes
 
 
 def draw_page(pdf: bytes, index: int) -> bytes:
@@ -57,4 +62,5 @@ def draw_page(pdf: bytes, index: int) -> bytes:
 
 def printed_pages(pdf: bytes, version: int) -> PrintedPages:
     """The pages of ``pdf``, none drawn yet."""
-    return PrintedPages(pdf, page_labels(pdf), version)
+    labels, sizes = page_labels(pdf)
+    return PrintedPages(pdf, labels, sizes, version)

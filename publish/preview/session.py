@@ -217,6 +217,7 @@ class PreviewSession:
             "key": choice.key,
             "version": pages.version if pages else None,
             "labels": list(pages.labels) if pages else [],
+            "sizes": [list(size) for size in pages.sizes] if pages else [],
             "typesetting": typesetting,
             "error": self._prints.failures.get(choice.key),
         }

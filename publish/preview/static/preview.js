@@ -101,11 +101,12 @@ function restore(doc, kept) {
   if (block) frame.contentWindow.scrollBy(0, block.getBoundingClientRect().top - kept.offset);
 }
 
+const IMAGE = /\.(png|jpe?g|gif|webp|svg)$/i;
+
 async function redraw(changed, version) {
   const doc = frame.contentDocument;
   if (!current || !doc || !doc.body) return;
-  const others = changed.filter((name) => name !== current && !name.endsWith(".xhtml") && !name.endsWith(".css"));
-  if (others.length) { // an image changed: the document is loaded again, at the same place
+  if (changed.some((name) => IMAGE.test(name))) { // an image changed: the document is loaded again, at the same place
     const y = frame.contentWindow.scrollY;
     frame.addEventListener("load", () => frame.contentWindow.scrollTo(0, y), { once: true });
     frame.contentWindow.location.reload();
@@ -209,6 +210,7 @@ function showPages(pages) {
     const image = document.createElement("img");
     image.src = `/print/${encodeURIComponent(pages.key)}/${index + 1}.png?v=${pages.version}`;
     image.alt = `Page ${label}`;
+    [image.width, image.height] = pages.sizes[index];
     image.loading = index < 4 ? "eager" : "lazy";
     const caption = document.createElement("figcaption");
     caption.textContent = label;
