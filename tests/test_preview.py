@@ -159,3 +159,16 @@ def test_watch_rebuilds_on_every_save_one_line_each(tmp_path: Path) -> None:
         assert list(running.tmp.iterdir()) == []
     finally:
         running.stop()
+
+
+def test_the_book_commands_do_not_load_the_preview(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "publish", "epub", "-m", str(DEMO), "-o", str(tmp_path / "b.epub")],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    loaded = {line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines() if "|" in line}
+    assert "publish" in loaded and "lxml" in loaded
+    assert not loaded & {"starlette", "uvicorn", "watchfiles", "pypdfium2", "anyio"}

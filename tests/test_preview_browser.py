@@ -103,6 +103,11 @@ def test_preview_follows_every_save(browser, tmp_path: Path) -> None:
         page.select_option("#theme", "sepia")
         expect(page.locator("#page")).to_have_attribute("width", "360")
         page.screenshot(path=tmp_path / "phone-360.png")
+        # The preview itself on a phone: the contents above the book, nothing wider than the screen.
+        page.set_viewport_size({"width": 360, "height": 740})
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+        page.screenshot(path=tmp_path / "page-on-a-phone.png")
+        page.set_viewport_size({"width": 1280, "height": 900})
 
         # The print view: as many page images as the PDF has pages, each drawn.
         rendered = prepare(book)
@@ -131,5 +136,5 @@ def test_preview_follows_every_save(browser, tmp_path: Path) -> None:
     finally:
         page.close()
         running.stop()
-    for shot in ("e-reader.png", "banner.png", "phone-360.png", "print.png", "handout.png"):
+    for shot in ("e-reader.png", "banner.png", "phone-360.png", "page-on-a-phone.png", "print.png", "handout.png"):
         keep(tmp_path / shot)

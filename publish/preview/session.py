@@ -88,6 +88,7 @@ class PreviewSession:
         self.rendered: RenderedBook | None = None
         self.last = BuildReport()
         self.building = True
+        self.working = False  # a build or a typesetting is under way
         self._prints = _Prints()
         self._dirty = False  # the watcher asks for the first build once it watches
         self._wake = threading.Condition()
@@ -103,14 +104,18 @@ class PreviewSession:
             thread.start()
             self._threads.append(thread)
 
-    def stop(self, wait: float = 5.0) -> None:
-        """Stop watching and building; wait for a build under way to end (at most ``wait`` seconds)."""
+    def stop(self) -> None:
+        """Stop watching and building; wait for a build under way to end, so that nothing it writes (WeasyPrint's
+        temporary fonts) comes after the command's temporary folder is removed. A second Ctrl-C ends it at once.
+        """
         self._stop.set()
         with self._wake:
             self._wake.notify_all()
-        deadline = time.monotonic() + wait
         for thread in self._threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
+            if thread.is_alive() and thread.name == "preview-build" and self.working:
+                self.report("Stopping: waiting for the build under way to end")
+            thread.join()
+        self._threads.clear()
 
     def rebuild(self) -> None:
         """Build again (the watcher calls this on every save)."""
@@ -131,10 +136,14 @@ class PreviewSession:
                     return
                 dirty, self._dirty = self._dirty, False
                 choice = None if dirty else self._prints.pending.pop(0)
-            if dirty:
-                self._build()
-            elif choice is not None:
-                self._typeset(choice)
+            self.working = True
+            try:
+                if dirty:
+                    self._build()
+                elif choice is not None:
+                    self._typeset(choice)
+            finally:
+                self.working = False
 
     # --- building ---------------------------------------------------------------
 
