@@ -191,7 +191,7 @@ def preview_rows(
             reader, printed = [], []
             running = Running(folder, "preview", "--no-open", "-m", str(manuscript))
             page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.set_default_timeout(120_000)
+            page.set_default_timeout(600_000)  # a loaded machine: a deadline, not a pace
             try:
                 page.goto(running.address())
                 page.wait_for_function(_SHOWS_SENTENCE, arg="")
@@ -215,10 +215,10 @@ def preview_rows(
                 running = Running(folder, "watch", what, "-m", str(manuscript), "-o", str(folder / f"watch-{what}"))
                 seconds = []
                 try:
-                    running.wait_for(r" Wrote ", timeout=300)
+                    running.wait_for(r" Wrote ", timeout=600)
                     for number in range(runs):
                         _, saved = _save(piece, 200 + number)
-                        running.wait_for(r" Wrote ", timeout=300)
+                        running.wait_for(r" Wrote ", timeout=600)
                         seconds.append(time.perf_counter() - saved)
                     running.interrupt()
                 finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from contextlib import closing
 from dataclasses import dataclass, replace
 from html import escape
@@ -164,16 +164,19 @@ PARALLEL_CHARACTERS = 40_000
 PARENT_SHARE = 0.4
 
 
-def _conversions(bodies: list[str], parallel: bool | None) -> Generator[ConvertedPiece, None, None]:
-    """Every piece converted, in order: in two processes for a long book (``parallel=None``), or as told.
+def _conversions(
+    bodies: list[str], parallel: bool | None, convert: Callable[[str], ConvertedPiece] | None = None
+) -> Generator[ConvertedPiece, None, None]:
+    """Every piece converted, in order: in two processes for a long book (``parallel=None``), or as told; by
+    ``convert`` when given (one that keeps earlier results, in a process that renders the book again and again).
 
     The same results either way: a forked child computes exactly what this process would.
     """
     total = sum(len(body) for body in bodies)
     if parallel is None:
         parallel = total >= PARALLEL_CHARACTERS
-    if not parallel or len(bodies) < 2 or not can_fork():
-        yield from map(convert_markdown, bodies)
+    if convert is not None or not parallel or len(bodies) < 2 or not can_fork():
+        yield from map(convert or convert_markdown, bodies)
         return
     split, running = 1, len(bodies[0])
     while split < len(bodies) - 1 and running < total * PARENT_SHARE:
@@ -672,18 +675,20 @@ def to_xhtml(root: etree._Element) -> str:
 
 
 def render_book(
-    book: Book, problems: Problems, allow_remote: bool = False, parallel: bool | None = None
-) -> RenderedBook:
+    book: Book, problems: Problems, allow_remote: bool = False, parallel: bool | None = None,
+    convert: Callable[[str], ConvertedPiece] | None = None,
+) -> RenderedBook:  # fmt: skip
     """Render every piece with text, resolve links between pieces, check every image.
 
     ``allow_remote`` turns a remote image or stylesheet from an error into a warning; it is left out either way.
     ``parallel`` converts the Markdown in two processes (True) or one (False); by default a long book's is.
+    ``convert`` replaces ``convert_markdown`` (``publish preview`` keeps the pieces that did not change).
     """
     rendered: list[tuple[Piece, etree._Element, tuple[Heading, ...], bool, dict[str, ImageRef]]] = []
     anchors: dict[str, set[str]] = {}
     files = BookImages()
     # Closed when done, or on an error: a child process converting the rest is then stopped.
-    with closing(_conversions([piece.body for piece in book.chapters], parallel)) as conversions:
+    with closing(_conversions([piece.body for piece in book.chapters], parallel, convert)) as conversions:
         for piece, converted in zip(book.chapters, conversions, strict=True):
             renderer = _PieceRenderer(book, piece, problems, allow_remote, files)
             root, headings, has_footnotes = renderer.render(converted)

@@ -14,7 +14,7 @@ from publish.build import collect_problems
 from publish.errors import Problem
 
 if TYPE_CHECKING:
-    from publish.render import RenderedBook
+    from publish.render import ConvertedPiece, RenderedBook
 
 PAPERS = ("letter", "a4", "a5", "half-letter")
 
@@ -53,9 +53,39 @@ class PrintChoice:
         return f"{self.what}~{self.paper}~{int(self.large_print)}~{int(self.duplex)}"
 
 
-def check_and_render(root: Path, styles: Path | None, allow_remote: bool) -> tuple[RenderedBook | None, list[Problem]]:
-    """Every problem of the manuscript (as ``publish check`` reports them) and the rendered book, if it rendered."""
-    _, rendered, problems = collect_problems(root, allow_remote, styles)
+class MarkdownKept:
+    """Converts a piece's Markdown as ``publish.render.convert_markdown`` does, keeping the results of the last build:
+    a save converts again only the pieces whose text changed. Only the current pieces are kept.
+    """
+
+    def __init__(self) -> None:
+        self.kept: dict[str, ConvertedPiece] = {}
+        self.used: dict[str, ConvertedPiece] = {}
+
+    def __call__(self, body: str) -> ConvertedPiece:
+        from publish.render import convert_markdown
+
+        converted = self.kept.get(body) or self.used.get(body) or convert_markdown(body)
+        self.used[body] = converted
+        return converted
+
+    def keep_used(self) -> None:
+        """Keep what the build that just ended used, and nothing else."""
+        self.kept, self.used = self.used, {}
+
+
+def check_and_render(
+    root: Path, styles: Path | None, allow_remote: bool, markdown: MarkdownKept | None = None
+) -> tuple[RenderedBook | None, list[Problem]]:
+    """Every problem of the manuscript (as ``publish check`` reports them) and the rendered book, if it rendered.
+
+    ``markdown`` keeps the pieces converted by the last build, so that only changed pieces are converted again.
+    """
+    try:
+        _, rendered, problems = collect_problems(root, allow_remote, styles, markdown)
+    finally:
+        if markdown is not None:
+            markdown.keep_used()
     return rendered, problems
 
 

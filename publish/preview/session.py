@@ -22,6 +22,7 @@ from publish.preview.pages import PrintedPages, printed_pages
 from publish.preview.pipeline import (
     ContentsEntry,
     EpubFiles,
+    MarkdownKept,
     PrintChoice,
     check_and_render,
     handout_pieces,
@@ -90,6 +91,7 @@ class PreviewSession:
         self.building = True
         self.working = False  # a build or a typesetting is under way
         self._prints = _Prints()
+        self._markdown = MarkdownKept()
         self._dirty = False  # the watcher asks for the first build once it watches
         self._wake = threading.Condition()
         self._stop = threading.Event()
@@ -154,7 +156,7 @@ class PreviewSession:
         problems: list[Problem] = []
         changed: tuple[str, ...] = ()
         try:
-            rendered, problems = check_and_render(self.root, self.styles, self.allow_remote)
+            rendered, problems = check_and_render(self.root, self.styles, self.allow_remote, self._markdown)
             errors = [p for p in problems if p.severity == "error"]
             if errors or rendered is None:
                 raise ManuscriptError(errors or [Problem(self.root, None, "the manuscript could not be rendered")])
