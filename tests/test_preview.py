@@ -59,7 +59,8 @@ def test_only_the_build_is_served(preview: tuple[Running, str, Path]) -> None:
         "/static/../book.yaml", "/static/%2e%2e%2f__init__.py", "/static/..%2fserver.py",
         f"/book/{absolute}", f"/book/{absolute.replace('/', '%2f')}", f"/static/{absolute}", absolute,
         f"/book/..%2f..%2f{PIECE}", "/book/", "/static/", "/book/EPUB/", "/print/", "/print/..%2fbook.yaml/1.png",
-        "/book/META-INF/container.xml", "/book/mimetype",
+        "/book/META-INF/container.xml", "/book/mimetype", "/api/print?what=../book.yaml", "/api/print?paper=../x",
+        "/print/book~letter~0~0/0.png", "/print/book~letter~0~0/999.png", "/print/nothing/1.png",
     ]:  # fmt: skip
         status, body = request(address, target)
         assert status == 404, target
@@ -135,6 +136,21 @@ def test_a_missing_manuscript_is_one_error(tmp_path: Path) -> None:
         ]
     finally:
         running.stop()
+
+
+def test_a_port_in_use_is_one_error(tmp_path: Path) -> None:
+    book = copy_manuscript(DEMO, tmp_path / "book")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        running = Running(tmp_path, "preview", "--no-open", "--port", str(port), "-m", str(book))
+        try:
+            assert running.process.wait(DEADLINE) == 1
+            lines = [line for _, line in running.drain()]
+            assert lines == [f"Error: cannot listen on 127.0.0.1 port {port}: Address already in use"]
+        finally:
+            running.stop()
 
 
 def test_watch_rebuilds_on_every_save_one_line_each(tmp_path: Path) -> None:

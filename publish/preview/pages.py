@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 # PDFium is not thread-safe (pypdfium2's documentation): one page is drawn at a time, whichever request asks.
 _PDFIUM = threading.Lock()
@@ -22,13 +23,43 @@ class PrintedPages:
     version: int  # the build it was typeset from
     images: dict[int, bytes] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    document: Any = None  # the PDF opened by PDFium, once, when the first page is drawn
+    closed: bool = False
+
+    def close(self) -> None:
+        """Close the PDF in PDFium (under its lock: a document closed by the garbage collector could be closed
+        while another thread draws).
+        """
+        with _PDFIUM:
+            self.closed = True
+            if self.document is not None:
+                self.document.close()
+                self.document = None
 
     def image(self, index: int) -> bytes:
         """Page ``index`` (from 0) as a PNG."""
         with self.lock:
             if index not in self.images:
-                self.images[index] = draw_page(self.pdf, index)
+                self.images[index] = self._draw(index)
             return self.images[index]
+
+    def _draw(self, index: int) -> bytes:
+        import pypdfium2
+
+        with _PDFIUM:
+            document = self.document or pypdfium2.PdfDocument(self.pdf)
+            page = document[index]
+            try:
+                image = page.render(scale=SCALE).to_pil()
+            finally:
+                page.close()
+                if self.closed:
+                    document.close()  # a request that came as the pages were replaced
+                else:
+                    self.document = document
+        buffer = io.BytesIO()
+        image.save(buffer, "PNG", compress_level=1)  # drawn for the screen in a moment, not stored
+        return buffer.getvalue()
 
 
 def page_labels(pdf: bytes) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:
@@ -41,23 +72,6 @@ def page_labels(pdf: bytes) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...
     sizes = tuple((round(float(page.mediabox.width) * SCALE), round(float(page.mediabox.height) * SCALE))
                   for page in reader.pages)  # fmt: skip
     return tuple(reader.page_labels), sizes
-
-
-def draw_page(pdf: bytes, index: int) -> bytes:
-    """One page of ``pdf`` as a PNG."""
-    import pypdfium2
-
-    with _PDFIUM:
-        document = pypdfium2.PdfDocument(pdf)
-        try:
-            page = document[index]
-            image = page.render(scale=SCALE).to_pil()
-            page.close()
-        finally:
-            document.close()
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG", compress_level=1)  # drawn for the screen in a moment, not stored
-    return buffer.getvalue()
 
 
 def printed_pages(pdf: bytes, version: int) -> PrintedPages:

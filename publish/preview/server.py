@@ -161,8 +161,7 @@ def create_app(session: PreviewSession, broadcaster: Broadcaster, stopping: Call
     async def print_view(request: Request) -> Response:
         query = request.query_params
         what, paper = query.get("what", "book"), query.get("paper", "letter")
-        pieces = {slug for slug, _ in (session.state()["handouts"])}
-        if paper not in PAPERS or (what != "book" and what not in pieces):
+        if paper not in PAPERS or (what != "book" and what not in session.handout_slugs()):
             return PlainTextResponse("Not Found", status_code=404)
         choice = PrintChoice(what, paper, query.get("large") == "1", query.get("duplex") == "1")
         return JSONResponse(session.request_print(choice))
@@ -248,7 +247,7 @@ def serve_preview(session: PreviewSession, sock: socket.socket, on_ready: Callab
 
     app = create_app(session, broadcaster, stopping, loopback_only=is_loopback(host))
     config = uvicorn.Config(app, log_config=None, log_level="warning", access_log=False, lifespan="on",
-                            timeout_graceful_shutdown=2, ws="none")  # fmt: skip
+                            timeout_graceful_shutdown=2, ws="none", server_header=False)  # fmt: skip
     server = uvicorn.Server(config)
     if on_ready is not None:
         on_ready()

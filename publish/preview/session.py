@@ -62,6 +62,7 @@ class _Prints:
     failures: dict[str, str] = field(default_factory=dict)
     wanted: list[PrintChoice] = field(default_factory=list)  # most recently asked for first
     pending: list[PrintChoice] = field(default_factory=list)
+    under_way: tuple[PrintChoice, int] | None = None  # being typeset, for the rendering of this version
 
 
 def _contents_json(entries: tuple[ContentsEntry, ...]) -> list[dict[str, Any]]:
@@ -138,6 +139,7 @@ class PreviewSession:
                     return
                 dirty, self._dirty = self._dirty, False
                 choice = None if dirty else self._prints.pending.pop(0)
+                self._prints.under_way = None if choice is None else (choice, self.version)
             self.working = True
             try:
                 if dirty:
@@ -146,6 +148,7 @@ class PreviewSession:
                     self._typeset(choice)
             finally:
                 self.working = False
+                self._prints.under_way = None
 
     # --- building ---------------------------------------------------------------
 
@@ -195,8 +198,11 @@ class PreviewSession:
             return
         try:
             pages = printed_pages(typeset_pdf(rendered, choice, self.styles), version)
+            replaced = self._prints.pages.get(choice.key)
             self._prints.pages[choice.key] = pages
             self._prints.failures.pop(choice.key, None)
+            if replaced is not None:
+                replaced.close()
         except PublishError as error:
             self._prints.failures[choice.key] = _error_lines(error)[0]
         except Exception as error:  # as in _build: shown, never the end of the preview
@@ -204,7 +210,7 @@ class PreviewSession:
             self._prints.failures[choice.key] = f"Error: internal error in publish: {type(error).__name__}: {error}"
         for key in list(self._prints.pages)[:-KEPT_PRINTS]:
             if key not in {c.key for c in self._prints.wanted}:
-                del self._prints.pages[key]
+                self._prints.pages.pop(key).close()
         self.notify("print", self.print_state(choice))
 
     # --- what the server asks -----------------------------------------------------
@@ -216,7 +222,9 @@ class PreviewSession:
             self._prints.wanted = wanted[:KEPT_PRINTS]
             pages = self._prints.pages.get(choice.key)
             stale = pages is None or pages.version != self.version
-            if stale and choice not in self._prints.pending and self.rendered is not None:
+            # Asked again while it is being typeset for this rendering (the page asks on every build): once is enough.
+            under_way = self._prints.under_way == (choice, self.version)
+            if stale and not under_way and choice not in self._prints.pending and self.rendered is not None:
                 self._prints.pending.insert(0, choice)
                 self._wake.notify_all()
         return self.print_state(choice, typesetting=stale)
@@ -232,6 +240,11 @@ class PreviewSession:
             "typesetting": typesetting,
             "error": self._prints.failures.get(choice.key),
         }
+
+    def handout_slugs(self) -> set[str]:
+        """The pieces of the last good rendering that have a handout."""
+        rendered = self.rendered
+        return {slug for slug, _ in handout_pieces(rendered)} if rendered is not None else set()
 
     def page_image(self, key: str, index: int) -> bytes | None:
         """A page image of a typeset choice, by the choice's key and the page's index; None when there is none."""
