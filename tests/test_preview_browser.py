@@ -30,6 +30,9 @@ PIECE = "supporting-your-partner-in-developing-self-compassion.md"
 TITLE = "Supporting Your Partner in Developing Self-Compassion"
 FIRST_PARAGRAPH = "It’s hard to watch someone you love tear themselves down."
 WAIT = 60_000  # ms: a deadline for each condition, never a pause
+FIRST_PAGES_DRAWN = (
+    "() => [...document.querySelectorAll('#pages img')].slice(0, 2).every(i => i.complete && i.naturalWidth > 0)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +118,7 @@ def test_preview_follows_every_save(browser, tmp_path: Path) -> None:
         images = page.locator("#pages img")
         expect(images).to_have_count(pdf_pages(render_book_pdf(rendered, PdfOptions(jobs=1))))
         expect(page.locator("#pages figcaption").first).to_have_text("i")
-        page.wait_for_function("() => document.querySelector('#pages img').naturalWidth > 0")
+        page.wait_for_function(FIRST_PAGES_DRAWN)
         page.screenshot(path=tmp_path / "print.png")
 
         # A handout, chosen from the list.
@@ -126,7 +129,7 @@ def test_preview_follows_every_save(browser, tmp_path: Path) -> None:
             "src", re.compile(rf"^/print/{slug}~letter~0~0/1\.png")
         )
         expect(images).to_have_count(pdf_pages(handout))
-        page.wait_for_function("() => document.querySelector('#pages img').naturalWidth > 0")
+        page.wait_for_function(FIRST_PAGES_DRAWN)
         page.screenshot(path=tmp_path / "handout.png")
 
         page.click("#tab-problems")
