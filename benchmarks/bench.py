@@ -64,8 +64,6 @@ class Timing:
         return statistics.median(self.seconds)
 
     def cell(self) -> str:
-        if len(self.seconds) > 3:  # saves in one process: the median, fastest and slowest
-            return f"{self.median:.2f} s ({min(self.seconds):.2f}–{max(self.seconds):.2f}, {len(self.seconds)} saves)"
         return f"{self.median:.2f} s ({min(self.seconds):.2f}–{max(self.seconds):.2f})"
 
 

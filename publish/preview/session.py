@@ -119,6 +119,8 @@ class PreviewSession:
                 self.report("Stopping: waiting for the build under way to end")
             thread.join()
         self._threads.clear()
+        for pages in self._prints.pages.values():
+            pages.close()
 
     def rebuild(self) -> None:
         """Build again (the watcher calls this on every save)."""
