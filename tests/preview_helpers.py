@@ -52,6 +52,7 @@ class Running:
         )  # fmt: skip
         self.lines: queue.Queue[tuple[str, str]] = queue.Queue()
         self.seen: list[tuple[str, str]] = []
+        self.cursors: dict[str, int] = {}  # per stream: the index in ``seen`` after its last matched line
         self.readers = [
             threading.Thread(target=self._read, args=(name, stream), daemon=True)
             for name, stream in (("out", self.process.stdout), ("err", self.process.stderr))
@@ -64,14 +65,21 @@ class Running:
             self.lines.put((name, line.rstrip("\n")))
 
     def wait_for(self, pattern: str, stream: str = "out", timeout: float = DEADLINE) -> re.Match[str]:
-        """The first line from now on of ``stream`` that matches ``pattern``; fails after ``timeout`` seconds."""
+        """The next line of ``stream`` (after the last one matched there) that matches ``pattern``; fails after
+        ``timeout`` seconds. stdout and stderr come through separate pipes, so lines of the other stream read
+        meanwhile are kept for a later wait.
+        """
         wanted = re.compile(pattern)
+        index = self.cursors.get(stream, 0)
         try:
             while True:
-                name, line = self.lines.get(timeout=timeout)
-                self.seen.append((name, line))
-                if name == stream and (match := wanted.search(line)):
-                    return match
+                while index < len(self.seen):
+                    name, line = self.seen[index]
+                    index += 1
+                    if name == stream and (match := wanted.search(line)):
+                        self.cursors[stream] = index
+                        return match
+                self.seen.append(self.lines.get(timeout=timeout))
         except queue.Empty:
             raise AssertionError(f"no line matching {pattern!r} within {timeout} s; seen: {self.seen}") from None
 
