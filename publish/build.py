@@ -104,13 +104,17 @@ def assemble(root: Path, strict: bool = False) -> Book:
     return book
 
 
-def prepare(root: Path, strict: bool = False, allow_remote: bool = False, styles: Path | None = None) -> RenderedBook:
+def prepare(
+    root: Path, strict: bool = False, allow_remote: bool = False, styles: Path | None = None,
+    convert: Callable[[str], ConvertedPiece] | None = None,
+) -> RenderedBook:  # fmt: skip
     """Load, assemble and render a manuscript; raise a ManuscriptError listing every error.
 
     ``allow_remote`` makes a remote image or stylesheet a warning instead of an error (it is left out
     either way: building never fetches anything). ``styles`` is a folder of stylesheets to check too.
+    ``convert`` converts a piece's Markdown, as in ``collect_problems``.
     """
-    _, rendered, problems = collect_problems(root, allow_remote, styles)
+    _, rendered, problems = collect_problems(root, allow_remote, styles, convert)
     _finish(problems, strict)
     if rendered is None:
         raise _not_made(root, "rendered")

@@ -154,15 +154,22 @@ class WatchOutputs:
     jobs: int | None = 1
 
 
-def write_book_files(root: Path, outputs: WatchOutputs) -> list[Path]:
-    """Check, render and write the EPUB and/or the PDF into ``outputs.folder``, all or none (as ``publish build``)."""
+def write_book_files(root: Path, outputs: WatchOutputs, markdown: MarkdownKept | None = None) -> list[Path]:
+    """Check, render and write the EPUB and/or the PDF into ``outputs.folder``, all or none (as ``publish build``).
+
+    ``markdown`` keeps the pieces converted by the last build (see ``check_and_render``).
+    """
     from publish.build import prepare
     from publish.confine import check_output
     from publish.epub import EpubOptions, epub_filename, write_epub
     from publish.output import all_or_nothing
     from publish.pdf import PdfOptions, write_pdf
 
-    rendered = prepare(root, outputs.strict, outputs.allow_remote, outputs.styles)
+    try:
+        rendered = prepare(root, outputs.strict, outputs.allow_remote, outputs.styles, markdown)
+    finally:
+        if markdown is not None:
+            markdown.keep_used()
     slug = rendered.book.slug
     written = []
     with all_or_nothing():

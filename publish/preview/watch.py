@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from publish.errors import PublishError
-from publish.preview.pipeline import WatchOutputs, write_book_files
+from publish.preview.pipeline import MarkdownKept, WatchOutputs, write_book_files
 from publish.preview.watcher import watch_changes, watched_folders
 
 
@@ -24,15 +24,15 @@ def describe(path: Path) -> str:
     return f"{path} ({shown})"
 
 
-def rebuild_once(root: Path, outputs: WatchOutputs, say: Callable[[str], None],
-                 error: Callable[[str], None]) -> bool:  # fmt: skip
+def rebuild_once(root: Path, outputs: WatchOutputs, say: Callable[[str], None], error: Callable[[str], None],
+                 markdown: MarkdownKept | None = None) -> bool:  # fmt: skip
     """Build once: one line on ``say`` with what was written and how long it took, or the errors on ``error`` and
     one line saying nothing was written. Returns whether it succeeded.
     """
     started = time.perf_counter()
     stamp = time.strftime("%H:%M:%S")
     try:
-        written = write_book_files(root, outputs)
+        written = write_book_files(root, outputs, markdown)
     except PublishError as failure:
         for problem in failure.problems:
             error(f"Error: {problem.format(Path.cwd())}")
@@ -45,9 +45,12 @@ def rebuild_once(root: Path, outputs: WatchOutputs, say: Callable[[str], None],
 
 def run_watch(root: Path, outputs: WatchOutputs, say: Callable[[str], None], error: Callable[[str], None],
               stop: threading.Event | None = None, watched_styles: tuple[Path, ...] = ()) -> None:  # fmt: skip
-    """Build as soon as the folders are watched, then again on every save in the manuscript or styles folders, until ``stop`` (or Ctrl-C)."""
+    """Build as soon as the folders are watched, then again on every save in the manuscript or styles folders,
+    until ``stop`` (or Ctrl-C).
+    """
     stop = stop or threading.Event()
     folders = watched_folders(root, (outputs.styles, *watched_styles))
+    markdown = MarkdownKept()  # a save converts again only the pieces whose Markdown changed
     # The output folder may be inside the manuscript: what is written there is no reason to build again.
     for _ in watch_changes(folders, stop, ignored=[outputs.folder]):
-        rebuild_once(root, outputs, say, error)
+        rebuild_once(root, outputs, say, error, markdown)
