@@ -18,6 +18,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,11 +136,116 @@ def import_rows(publish: str, work: Path, runs: int, env: dict[str, str]) -> lis
     ]  # fmt: skip
 
 
+# Save-to-view: a sentence appended to the first piece, and the time until the page shows it.
+_SHOWS_SENTENCE = """(sentence) => {
+  const frame = document.getElementById('page');
+  return !!(frame && frame.contentDocument && frame.contentDocument.body
+            && frame.contentDocument.body.textContent.includes(sentence));
+}"""
+_PRINT_UPDATED = """(before) => {
+  const pages = document.getElementById('pages');
+  const first = pages.querySelector('img');
+  return pages.dataset.version !== before && first !== null && first.complete && first.naturalWidth > 0;
+}"""
+
+
+def _first_piece(manuscript: Path) -> Path:
+    from publish.build import prepare
+
+    return prepare(manuscript).pieces[0].piece.path
+
+
+def _save(piece: Path, number: int) -> tuple[str, float]:
+    """Append a new sentence to ``piece``; return it and the time of the save."""
+    sentence = f"Benchmark sentence number {number} was just saved."
+    with piece.open("a", encoding="utf-8") as file:
+        file.write(f"\n{sentence}\n")
+    return sentence, time.perf_counter()
+
+
+def preview_rows(
+    publish: str, books: dict[str, Path], work: Path, runs: int, env: dict[str, str], show: bool = False
+) -> list[tuple[str, str, Timing, str]]:
+    """`publish preview` in Chromium: save to e-reader view, save to print view; `publish watch`: save to files
+    written; beside a cold `publish build`. Each figure is one resident process timed over ``runs`` saves.
+    """
+    sys.path.insert(0, str(ROOT / "tests"))
+    from playwright.sync_api import sync_playwright
+
+    from preview_helpers import Running
+    from test_narrow_screens import CHROMIUM, CHROMIUM_ARGS
+
+    rows: list[tuple[str, str, Timing, str]] = []
+    if not CHROMIUM.exists():
+        print("publish preview and watch not timed: Debian's chromium is missing (bash tests/install-validators.sh)")
+        return rows
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        for name, source in books.items():
+            if name.startswith("large"):
+                continue
+            folder = work / f"preview-{len(rows)}"
+            manuscript = folder / "book"
+            shutil.copytree(source, manuscript)
+            piece = _first_piece(manuscript)
+            cold = measure([publish, "-q", "build", "--force", "-m", str(manuscript), "-o", str(folder / "cold")],
+                           runs, env)  # fmt: skip
+            reader, printed = [], []
+            running = Running(folder, "preview", "--no-open", "-m", str(manuscript))
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(600_000)  # a loaded machine: a deadline, not a pace
+            try:
+                page.goto(running.address())
+                page.wait_for_function(_SHOWS_SENTENCE, arg="")
+                for number in range(runs):
+                    sentence, saved = _save(piece, number)
+                    page.wait_for_function(_SHOWS_SENTENCE, arg=sentence, polling="raf")
+                    reader.append(time.perf_counter() - saved)
+                page.click("#tab-print")
+                page.wait_for_function(_PRINT_UPDATED, arg="")
+                for number in range(runs):
+                    before = page.eval_on_selector("#pages", "pages => pages.dataset.version")
+                    _, saved = _save(piece, 100 + number)
+                    page.wait_for_function(_PRINT_UPDATED, arg=before, polling="raf")
+                    printed.append(time.perf_counter() - saved)
+                running.interrupt()
+            finally:
+                page.close()
+                running.stop()
+            watched = {}
+            for what in ("epub", "build"):
+                running = Running(folder, "watch", what, "-m", str(manuscript), "-o", str(folder / f"watch-{what}"))
+                seconds = []
+                try:
+                    running.wait_for(r" Wrote ", timeout=600)
+                    for number in range(runs):
+                        _, saved = _save(piece, 200 + number)
+                        running.wait_for(r" Wrote ", timeout=600)
+                        seconds.append(time.perf_counter() - saved)
+                    running.interrupt()
+                finally:
+                    running.stop()
+                watched[what] = Timing(seconds, 0.0)
+            book_rows = [
+                (name, "publish build --force (cold)", cold, ""),
+                (name, "preview: save → e-reader view shows it", Timing(reader, 0.0), "Chromium, one resident process"),
+                (name, "preview: save → print view shows it", Timing(printed, 0.0), "typeset in the resident process"),
+                (name, "watch epub: save → EPUB written", watched["epub"], ""),
+                (name, "watch: save → EPUB and PDF written", watched["build"], ""),
+            ]
+            if show:
+                print_rows(book_rows)  # as each book is done: the medium book takes minutes on a loaded machine
+            rows += book_rows
+        browser.close()
+    return rows
+
+
 def print_rows(rows: list[tuple[str, str, Timing, str]]) -> None:
     print("\n| book | command | time: median (min–max) | peak memory | compared (same run) |")
     print("| --- | --- | --- | --- | --- |")
     for name, command, timing, compared in rows:
-        print(f"| {name} | {command} | {timing.cell()} | {timing.peak_mib:.0f} MB | {compared} |")
+        memory = f"{timing.peak_mib:.0f} MB" if timing.peak_mib else ""
+        print(f"| {name} | {command} | {timing.cell()} | {memory} | {compared} |", flush=True)
 
 
 def main() -> None:
@@ -147,6 +253,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="demo and medium book only")
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (default 3; the large book uses 2)")
     parser.add_argument("--import-only", action="store_true", help="only `publish import` (pages and an export)")
+    parser.add_argument("--preview-only", action="store_true", help="only `publish preview` and `publish watch`")
     args = parser.parse_args()
 
     # An installed wheel carries its bytecode; an editable checkout (or PYTHONDONTWRITEBYTECODE)
@@ -157,6 +264,13 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="publish-bench-"))
     if args.import_only:
         print_rows(import_rows(publish, work, args.runs, env))
+        return
+    if args.preview_only:
+        previewed = {
+            "demo": ROOT / "manuscript",
+            "medium (30 pieces, ~60k words)": generate(work / "medium", 30, 60_000),
+        }
+        preview_rows(publish, previewed, work, args.runs, env, show=True)
         return
 
     import pypandoc
@@ -229,6 +343,7 @@ def main() -> None:
         for command, timing in t.items():
             rows.append((name, command, timing, ", ".join(compare.get(command, []))))
     rows.extend(import_rows(publish, work, args.runs, env))
+    rows.extend(preview_rows(publish, books, work, args.runs, env))
 
     print_rows(rows)
     print(

@@ -12,8 +12,10 @@ from publish.manuscript import load_manuscript, read_text
 from publish.progress import report_progress
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from publish.epub.package import EpubOptions
-    from publish.render import RenderedBook
+    from publish.render import ConvertedPiece, RenderedBook
 
 # publish.render (Python-Markdown, lxml, nh3) is imported where it is used: build_epub starts drawing
 # the cover in a forked child before that import, so that the two overlap.
@@ -45,9 +47,14 @@ def check_stylesheets(folder: Path, problems: Problems, allow_remote: bool = Fal
 
 
 def collect_problems(
-    root: Path, allow_remote: bool = False, styles: Path | None = None
-) -> tuple[Book | None, RenderedBook | None, list[Problem]]:
-    """Run every stage that can run and return what it made with every problem found."""
+    root: Path, allow_remote: bool = False, styles: Path | None = None,
+    convert: Callable[[str, str], ConvertedPiece] | None = None,
+) -> tuple[Book | None, RenderedBook | None, list[Problem]]:  # fmt: skip
+    """Run every stage that can run and return what it made with every problem found.
+
+    ``convert`` converts a piece's Markdown (``publish.render.render_book``): ``publish preview`` passes one that
+    keeps the pieces that did not change since the last build.
+    """
     from publish.render import render_book
 
     problems = Problems()
@@ -55,7 +62,7 @@ def collect_problems(
     book = assemble_book(manuscript, problems) if manuscript is not None else None
     if book is not None:
         report_progress("rendering %d pieces", len(book.chapters))
-    rendered = render_book(book, problems, allow_remote) if book is not None else None
+    rendered = render_book(book, problems, allow_remote, convert=convert) if book is not None else None
     if rendered is not None and rendered.cover is not None:
         _check_cover(rendered, problems)
     if book is not None:
@@ -118,13 +125,17 @@ def assemble(root: Path, strict: bool = False) -> Book:
     return book
 
 
-def prepare(root: Path, strict: bool = False, allow_remote: bool = False, styles: Path | None = None) -> RenderedBook:
+def prepare(
+    root: Path, strict: bool = False, allow_remote: bool = False, styles: Path | None = None,
+    convert: Callable[[str, str], ConvertedPiece] | None = None,
+) -> RenderedBook:  # fmt: skip
     """Load, assemble and render a manuscript; raise a ManuscriptError listing every error.
 
     ``allow_remote`` makes a remote image or stylesheet a warning instead of an error (it is left out
     either way: building never fetches anything). ``styles`` is a folder of stylesheets to check too.
+    ``convert`` converts a piece's Markdown, as in ``collect_problems``.
     """
-    _, rendered, problems = collect_problems(root, allow_remote, styles)
+    _, rendered, problems = collect_problems(root, allow_remote, styles, convert)
     _finish(problems, strict)
     if rendered is None:
         raise _not_made(root, "rendered")

@@ -680,3 +680,80 @@ def import_(sources: tuple[Path, ...], manuscript: Path, only: tuple[str, ...], 
     if log.isEnabledFor(logging.WARNING):  # not with --quiet
         for line in report.lines():
             click.echo(escape_controls(line))
+
+
+@main.command()
+@manuscript_option
+@click.option("--port", type=click.IntRange(0, 65535), default=0, help="The port to serve on [default: a free one].")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="The address to serve on; any other than a loopback address lets other computers read the book.")  # fmt: skip
+@click.option("--no-open", is_flag=True, help="Do not open the page in the browser.")
+@styles_option
+@allow_remote_option
+@_reports_errors
+def preview(manuscript: Path, port: int, host: str, no_open: bool, styles: Path | None, allow_remote: bool) -> None:
+    """Show the book in the browser while you write, rebuilt on every save.
+
+    The page has an e-reader view (the EPUB's documents at a phone's, an e-reader's or a
+    tablet's width), a print view (the PDF's pages, or a handout's, with the paper and
+    large-print options) and the problems `publish check` reports. A broken edit shows a
+    banner and keeps the last good build. Ctrl-C stops it.
+
+    \b
+    Example:
+      publish preview -m manuscript
+    """
+    from publish.preview.server import run_preview
+
+    try:
+        run_preview(manuscript, styles, allow_remote, host, port, not no_open, _say)
+    except KeyboardInterrupt:
+        _say("Stopped")  # Ctrl-C is how a preview ends: not an error
+
+
+@main.command()
+@click.argument("what", type=click.Choice(["build", "epub", "pdf"]), default="build")
+@manuscript_option
+@click.option("-o", "--output", "output_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"),
+              show_default=True, help="The folder to write into.")  # fmt: skip
+@_with([pdf_options[0], pdf_options[1], pdf_options[4]])  # paper, duplex, large print
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes that typeset the book; 1 keeps WeasyPrint loaded between rebuilds.")  # fmt: skip
+@toc_depth_option
+@target_option
+@styles_option
+@strict_option
+@allow_remote_option
+@_reports_errors
+def watch(what: str, manuscript: Path, output_dir: Path, paper: str, duplex: bool, large_print: bool, jobs: int,
+          toc_depth: int, target: str, styles: Path | None, strict: bool, allow_remote: bool) -> None:  # fmt: skip
+    """Write the book again on every save: both files (build), the EPUB or the PDF.
+
+    One line per rebuild says what was written and how long it took. Ctrl-C stops it.
+
+    \b
+    Examples:
+      publish watch -m manuscript
+      publish watch pdf --paper a4 -o dist
+    """
+    from publish.preview.pipeline import WatchOutputs
+    from publish.preview.watch import run_watch
+    from publish.resources import styles_dir
+
+    outputs = WatchOutputs(output_dir, epub=what != "pdf", pdf=what != "epub", styles=styles, strict=strict,
+                           allow_remote=allow_remote, toc_depth=toc_depth, target=target, paper=paper,
+                           duplex=duplex, large_print=large_print, jobs=_capped_jobs(jobs))  # fmt: skip
+    try:
+        run_watch(manuscript, outputs, _say, _say_error, watched_styles=(styles_dir(),))
+    except KeyboardInterrupt:
+        _say("Stopped")
+
+
+def _say(line: str) -> None:
+    _clear_progress()
+    click.echo(escape_controls(line))
+
+
+def _say_error(line: str) -> None:
+    _clear_progress()
+    click.echo(escape_controls(line), err=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from contextlib import closing
 from dataclasses import dataclass, replace
 from html import escape
@@ -172,8 +172,12 @@ def _convert(text: tuple[str, str]) -> ConvertedPiece:
     return convert_markdown(*text)
 
 
-def _conversions(texts: list[tuple[str, str]], parallel: bool | None) -> Generator[ConvertedPiece, None, None]:
-    """Every piece converted, in order: in two processes for a long book (``parallel=None``), or as told.
+def _conversions(
+    texts: list[tuple[str, str]], parallel: bool | None, convert: Callable[[str, str], ConvertedPiece] | None = None
+) -> Generator[ConvertedPiece, None, None]:
+    """Every piece (its Markdown and its language) converted, in order: in two processes for a long book
+    (``parallel=None``), or as told; by ``convert`` when given (one that keeps earlier results, in a process that
+    renders the book again and again).
 
     The same results either way: a forked child computes exactly what this process would.
     """
@@ -181,6 +185,9 @@ def _conversions(texts: list[tuple[str, str]], parallel: bool | None) -> Generat
     total = sum(len(body) for body in bodies)
     if parallel is None:
         parallel = total >= PARALLEL_CHARACTERS
+    if convert is not None:
+        yield from (convert(body, language) for body, language in texts)
+        return
     if not parallel or len(bodies) < 2 or not can_share_work():
         yield from map(_convert, texts)
         return
@@ -681,19 +688,21 @@ def to_xhtml(root: etree._Element) -> str:
 
 
 def render_book(
-    book: Book, problems: Problems, allow_remote: bool = False, parallel: bool | None = None
-) -> RenderedBook:
+    book: Book, problems: Problems, allow_remote: bool = False, parallel: bool | None = None,
+    convert: Callable[[str, str], ConvertedPiece] | None = None,
+) -> RenderedBook:  # fmt: skip
     """Render every piece with text, resolve links between pieces, check every image.
 
     ``allow_remote`` turns a remote image or stylesheet from an error into a warning; it is left out either way.
     ``parallel`` converts the Markdown in two processes (True) or one (False); by default a long book's is.
+    ``convert`` replaces ``convert_markdown`` (``publish preview`` keeps the pieces that did not change).
     """
     rendered: list[tuple[Piece, etree._Element, tuple[Heading, ...], bool, dict[str, ImageRef]]] = []
     anchors: dict[str, set[str]] = {}
     files = BookImages()
     # Closed when done, or on an error: a child process converting the rest is then stopped.
     texts = [(piece.body, piece.lang or book.meta.language) for piece in book.chapters]
-    with closing(_conversions(texts, parallel)) as conversions:
+    with closing(_conversions(texts, parallel, convert)) as conversions:
         for piece, converted in zip(book.chapters, conversions, strict=True):
             renderer = _PieceRenderer(book, piece, problems, allow_remote, files)
             root, headings, has_footnotes = renderer.render(converted)
