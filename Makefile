@@ -59,8 +59,6 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check publish tests
 	$(BIN)/mypy
 
-	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
-
 # The message catalogs: edit publish/i18n/locales/*/LC_MESSAGES/publish.po, then compile them (the .mo
 # files are committed, so an installed publish never needs Babel to read them; a test keeps them in step).
 catalogs: $(STAMP)
