@@ -405,6 +405,11 @@ def _piece_html(piece: RenderedPiece, resolve: LinkResolver, opening: bool) -> s
     )
 
 
+def _toc_link(target: str, title: str) -> str:
+    """A contents entry's link; the title in a span that the stylesheet draws the leader beside."""
+    return f'<a href="#{escape(target)}"><span class="toc-title">{title}</span></a>'
+
+
 def _toc_html(rendered: RenderedBook, depth: int = 2) -> str:
     """The contents ``depth`` levels deep: pieces, their sections and subsections (as in the EPUB's
     navigation), numbered by WeasyPrint (``target-counter``).
@@ -416,7 +421,7 @@ def _toc_html(rendered: RenderedBook, depth: int = 2) -> str:
         shown = [heading for heading in piece.headings if heading.level < depth + 1]
         for heading in (*shown, None):
             if heading is not None and heading.level == 3:
-                link = f'<a href="#{escape(piece.slug)}--{escape(heading.id)}">{escape(heading.text)}</a>'
+                link = _toc_link(f"{piece.slug}--{heading.id}", escape(heading.text))
                 subsections.append(f'<li class="toc-subsection">{link}</li>')
                 continue
             if subsections:  # close the previous section's subsections (or keep them under the piece)
@@ -427,16 +432,14 @@ def _toc_html(rendered: RenderedBook, depth: int = 2) -> str:
                     sections.append(f'<li class="toc-orphans">{nested}</li>')
                 subsections = []
             if heading is not None and heading.level == 2:
-                link = f'<a href="#{escape(piece.slug)}--{escape(heading.id)}">{escape(heading.text)}</a>'
+                link = _toc_link(f"{piece.slug}--{heading.id}", escape(heading.text))
                 sections.append(f'<li class="toc-section">{link}</li>')
         nested = f"<ol>{''.join(sections)}</ol>" if sections else ""
-        items.append(
-            f'<li class="toc-piece"><a href="#{escape(piece.slug)}">{title_html(piece.title)}</a>{nested}</li>'
-        )
+        items.append(f'<li class="toc-piece">{_toc_link(piece.slug, title_html(piece.title))}{nested}</li>')
     if rendered.link_only:
-        items.append('<li class="toc-piece"><a href="#continue-reading">Continue reading</a></li>')
+        items.append(f'<li class="toc-piece">{_toc_link("continue-reading", "Continue reading")}</li>')
     if has_about_page(rendered.book.meta):
-        items.append(f'<li class="toc-piece"><a href="#about">{escape(WORDS["about"])}</a></li>')
+        items.append(f'<li class="toc-piece">{_toc_link("about", escape(WORDS["about"]))}</li>')
     return f'<nav class="toc" id="contents"><h1>Contents</h1><ol>{"".join(items)}</ol></nav>'
 
 
