@@ -12,6 +12,7 @@ from publish.manuscript import load_manuscript, read_text
 from publish.progress import report_progress
 
 if TYPE_CHECKING:
+    from publish.cache import ConversionCache
     from publish.epub import EpubOptions
     from publish.render import RenderedBook
 
@@ -44,7 +45,7 @@ def check_stylesheets(folder: Path, problems: Problems, allow_remote: bool = Fal
 
 
 def collect_problems(
-    root: Path, allow_remote: bool = False, styles: Path | None = None
+    root: Path, allow_remote: bool = False, styles: Path | None = None, cache: ConversionCache | None = None
 ) -> tuple[Book | None, RenderedBook | None, list[Problem]]:
     """Run every stage that can run and return what it made with every problem found."""
     from publish.render import render_book
@@ -54,7 +55,7 @@ def collect_problems(
     book = assemble_book(manuscript, problems) if manuscript is not None else None
     if book is not None:
         report_progress("rendering %d pieces", len(book.chapters))
-    rendered = render_book(book, problems, allow_remote) if book is not None else None
+    rendered = render_book(book, problems, allow_remote, cache=cache) if book is not None else None
     if rendered is not None and rendered.cover is not None:
         _check_cover(rendered, problems)
     if styles is not None:
@@ -97,16 +98,23 @@ def assemble(root: Path, strict: bool = False) -> Book:
     return book
 
 
-def prepare(root: Path, strict: bool = False, allow_remote: bool = False, styles: Path | None = None) -> RenderedBook:
+def prepare(
+    root: Path, strict: bool = False, allow_remote: bool = False, styles: Path | None = None,
+    cache: ConversionCache | None = None,
+) -> RenderedBook:  # fmt: skip
     """Load, assemble and render a manuscript; raise a ManuscriptError listing every error.
 
     ``allow_remote`` makes a remote image or stylesheet a warning instead of an error (it is left out
     either way: building never fetches anything). ``styles`` is a folder of stylesheets to check too.
+    ``cache`` (``publish.cache``) spares converting the pieces an earlier build converted; it is
+    saved once the manuscript proves free of errors.
     """
-    _, rendered, problems = collect_problems(root, allow_remote, styles)
+    _, rendered, problems = collect_problems(root, allow_remote, styles, cache)
     _finish(problems, strict)
     if rendered is None:
         raise _not_made(root, "rendered")
+    if cache is not None:
+        cache.save()
     book = rendered.book
     log.info(
         "%s: %d pieces in reading order, %d with text, %d link-only",
@@ -125,6 +133,7 @@ def build_epub(
     A cover to generate is drawn in a second process meanwhile, where one can be forked: it takes as
     long as rendering a short book. Raises a ManuscriptError listing every error, as ``prepare`` does.
     """
+    from publish.cache import ConversionCache
     from publish.cover import CoverDrawing
     from publish.forking import can_fork
     from publish.manuscript import read_book_meta
@@ -135,7 +144,8 @@ def build_epub(
         from publish.epub import EpubOptions, epub_filename, write_epub
 
         options = options or EpubOptions()
-        rendered = prepare(root, strict, allow_remote, options.styles)
+        cache = ConversionCache(output.parent if output else Path("dist"), (root, options.styles))
+        rendered = prepare(root, strict, allow_remote, options.styles, cache)
         target = output or Path("dist") / epub_filename(rendered.book.slug, options.target)
         return write_epub(rendered, target, options, drawing)
     finally:

@@ -455,9 +455,12 @@ def pdf(manuscript: Path, output: Path | None, paper: str, duplex: bool, bleed: 
     # Started first: they load WeasyPrint while this process reads the manuscript.
     typesetters = None if handout or all_handouts else start_typesetters(manuscript, jobs, styles)
     from publish.build import prepare
+    from publish.cache import ConversionCache
     from publish.pdf import write_pdf
 
-    rendered = prepare(manuscript, strict, allow_remote, styles)
+    folder = output.parent if output is not None else Path("dist")
+    cache = None if handout or all_handouts else ConversionCache(folder, (manuscript, styles))
+    rendered = prepare(manuscript, strict, allow_remote, styles, cache)
     options = _pdf_options(paper, duplex, bleed, crop_marks, large_print, styles, booklet, strict, jobs, toc_depth)
     if handout or all_handouts:
         from publish.handout import write_all_handouts, write_handout
@@ -520,10 +523,11 @@ def build(
     # Started first: they load WeasyPrint while this process reads the manuscript and writes the EPUB.
     typesetters = start_typesetters(manuscript, None, styles)
     from publish.build import prepare
+    from publish.cache import ConversionCache
     from publish.epub import epub_filename, write_epub
     from publish.pdf import write_pdf
 
-    rendered = prepare(manuscript, strict, allow_remote, styles)
+    rendered = prepare(manuscript, strict, allow_remote, styles, ConversionCache(output_dir, (manuscript, styles)))
     from publish.output import all_or_nothing
 
     written = []

@@ -9,6 +9,7 @@ from contextlib import closing
 from dataclasses import dataclass, replace
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urljoin, urlsplit
 
 import markdown
@@ -33,6 +34,9 @@ from publish.markdown_ext import FencedDivExtension
 from publish.sanitize import anchors_as_ids, repair_structure, sanitize_html, strip_control_chars, unwrap
 from publish.typography import TypographyExtension
 from publish.urls import LINK_SCHEMES, UrlError, link_href, normalise_link, quote_fragment, scheme_of, shorten
+
+if TYPE_CHECKING:
+    from publish.cache import ConversionCache
 
 CONTINUE_READING_FILE = "continue-reading.xhtml"
 
@@ -164,11 +168,24 @@ PARALLEL_CHARACTERS = 40_000
 PARENT_SHARE = 0.4
 
 
-def _conversions(bodies: list[str], parallel: bool | None) -> Generator[ConvertedPiece, None, None]:
-    """Every piece converted, in order: in two processes for a long book (``parallel=None``), or as told.
+def _conversions(
+    bodies: list[str], parallel: bool | None, cache: ConversionCache | None = None
+) -> Generator[ConvertedPiece, None, None]:
+    """Every piece converted, in order: in two processes for a long book (``parallel=None``), or as told;
+    with a ``cache``, only the pieces it does not hold are converted (and given to it).
 
     The same results either way: a forked child computes exactly what this process would.
     """
+    if cache is not None:
+        known = [cache.get(body) for body in bodies]
+        missing = [body for body, hit in zip(bodies, known, strict=True) if hit is None]
+        with closing(_conversions(missing, parallel)) as converted:
+            for body, hit in zip(bodies, known, strict=True):
+                if hit is None:
+                    hit = next(converted)
+                    cache.put(body, hit)
+                yield hit
+        return
     total = sum(len(body) for body in bodies)
     if parallel is None:
         parallel = total >= PARALLEL_CHARACTERS
@@ -672,18 +689,23 @@ def to_xhtml(root: etree._Element) -> str:
 
 
 def render_book(
-    book: Book, problems: Problems, allow_remote: bool = False, parallel: bool | None = None
+    book: Book,
+    problems: Problems,
+    allow_remote: bool = False,
+    parallel: bool | None = None,
+    cache: ConversionCache | None = None,
 ) -> RenderedBook:
     """Render every piece with text, resolve links between pieces, check every image.
 
     ``allow_remote`` turns a remote image or stylesheet from an error into a warning; it is left out either way.
     ``parallel`` converts the Markdown in two processes (True) or one (False); by default a long book's is.
+    ``cache`` holds the conversions of an earlier build (see ``publish.cache``).
     """
     rendered: list[tuple[Piece, etree._Element, tuple[Heading, ...], bool, dict[str, ImageRef]]] = []
     anchors: dict[str, set[str]] = {}
     files = BookImages()
     # Closed when done, or on an error: a child process converting the rest is then stopped.
-    with closing(_conversions([piece.body for piece in book.chapters], parallel)) as conversions:
+    with closing(_conversions([piece.body for piece in book.chapters], parallel, cache)) as conversions:
         for piece, converted in zip(book.chapters, conversions, strict=True):
             renderer = _PieceRenderer(book, piece, problems, allow_remote, files)
             root, headings, has_footnotes = renderer.render(converted)
