@@ -106,15 +106,13 @@ def prepare(
 
     ``allow_remote`` makes a remote image or stylesheet a warning instead of an error (it is left out
     either way: building never fetches anything). ``styles`` is a folder of stylesheets to check too.
-    ``cache`` (``publish.cache``) spares converting the pieces an earlier build converted; it is
-    saved once the manuscript proves free of errors.
+    ``cache`` (``publish.cache``) spares converting the pieces an earlier build converted; the caller
+    saves it once the book is written.
     """
     _, rendered, problems = collect_problems(root, allow_remote, styles, cache)
     _finish(problems, strict)
     if rendered is None:
         raise _not_made(root, "rendered")
-    if cache is not None:
-        cache.save()
     book = rendered.book
     log.info(
         "%s: %d pieces in reading order, %d with text, %d link-only",
@@ -144,10 +142,12 @@ def build_epub(
         from publish.epub import EpubOptions, epub_filename, write_epub
 
         options = options or EpubOptions()
-        cache = ConversionCache(output.parent if output else Path("dist"), (root, options.styles))
+        cache = ConversionCache(output.parent if output else Path("dist"), (root, options.styles), create=False)
         rendered = prepare(root, strict, allow_remote, options.styles, cache)
         target = output or Path("dist") / epub_filename(rendered.book.slug, options.target)
-        return write_epub(rendered, target, options, drawing)
+        written = write_epub(rendered, target, options, drawing)
+        cache.save()
+        return written
     finally:
         if drawing is not None:
             drawing.close()

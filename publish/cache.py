@@ -5,9 +5,9 @@ converts it), so a rebuild after editing one piece converts that piece only. An 
 SHA-256 of the text, of publish's own source and of the versions of Python-Markdown, nh3 and lxml; it
 holds that key and a checksum of what it stores, and is used only when both match: a corrupted,
 truncated, foreign or unreadable entry is ignored and made again. The folder (``.publish-cache``
-in the output folder) is safe to delete at any time.
+in the output folder, beside ``publish build``'s record) is safe to delete at any time.
 
-Nothing is written until the book has been read without an error (``save``), never through a
+Nothing is written until the books are (``save``): a failed build adds nothing. Never through a
 symbolic link, and never inside the manuscript or styles folder (where publish writes only books).
 Entries the last build did not use are removed then, so the folder holds one book's pieces.
 """
@@ -61,11 +61,14 @@ class ConversionCache:
     """The conversions of one build: looked up in, then saved to, ``output_dir/.publish-cache``.
 
     ``protected`` are the folders publish never writes into (the manuscript, the styles): with the
-    output folder inside one of them, the cache is not used at all.
+    output folder inside one of them, the cache is not used at all. Without ``create``, a cache
+    folder is used only if there is one (``publish build`` makes it; ``publish epub -o book.epub``
+    writes the book and nothing else).
     """
 
-    def __init__(self, output_dir: Path, protected: Sequence[Path | None] = ()):
+    def __init__(self, output_dir: Path, protected: Sequence[Path | None] = (), create: bool = True):
         self.folder = output_dir / CACHE_DIR
+        self.create = create
         folders = [folder for folder in protected if folder is not None]
         self.enabled = not (folders and is_inside(self.folder, folders))
         self._digest: hashlib._Hash | None = None
@@ -119,7 +122,7 @@ class ConversionCache:
 
         The cache is an aid, never a cause of failure: what cannot be written is left out.
         """
-        if not self.enabled or not (self._new or self.folder.is_dir()):
+        if not self.enabled or not (self.folder.is_dir() or (self.create and self._new)):
             return
         try:
             if os.path.islink(self.folder):

@@ -459,7 +459,7 @@ def pdf(manuscript: Path, output: Path | None, paper: str, duplex: bool, bleed: 
     from publish.pdf import write_pdf
 
     folder = output.parent if output is not None else Path("dist")
-    cache = None if handout or all_handouts else ConversionCache(folder, (manuscript, styles))
+    cache = None if handout or all_handouts else ConversionCache(folder, (manuscript, styles), create=False)
     rendered = prepare(manuscript, strict, allow_remote, styles, cache)
     options = _pdf_options(paper, duplex, bleed, crop_marks, large_print, styles, booklet, strict, jobs, toc_depth)
     if handout or all_handouts:
@@ -478,6 +478,8 @@ def pdf(manuscript: Path, output: Path | None, paper: str, duplex: bool, bleed: 
     target = output or Path("dist") / f"{rendered.book.slug}.pdf"
     _check_output(target, manuscript, styles)
     write_pdf(rendered, target, options, typesetters)
+    if cache is not None:
+        cache.save()
     _report_written(target)
 
 
@@ -527,7 +529,8 @@ def build(
     from publish.epub import epub_filename, write_epub
     from publish.pdf import write_pdf
 
-    rendered = prepare(manuscript, strict, allow_remote, styles, ConversionCache(output_dir, (manuscript, styles)))
+    cache = ConversionCache(output_dir, (manuscript, styles))
+    rendered = prepare(manuscript, strict, allow_remote, styles, cache)
     from publish.output import all_or_nothing
 
     written = []
@@ -540,6 +543,7 @@ def build(
         ):  # fmt: skip
             _check_output(path, manuscript, styles)
             written.append(write(rendered, path, write_options))
+    cache.save()  # once both books are written: a failed build adds nothing to the folder
     for path in written:
         _report_written(path)
     record_build(output_dir, fingerprint, written)

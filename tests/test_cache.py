@@ -37,6 +37,9 @@ def converted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def _epub(manuscript: Path, target: Path) -> bytes:
+    """``publish epub`` into a folder with a cache (as ``publish build`` leaves one)."""
+    if target.parent.name != "clean" and not (target.parent / CACHE_DIR).is_symlink():
+        (target.parent / CACHE_DIR).mkdir(parents=True, exist_ok=True)
     result = CliRunner().invoke(main, ["-q", "epub", "-m", str(manuscript), "-o", str(target)])
     assert result.exit_code == 0, result.output
     return target.read_bytes()
@@ -157,14 +160,22 @@ def test_the_cache_is_never_written_through_a_link_nor_read_from_one(tmp_path: P
     assert len(converted) == len(PIECES)
 
 
-def test_no_cache_inside_the_manuscript_and_none_after_an_error(tmp_path: Path, converted: list[str]) -> None:
+def test_only_a_build_makes_a_cache_never_inside_the_manuscript_nor_after_an_error(
+    tmp_path: Path, converted: list[str]
+) -> None:
     manuscript = copy_manuscript(FIXTURES / "linked", tmp_path / "manuscript")
-    _epub(manuscript, manuscript / "dist" / "book.epub")
+    runner = CliRunner()
+    result = runner.invoke(main, ["-q", "epub", "-m", str(manuscript), "-o", str(tmp_path / "epub" / "b.epub")])
+    assert result.exit_code == 0, result.output
+    assert [path.name for path in (tmp_path / "epub").iterdir()] == ["b.epub"]  # the book and nothing else
+
+    result = runner.invoke(main, ["-q", "build", "-m", str(manuscript), "-o", str(manuscript / "dist")])
+    assert result.exit_code == 0, result.output
     assert not (manuscript / "dist" / CACHE_DIR).exists()
     assert not ConversionCache(manuscript / "dist", (manuscript,)).enabled
 
     (manuscript / "third.md").write_text("---\ntitle: [unclosed\n---\nText.\n", encoding="utf-8")
-    result = CliRunner().invoke(main, ["-q", "epub", "-m", str(manuscript), "-o", str(tmp_path / "out" / "b.epub")])
+    result = runner.invoke(main, ["-q", "build", "-m", str(manuscript), "-o", str(tmp_path / "out")])
     assert result.exit_code == 1
     assert not (tmp_path / "out").exists()
 
