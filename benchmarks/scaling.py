@@ -32,7 +32,9 @@ start = time.process_time()
 pdf, _ = typeset(job["html"], job["styles"], Path(job["base"]), [Path(p) for p in job["allowed"]], job["bleed"])
 seconds = time.process_time() - start
 Path(sys.argv[2]).write_bytes(pdf)
-print(json.dumps({"seconds": seconds, "mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+# VmHWM: this process's own peak (ru_maxrss would carry over the parent's from before the exec).
+peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(json.dumps({"seconds": seconds, "mib": peak / 1024}))
 """
 
 
