@@ -19,7 +19,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -37,7 +39,8 @@ import json, resource, subprocess, sys, time
 start = time.perf_counter()
 code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE).returncode
 elapsed = time.perf_counter() - start
-print(json.dumps({"seconds": elapsed, "kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, "code": code}))
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"seconds": elapsed, "cpu": usage.ru_utime + usage.ru_stime, "kib": usage.ru_maxrss, "code": code}))
 """
 
 # The floor: WeasyPrint alone, in one process, on the HTML and CSS that publish gives it.
@@ -58,18 +61,26 @@ HTML(filename=str(folder / "book.html"), base_url=sys.argv[2]).write_pdf(
 class Timing:
     seconds: list[float]
     peak_mib: float
+    cpu: list[float]  # processor time of the whole process tree, per run: less disturbed by a busy machine
 
     @property
     def median(self) -> float:
         return statistics.median(self.seconds)
 
+    @property
+    def cpu_median(self) -> float:
+        return statistics.median(self.cpu)
+
     def cell(self) -> str:
         return f"{self.median:.2f} s ({min(self.seconds):.2f}–{max(self.seconds):.2f})"
 
 
-def measure(command: list[str], runs: int, env: dict[str, str]) -> Timing:
-    seconds, peaks = [], []
+def measure(command: list[str], runs: int, env: dict[str, str], before: Callable[[], None] | None = None) -> Timing:
+    """``runs`` runs of ``command``, each after ``before`` (an edit, say) if given."""
+    seconds, peaks, cpu = [], [], []
     for _ in range(runs):
+        if before is not None:
+            before()
         out = subprocess.run(
             [sys.executable, "-c", _MEASURE, *command], capture_output=True, text=True, env=env, check=True
         )
@@ -78,7 +89,8 @@ def measure(command: list[str], runs: int, env: dict[str, str]) -> Timing:
             raise SystemExit(f"failed ({result['code']}): {' '.join(command)}")
         seconds.append(result["seconds"])
         peaks.append(result["kib"] / 1024)
-    return Timing(seconds, max(peaks))
+        cpu.append(result["cpu"])
+    return Timing(seconds, max(peaks), cpu)
 
 
 def dump_pdf_inputs(manuscript: Path, folder: Path) -> None:
@@ -105,7 +117,7 @@ if __name__ == "__main__":
 
 
 def ratio(value: Timing, other: Timing, name: str) -> str:
-    return f"{value.median / other.median:.2f}× {name}"
+    return f"{value.median / other.median:.2f}× {name} (processor time {value.cpu_median / other.cpu_median:.2f}×)"
 
 
 def import_rows(publish: str, work: Path, runs: int, env: dict[str, str]) -> list[tuple[str, str, Timing, str]]:
@@ -122,7 +134,7 @@ def import_rows(publish: str, work: Path, runs: int, env: dict[str, str]) -> lis
         for _ in range(runs):
             shutil.rmtree(work / folder, ignore_errors=True)
             timings.append(measure(command, 1, env))
-        return Timing([t.seconds[0] for t in timings], max(t.peak_mib for t in timings))
+        return Timing([t.seconds[0] for t in timings], max(t.peak_mib for t in timings), [t.cpu[0] for t in timings])
 
     one = fresh([publish, "-q", "import", str(pages[0]), *into("one")], "one")
     many = fresh([publish, "-q", "import", *map(str, pages), *into("pages")], "pages")
@@ -237,21 +249,82 @@ def preview_rows(
                 print_rows(book_rows)  # as each book is done: the medium book takes minutes on a loaded machine
             rows += book_rows
         browser.close()
+
+
+def _append_sentence(path: Path, counter: list[int]) -> None:
+    counter[0] += 1
+    text = path.read_text(encoding="utf-8").rstrip("\n")
+    path.write_text(f"{text}\n\nA sentence added for run {counter[0]}.\n", encoding="utf-8")
+
+
+def incremental_rows(publish: str, manuscript: Path, out: Path, runs: int, env: dict[str, str]) -> dict[str, Timing]:
+    """Rebuilds after editing one piece, the cache of conversions warm (a copy of the manuscript is edited)."""
+    copy = out / "edited"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(manuscript, copy)
+    pieces = sorted(copy.glob("piece-*.md"))
+    counter = [0]
+    m = ["-m", str(copy)]
+    # `publish build` makes the cache in its folder; `publish epub` into that folder uses it.
+    build = [publish, "-q", "build", *m, "-o", str(out / "incremental-build")]
+    subprocess.run(build, env=env, check=True, capture_output=True)
+    epub = [publish, "-q", "epub", *m, "-o", str(out / "incremental-build" / "epub-only.epub")]
+    middle, last = pieces[len(pieces) // 2], pieces[-1]
+    return {
+        "publish epub after a one-piece edit": measure(epub, runs, env, lambda: _append_sentence(middle, counter)),
+        "publish build --force": measure(
+            [*build, "--force"], runs, env, partial(shutil.rmtree, out / "incremental-build" / ".publish-cache", True)
+        ),
+        "publish build after editing the last piece": measure(
+            build, runs, env, lambda: _append_sentence(last, counter)
+        ),
+    }
+
+
+SCALING_HEADER = """| --jobs N | each part alone: processor time | longest part | serial work (read, front matter, join) | projected wall on N cores | measured wall | projected vs pandoc | peak memory per part process |
+| --- | --- | --- | --- | --- | --- | --- | --- |"""
+
+
+def scaling_rows(manuscript: Path, work: Path, measured: Timing, pandoc: Timing) -> list[str]:
+    """The scaling table (benchmarks/scaling.py): each part typeset alone, one after another; the projection."""
+    out = subprocess.run(
+        [sys.executable, str(HERE / "scaling.py"), str(manuscript), str(work), "2", "4", "8"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    rows = []
+    for line in out.stdout.splitlines():
+        result = json.loads(line)
+        parts = ", ".join(f"{part['seconds']:.1f}" for part in result["parts"])
+        longest = max(part["seconds"] for part in result["parts"])
+        wall = measured.cell() if result["jobs"] == 2 else "(2 cores here)"
+        rows.append(
+            f"| {result['jobs']} | {parts} s | {longest:.1f} s | {result['serial']:.1f} s "
+            f"({result['reading']:.1f} + {result['front']:.1f} + {result['join']:.1f}) | {result['projected']:.1f} s | "
+            f"{wall} | {result['projected'] / pandoc.median:.2f}× (processor time {result['projected'] / pandoc.cpu_median:.2f}×) "
+            f"| {result['peak_mib']:.0f} MB |"
+        )
     return rows
 
 
 def print_rows(rows: list[tuple[str, str, Timing, str]]) -> None:
-    print("\n| book | command | time: median (min–max) | peak memory | compared (same run) |")
-    print("| --- | --- | --- | --- | --- |")
+    print("\n| book | command | time: median (min–max) | processor time | peak memory | compared (same run) |")
+    print("| --- | --- | --- | --- | --- | --- |")
     for name, command, timing, compared in rows:
-        memory = f"{timing.peak_mib:.0f} MB" if timing.peak_mib else ""
-        print(f"| {name} | {command} | {timing.cell()} | {memory} | {compared} |", flush=True)
+        print(
+            f"| {name} | {command} | {timing.cell()} | {timing.cpu_median:.2f} s | {timing.peak_mib:.0f} MB | {compared} |",
+            flush=True,
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="demo and medium book only")
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (default 3; the large book uses 2)")
+    parser.add_argument("--large-runs", type=int, default=2, help="runs per figure for the large book (default 2)")
+    parser.add_argument("--no-scaling", action="store_true", help="leave out the scaling table (--jobs 2, 4, 8)")
+    parser.add_argument("--no-floor", action="store_true", help="leave out the floor (WeasyPrint alone)")
+    parser.add_argument("--no-handouts", action="store_true", help="leave out the handouts' figures")
+    parser.add_argument("--no-import", action="store_true", help="leave out `publish import`")
     parser.add_argument("--import-only", action="store_true", help="only `publish import` (pages and an export)")
     parser.add_argument("--preview-only", action="store_true", help="only `publish preview` and `publish watch`")
     args = parser.parse_args()
@@ -282,8 +355,9 @@ def main() -> None:
         books["large (150 pieces, ~300k words)"] = generate(work / "large", 150, 300_000)
 
     rows: list[tuple[str, str, Timing, str]] = []
+    scaling: list[str] = []
     for name, manuscript in books.items():
-        runs = 2 if name.startswith("large") else args.runs
+        runs = args.large_runs if name.startswith("large") else args.runs
         out = work / "out"
         out.mkdir(exist_ok=True)
         source = pandoc_source(manuscript, work / "pandoc.md")
@@ -292,22 +366,28 @@ def main() -> None:
         floor_inputs.mkdir()
         dump_pdf_inputs(manuscript, floor_inputs)
         m = ["-m", str(manuscript)]
+        # Each build from nothing: without the conversions an earlier run kept (see publish.cache).
+        clean = partial(shutil.rmtree, out / ".publish-cache", ignore_errors=True)
+
         t = {
-            "publish epub": measure([publish, "-q", "epub", *m, "-o", str(out / "p.epub")], runs, env),
+            "publish epub": measure([publish, "-q", "epub", *m, "-o", str(out / "p.epub")], runs, env, clean),
             "pandoc → EPUB": measure([pandoc, str(source), "--toc", "-o", str(out / "pandoc.epub")], runs, env),
-            "publish pdf": measure([publish, "-q", "pdf", *m, "-o", str(out / "p.pdf")], runs, env),
+            "publish pdf": measure([publish, "-q", "pdf", *m, "-o", str(out / "p.pdf")], runs, env, clean),
         }
         if not name.startswith("demo"):
             t["publish pdf --jobs 1"] = measure(
-                [publish, "-q", "pdf", *m, "--jobs", "1", "-o", str(out / "p1.pdf")], runs, env
+                [publish, "-q", "pdf", *m, "--jobs", "1", "-o", str(out / "p1.pdf")], runs, env, clean
             )
         t["pandoc → PDF (WeasyPrint)"] = measure(
             [pandoc, str(source), "--toc", "--pdf-engine=weasyprint", "-o", str(out / "pandoc.pdf")], runs, env
         )
-        t["floor: WeasyPrint alone"] = measure(
-            [sys.executable, "-c", _FLOOR, str(floor_inputs), str(manuscript) + "/", str(out / "floor.pdf")], runs, env
-        )
-        if name.startswith("medium"):
+        if not args.no_floor:
+            t["floor: WeasyPrint alone"] = measure(
+                [sys.executable, "-c", _FLOOR, str(floor_inputs), str(manuscript) + "/", str(out / "floor.pdf")],
+                runs,
+                env,
+            )
+        if name.startswith("medium") and not args.no_handouts:
             t["publish pdf --all-handouts"] = measure(
                 [publish, "-q", "pdf", *m, "--all-handouts", "-o", str(out / "handouts")], runs, env
             )
@@ -317,16 +397,22 @@ def main() -> None:
         build = [publish, "-q", "build", *m, "-o", str(out / "build")]
         subprocess.run(build, env=env, check=True, capture_output=True)
         t["publish build, nothing changed"] = measure(build, runs, env)
+        if not name.startswith("demo"):
+            t.update(incremental_rows(publish, manuscript, out, runs, env))
 
         compare = {
             "publish epub": [ratio(t["publish epub"], t["pandoc → EPUB"], "pandoc")],
             "publish pdf": [
                 ratio(t["publish pdf"], t["pandoc → PDF (WeasyPrint)"], "pandoc"),
-                ratio(t["publish pdf"], t["floor: WeasyPrint alone"], "floor"),
+                *([ratio(t["publish pdf"], t["floor: WeasyPrint alone"], "floor")] if not args.no_floor else []),
             ],
             "publish pdf --jobs 1": [
                 ratio(t.get("publish pdf --jobs 1", t["publish pdf"]), t["pandoc → PDF (WeasyPrint)"], "pandoc"),
-                ratio(t.get("publish pdf --jobs 1", t["publish pdf"]), t["floor: WeasyPrint alone"], "floor"),
+                *(
+                    [ratio(t.get("publish pdf --jobs 1", t["publish pdf"]), t["floor: WeasyPrint alone"], "floor")]
+                    if not args.no_floor
+                    else []
+                ),
             ],
             "publish pdf --all-handouts": [
                 ratio(
@@ -340,15 +426,31 @@ def main() -> None:
             compare["publish pdf"].append(
                 f"memory {t['publish pdf'].peak_mib / t['publish pdf --jobs 1'].peak_mib:.2f}× one process"
             )
-        for command, timing in t.items():
-            rows.append((name, command, timing, ", ".join(compare.get(command, []))))
-    rows.extend(import_rows(publish, work, args.runs, env))
+        if "publish epub after a one-piece edit" in t:
+            compare["publish epub after a one-piece edit"] = [
+                ratio(t["publish epub after a one-piece edit"], t["publish epub"], "a clean build")
+            ]
+            compare["publish build after editing the last piece"] = [
+                ratio(t["publish build after editing the last piece"], t["publish build --force"], "a clean build")
+            ]
+        book_rows = [(name, command, timing, ", ".join(compare.get(command, []))) for command, timing in t.items()]
+        print_rows(book_rows)  # as each book is done: a long run shows its figures as it goes
+        rows.extend(book_rows)
+        if name.startswith("large") and not args.no_scaling:
+            scaling = scaling_rows(manuscript, work / "scaling", t["publish pdf"], t["pandoc → PDF (WeasyPrint)"])
+            print(f"\n{SCALING_HEADER}\n" + "\n".join(scaling), flush=True)
+    if not args.no_import:
+        rows.extend(import_rows(publish, work, args.runs, env))
     rows.extend(preview_rows(publish, books, work, args.runs, env))
 
+    print("\nThe whole table:")
     print_rows(rows)
+    if scaling:
+        print(f"\n{SCALING_HEADER}")
+        print("\n".join(scaling))
     print(
         f"\n{os.cpu_count()} cores; pandoc {pypandoc.get_pandoc_version()}; runs per figure: {args.runs} "
-        f"(large book: 2); peak memory: the largest single process; files in {work}"
+        f"(large book: {args.large_runs}); peak memory: the largest single process; files in {work}"
     )
 
 

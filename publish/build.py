@@ -12,10 +12,8 @@ from publish.manuscript import load_manuscript, read_text
 from publish.progress import report_progress
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from publish.epub.package import EpubOptions
-    from publish.render import ConvertedPiece, RenderedBook
+    from publish.render import KnownConversions, RenderedBook
 
 # publish.render (Python-Markdown, lxml, nh3) is imported where it is used: build_epub starts drawing
 # the cover in a forked child before that import, so that the two overlap.
@@ -47,13 +45,12 @@ def check_stylesheets(folder: Path, problems: Problems, allow_remote: bool = Fal
 
 
 def collect_problems(
-    root: Path, allow_remote: bool = False, styles: Path | None = None,
-    convert: Callable[[str, str], ConvertedPiece] | None = None,
-) -> tuple[Book | None, RenderedBook | None, list[Problem]]:  # fmt: skip
+    root: Path, allow_remote: bool = False, styles: Path | None = None, cache: KnownConversions | None = None
+) -> tuple[Book | None, RenderedBook | None, list[Problem]]:
     """Run every stage that can run and return what it made with every problem found.
 
-    ``convert`` converts a piece's Markdown (``publish.render.render_book``): ``publish preview`` passes one that
-    keeps the pieces that did not change since the last build.
+    ``cache`` holds conversions of pieces' Markdown made before (``publish.cache`` for ``publish build``; the
+    preview keeps the last build's): only the pieces it lacks are converted.
     """
     from publish.render import render_book
 
@@ -62,7 +59,7 @@ def collect_problems(
     book = assemble_book(manuscript, problems) if manuscript is not None else None
     if book is not None:
         report_progress("rendering %d pieces", len(book.chapters))
-    rendered = render_book(book, problems, allow_remote, convert=convert) if book is not None else None
+    rendered = render_book(book, problems, allow_remote, cache=cache) if book is not None else None
     if rendered is not None and rendered.cover is not None:
         _check_cover(rendered, problems)
     if book is not None:
@@ -127,15 +124,16 @@ def assemble(root: Path, strict: bool = False) -> Book:
 
 def prepare(
     root: Path, strict: bool = False, allow_remote: bool = False, styles: Path | None = None,
-    convert: Callable[[str, str], ConvertedPiece] | None = None,
+    cache: KnownConversions | None = None,
 ) -> RenderedBook:  # fmt: skip
     """Load, assemble and render a manuscript; raise a ManuscriptError listing every error.
 
     ``allow_remote`` makes a remote image or stylesheet a warning instead of an error (it is left out
     either way: building never fetches anything). ``styles`` is a folder of stylesheets to check too.
-    ``convert`` converts a piece's Markdown, as in ``collect_problems``.
+    ``cache`` spares converting the pieces converted before (see ``collect_problems``); the caller
+    saves a ``publish.cache`` once the book is written.
     """
-    _, rendered, problems = collect_problems(root, allow_remote, styles, convert)
+    _, rendered, problems = collect_problems(root, allow_remote, styles, cache)
     _finish(problems, strict)
     if rendered is None:
         raise _not_made(root, "rendered")
@@ -157,6 +155,7 @@ def build_epub(
     A cover to generate is drawn in a second process meanwhile, where one can be forked: it takes as
     long as rendering a short book. Raises a ManuscriptError listing every error, as ``prepare`` does.
     """
+    from publish.cache import ConversionCache
     from publish.cover import CoverDrawing
     from publish.manuscript import read_book_meta
     from publish.processes.forking import can_share_work
@@ -167,9 +166,12 @@ def build_epub(
         from publish.epub.package import EpubOptions, epub_filename, write_epub
 
         options = options or EpubOptions()
-        rendered = prepare(root, strict, allow_remote, options.styles)
+        cache = ConversionCache(output.parent if output else Path("dist"), (root, options.styles), create=False)
+        rendered = prepare(root, strict, allow_remote, options.styles, cache)
         target = output or Path("dist") / epub_filename(rendered.book.slug, options.target)
-        return write_epub(rendered, target, options, drawing)
+        written = write_epub(rendered, target, options, drawing)
+        cache.save()
+        return written
     finally:
         if drawing is not None:
             drawing.close()

@@ -473,9 +473,12 @@ def pdf(manuscript: Path, output: Path | None, paper: str, duplex: bool, bleed: 
     # Started first: they load WeasyPrint while this process reads the manuscript.
     typesetters = None if handout or all_handouts else start_typesetters(manuscript, jobs, styles)
     from publish.build import prepare
+    from publish.cache import ConversionCache
     from publish.pdf.write import write_pdf
 
-    rendered = prepare(manuscript, strict, allow_remote, styles)
+    folder = output.parent if output is not None else Path("dist")
+    cache = None if handout or all_handouts else ConversionCache(folder, (manuscript, styles), create=False)
+    rendered = prepare(manuscript, strict, allow_remote, styles, cache)
     options = _pdf_options(paper, duplex, bleed, crop_marks, large_print, styles, booklet, strict, jobs, toc_depth)
     if handout or all_handouts:
         from publish.pdf.handout_parts import HandoutChoices
@@ -505,6 +508,8 @@ def pdf(manuscript: Path, output: Path | None, paper: str, duplex: bool, bleed: 
     target = output or Path("dist") / f"{rendered.book.slug}.pdf"
     _check_output(target, manuscript, styles)
     write_pdf(rendered, target, options, typesetters)
+    if cache is not None:
+        cache.save()
     _report_written(target)
 
 
@@ -550,10 +555,12 @@ def build(
     # Started first: they load WeasyPrint while this process reads the manuscript and writes the EPUB.
     typesetters = start_typesetters(manuscript, None, styles)
     from publish.build import prepare
+    from publish.cache import ConversionCache
     from publish.epub.package import epub_filename, write_epub
     from publish.pdf.write import write_pdf
 
-    rendered = prepare(manuscript, strict, allow_remote, styles)
+    cache = ConversionCache(output_dir, (manuscript, styles))
+    rendered = prepare(manuscript, strict, allow_remote, styles, cache)
     from publish.output import all_or_nothing
 
     written = []
@@ -566,6 +573,7 @@ def build(
         ):  # fmt: skip
             _check_output(path, manuscript, styles)
             written.append(write(rendered, path, write_options))
+    cache.save()  # once both books are written: a failed build adds nothing to the folder
     for path in written:
         _report_written(path)
     record_build(output_dir, fingerprint, written)

@@ -44,6 +44,7 @@ IMAGE = Kind("an image", 50 * _MB)
 FONT = Kind("a font", 20 * _MB)
 IMPORT_SOURCE = Kind("an import source", 200 * _MB)
 RECORD = Kind("a build record", 1 * _MB)
+CACHE_ENTRY = Kind("a cache entry", 20 * _MB)  # a piece of MAX_PIECE_CHARACTERS, converted twice over
 
 
 class ConfinementError(PublishError):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from contextlib import closing
 from dataclasses import dataclass, replace
 from html import escape
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import unquote, urljoin, urlsplit
 
 import markdown
@@ -172,22 +173,38 @@ def _convert(text: tuple[str, str]) -> ConvertedPiece:
     return convert_markdown(*text)
 
 
+class KnownConversions(Protocol):
+    """Conversions made before, by a piece's Markdown and language: ``publish.cache.ConversionCache`` (kept in
+    the output folder between builds) or the preview's (kept in memory from the last build)."""
+
+    def get(self, body: str, language: str) -> ConvertedPiece | None: ...
+
+    def put(self, body: str, language: str, converted: ConvertedPiece) -> None: ...
+
+
 def _conversions(
-    texts: list[tuple[str, str]], parallel: bool | None, convert: Callable[[str, str], ConvertedPiece] | None = None
+    texts: list[tuple[str, str]], parallel: bool | None, cache: KnownConversions | None = None
 ) -> Generator[ConvertedPiece, None, None]:
     """Every piece (its Markdown and its language) converted, in order: in two processes for a long book
-    (``parallel=None``), or as told; by ``convert`` when given (one that keeps earlier results, in a process that
-    renders the book again and again).
+    (``parallel=None``), or as told; with a ``cache``, only the pieces it does not hold are converted (and
+    given to it).
 
     The same results either way: a forked child computes exactly what this process would.
     """
+    if cache is not None:
+        known = [cache.get(body, language) for body, language in texts]
+        missing = [text for text, hit in zip(texts, known, strict=True) if hit is None]
+        with closing(_conversions(missing, parallel)) as converted:
+            for (body, language), hit in zip(texts, known, strict=True):
+                if hit is None:
+                    hit = next(converted)
+                    cache.put(body, language, hit)
+                yield hit
+        return
     bodies = [body for body, _ in texts]
     total = sum(len(body) for body in bodies)
     if parallel is None:
         parallel = total >= PARALLEL_CHARACTERS
-    if convert is not None:
-        yield from (convert(body, language) for body, language in texts)
-        return
     if not parallel or len(bodies) < 2 or not can_share_work():
         yield from map(_convert, texts)
         return
@@ -689,20 +706,20 @@ def to_xhtml(root: etree._Element) -> str:
 
 def render_book(
     book: Book, problems: Problems, allow_remote: bool = False, parallel: bool | None = None,
-    convert: Callable[[str, str], ConvertedPiece] | None = None,
+    cache: KnownConversions | None = None,
 ) -> RenderedBook:  # fmt: skip
     """Render every piece with text, resolve links between pieces, check every image.
 
     ``allow_remote`` turns a remote image or stylesheet from an error into a warning; it is left out either way.
     ``parallel`` converts the Markdown in two processes (True) or one (False); by default a long book's is.
-    ``convert`` replaces ``convert_markdown`` (``publish preview`` keeps the pieces that did not change).
+    ``cache`` holds conversions made before (see ``KnownConversions``): only the pieces it lacks are converted.
     """
     rendered: list[tuple[Piece, etree._Element, tuple[Heading, ...], bool, dict[str, ImageRef]]] = []
     anchors: dict[str, set[str]] = {}
     files = BookImages()
     # Closed when done, or on an error: a child process converting the rest is then stopped.
     texts = [(piece.body, piece.lang or book.meta.language) for piece in book.chapters]
-    with closing(_conversions(texts, parallel, convert)) as conversions:
+    with closing(_conversions(texts, parallel, cache)) as conversions:
         for piece, converted in zip(book.chapters, conversions, strict=True):
             renderer = _PieceRenderer(book, piece, problems, allow_remote, files)
             root, headings, has_footnotes = renderer.render(converted)

@@ -117,6 +117,55 @@ def test_contents_numbers_are_the_pages_the_headings_are_on(book_pdf: Callable[.
         assert bookmarked == page, f"the bookmark for {title!r} goes to page index {bookmarked}, not {page}"
 
 
+def _contents_pages(built: BuiltPdf) -> range:
+    start = next(i for i, text in enumerate(built.texts) if text.lstrip().startswith("Contents"))
+    first_piece = outline(built.path)[0][2]
+    return range(start, first_piece)
+
+
+# Path painting operators (ISO 32000-1, table 60).
+_PAINTING = {"S", "s", "f", "F", "f*", "B", "B*", "b", "b*"}
+
+
+@pytest.mark.parametrize(("name", "large_print"), [("demo", False), ("contents", False), ("linked", True)])
+def test_contents_leaders_are_drawn_artifacts_not_text(
+    book_pdf: Callable[..., BuiltPdf], name: str, large_print: bool
+) -> None:
+    """A contents line reads "title page" in the text layer (pypdf and pdftotext alike); its dots are
+    drawn, and drawn as an artifact, so a screen reader does not read them out."""
+    built = book_pdf(name, large_print=large_print)
+    pages = _contents_pages(built)
+    layout = subprocess.run(
+        ["pdftotext", "-layout", "-f", str(pages.start + 1), "-l", str(pages.stop), str(built.path), "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    for text in (*(built.texts[index] for index in pages), layout):
+        assert not re.search(r"\.\s*\.\s*\.", text), "a run of dots in the contents' text"
+    pypdf_text = normalise(" ".join(built.texts[index] for index in pages))
+    for title, number in contents_numbers(built):
+        assert f"{normalise(title)} {number}" in pypdf_text, f"{title!r} is not followed by its page number"
+    lines = [" ".join(line.split()) for line in layout.splitlines()]
+    for title, number in contents_numbers(built):
+        # The line that ends a title (one that wraps ends further down) carries its number at the right.
+        ending = re.compile(re.escape(title.split()[-1]) + f" {number}$")
+        assert any(ending.search(line) for line in lines), f"no contents line ends {title!r} … {number}"
+    with pikepdf.open(built.path) as pdf:
+        leaders = 0
+        for index in pages:
+            marked: list[str] = []  # the open marked-content tags, innermost last
+            for operation in pikepdf.parse_content_stream(pdf.pages[index]):
+                operator = str(operation.operator)
+                if operator in ("BMC", "BDC"):
+                    marked.append(str(operation.operands[0]))
+                elif operator == "EMC":
+                    marked.pop()
+                elif operator in _PAINTING:
+                    assert "/Artifact" in marked, f"page {index}: a shape drawn outside an artifact"
+                elif operator == "scn" and isinstance(operation.operands[-1], pikepdf.Name):
+                    leaders += 1  # a row of dots: a tiling pattern filled in
+        assert leaders >= len(contents_numbers(built)), "the leaders are not drawn"
+
+
 @pytest.mark.parametrize("name", sorted(BOOKS))
 def test_page_sequence_and_folios(book_pdf: Callable[..., BuiltPdf], name: str) -> None:
     built = book_pdf(name)

@@ -41,12 +41,12 @@ def package_date(value: str) -> str:
 
 def format_identifier(identifier: str) -> str | None:
     """The identifier as a reader would look for it: "ISBN 978-0-306-40615-7"; None for a ``urn:uuid``."""
-    from stdnum import isbn
-
     value = identifier.strip()
     lowered = value.lower()
     if lowered.startswith("urn:uuid:"):
         return None  # means nothing to a reader; it stays in the package metadata
+    from stdnum import isbn  # after the common case: stdnum.util imports ssl and pydoc (~40 ms)
+
     number = value[len("urn:isbn:") :] if lowered.startswith("urn:isbn:") else value
     if lowered.startswith(("urn:isbn:", "isbn")) or isbn.is_valid(number):
         number = re.sub(r"^isbn[:\s]*", "", number, flags=re.IGNORECASE)

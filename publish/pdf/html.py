@@ -373,8 +373,9 @@ PageOf = Callable[[str], int]
 
 
 def _toc_link(target: str, label: str, internal: str, page_of: PageOf | None) -> str:
+    """A contents entry's link: the title in a span, beside which the stylesheet draws the leader (an artifact)."""
     page = f' data-page="{page_of(target)}"' if page_of is not None else ""
-    return f'<a href="{internal}{escape(target)}"{page}>{label}</a>'
+    return f'<a href="{internal}{escape(target)}"{page}><span class="toc-title">{label}</span></a>'
 
 
 def _toc_item(entry: ContentsEntry, internal: str, page_of: PageOf | None, level: int = 0) -> str:

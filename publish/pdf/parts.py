@@ -70,7 +70,7 @@ PART_LINK = "publish-part:"
 _PART_END = '<section class="piece"></section>'
 _FRONT_END = '<main><section class="piece opening"></section></main>'
 # The contents' numbers, written in instead of target-counter() (same text, same place).
-_LITERAL_TOC = 'nav.toc a::after { content: leader(". ") attr(data-page); }'
+_LITERAL_TOC = "nav.toc a::after { content: attr(data-page); }"
 
 
 def parallel_jobs(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS) -> int:

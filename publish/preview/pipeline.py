@@ -54,7 +54,7 @@ class PrintChoice:
 
 
 class MarkdownKept:
-    """Converts a piece's Markdown as ``publish.render.convert_markdown`` does, keeping the results of the last build:
+    """The conversions of pieces' Markdown kept in memory from the last build (``publish.render.KnownConversions``):
     a save converts again only the pieces whose text changed. Only the current pieces are kept.
     """
 
@@ -62,13 +62,14 @@ class MarkdownKept:
         self.kept: dict[tuple[str, str], ConvertedPiece] = {}
         self.used: dict[tuple[str, str], ConvertedPiece] = {}
 
-    def __call__(self, body: str, language: str) -> ConvertedPiece:
-        from publish.render import convert_markdown
-
+    def get(self, body: str, language: str) -> ConvertedPiece | None:
         key = (body, language)  # the language sets the quotation marks
-        converted = self.kept.get(key) or self.used.get(key) or convert_markdown(body, language)
-        self.used[key] = converted
+        if (converted := self.kept.get(key) or self.used.get(key)) is not None:
+            self.used[key] = converted
         return converted
+
+    def put(self, body: str, language: str, converted: ConvertedPiece) -> None:
+        self.used[(body, language)] = converted
 
     def keep_used(self) -> None:
         """Keep what the build that just ended used, and nothing else."""
