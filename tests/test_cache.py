@@ -26,9 +26,9 @@ def converted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     texts: list[str] = []
     convert = render.convert_markdown
 
-    def counting(body: str) -> render.ConvertedPiece:
+    def counting(body: str, language: str) -> render.ConvertedPiece:
         texts.append(body)
-        return convert(body)
+        return convert(body, language)
 
     monkeypatch.setattr(render, "convert_markdown", counting)
     monkeypatch.setattr(render, "PARALLEL_CHARACTERS", 10**9)
