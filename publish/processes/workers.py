@@ -116,12 +116,12 @@ class Worker:
 
     process: Any
     connection: Connection
-    purpose: str = "working"
+    purpose: str = "working for publish"
 
     @classmethod
     def start(
         cls, context: Any = None, preload: Sequence[str] = (), loading: Any = None, first: Task | None = None,
-        purpose: str = "working",
+        purpose: str = "working for publish",
     ) -> Worker:  # fmt: skip
         """Start a worker; it imports ``preload`` (holding the lock ``loading``, if given), does ``first`` (given
         as it starts: a forked worker inherits it, nothing is pickled), then what it is sent.
