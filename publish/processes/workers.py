@@ -29,7 +29,7 @@ import os
 import pickle
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from queue import SimpleQueue
@@ -359,7 +359,7 @@ class ChildMap(Generic[Item, Result]):
         self._results.close()
         self._end_worker()
 
-    def _in_order(self) -> Iterator[Result]:
+    def _in_order(self) -> Generator[Result, None, None]:
         for item in self._items[: self._split]:
             yield self._function(item)
         expected = len(self._items) - self._split
