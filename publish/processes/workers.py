@@ -127,8 +127,13 @@ class Worker:
         as it starts: a forked worker inherits it, nothing is pickled), then what it is sent.
         Raises AssertionError or OSError when no process may start here (inside a daemonic process).
         """
+        from multiprocessing.util import register_after_fork
+
         context = context or worker_context()
         parent_end, child_end = context.Pipe()
+        # A worker forked later would hold this end too, and this worker would never read the end of its
+        # pipe: every forked worker closes the ends it inherits.
+        register_after_fork(parent_end, _close_inherited)
         arguments = (child_end, tuple(preload), loading, os.getpid(), first)
         process = context.Process(target=serve, args=arguments, daemon=True)
         try:
@@ -157,15 +162,21 @@ class Worker:
         return result_of(self.receive())
 
     def stop(self, wait: float = 1.0) -> None:
-        """End the worker and reap it: an idle or finished one exits within ``wait`` seconds, else it is ended."""
+        """End the worker and reap it: an idle or finished one exits within ``wait`` seconds, else it is killed
+        (SIGKILL: a worker forked a moment ago may still have its parent's handler for SIGTERM).
+        """
         self.connection.close()  # an idle worker reads the end of its pipe and exits
         self.process.join(timeout=wait)
         if self.process.is_alive():
-            self.process.terminate()
+            self.process.kill()
             self.process.join()
 
     def _lost(self) -> WorkerLostError:
         return WorkerLostError(f"a process {self.purpose} ended unexpectedly (killed, or out of memory?)")
+
+
+def _close_inherited(connection: Connection) -> None:
+    connection.close()
 
 
 def result_of(message: object) -> Any:
