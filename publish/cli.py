@@ -468,10 +468,11 @@ def pdf(manuscript: Path, output: Path | None, paper: str, duplex: bool, bleed: 
         raise click.UsageError("the handouts go into a folder: give a folder, not a file")
     _check_output(None if all_handouts else output, manuscript, styles)
     jobs = _capped_jobs(jobs)
-    from publish.processes.workers import start_typesetters
+    from publish.processes.workers import HANDOUT_PROCESSES, estimated_processes, start_pool
 
     # Started first: they load WeasyPrint while this process reads the manuscript.
-    typesetters = None if handout or all_handouts else start_typesetters(manuscript, jobs, styles)
+    processes = HANDOUT_PROCESSES if all_handouts else estimated_processes(manuscript, jobs, styles)
+    typesetters = None if handout else start_pool(processes)
     from publish.build import prepare
     from publish.cache import ConversionCache
     from publish.pdf.write import write_pdf
@@ -501,7 +502,7 @@ def pdf(manuscript: Path, output: Path | None, paper: str, duplex: bool, bleed: 
 
             with all_or_nothing():  # every handout, or none when one fails
                 folder = output or Path("dist") / "handouts"
-                targets = write_all_handouts(rendered, folder, options, choices=choices)
+                targets = write_all_handouts(rendered, folder, options, pool=typesetters, choices=choices)
             for target in targets:
                 _report_written(target)
         return
@@ -550,10 +551,10 @@ def build(
 
     from functools import partial
 
-    from publish.processes.workers import start_typesetters
+    from publish.processes.workers import estimated_processes, start_pool
 
     # Started first: they load WeasyPrint while this process reads the manuscript and writes the EPUB.
-    typesetters = start_typesetters(manuscript, None, styles)
+    typesetters = start_pool(estimated_processes(manuscript, None, styles))
     from publish.build import prepare
     from publish.cache import ConversionCache
     from publish.epub.package import epub_filename, write_epub

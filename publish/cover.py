@@ -211,10 +211,11 @@ class CoverDrawing:
     """A book's generated cover, drawn in a forked child process while this one loads and renders the book.
 
     Check ``publish.processes.forking.can_share_work()`` first; close it when done (a child still drawing is stopped).
+    The child is a ``publish.processes.workers.ChildMap`` worker: if it cannot finish, the cover is drawn here.
     """
 
     def __init__(self, meta: BookMeta):
-        from publish.processes.forking import ChildMap
+        from publish.processes.workers import ChildMap
 
         self.meta = meta
         self._drawing = ChildMap(generate_cover, [meta], 0)

@@ -31,7 +31,8 @@ from publish.i18n import book_words
 from publish.images import BookImages, ImageError, kind
 from publish.manuscript import Piece, slugify
 from publish.markdown_ext import FencedDivExtension
-from publish.processes.forking import ChildMap, can_share_work
+from publish.processes.forking import can_share_work
+from publish.processes.workers import ChildMap
 from publish.sanitize import anchors_as_ids, repair_structure, sanitize_html, strip_control_chars, unwrap
 from publish.typography import TypographyExtension
 from publish.urls import LINK_SCHEMES, UrlError, link_href, normalise_link, quote_fragment, scheme_of, shorten

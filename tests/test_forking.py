@@ -50,7 +50,7 @@ def run_counting_forks(script: str) -> str:
 def test_results_come_in_order_and_the_later_ones_from_the_child() -> None:
     output = run_python("""
         import json, os
-        from publish.processes.forking import ChildMap
+        from publish.processes.workers import ChildMap
         results = list(ChildMap(lambda n: (n * n, os.getpid()), list(range(40)), 10))
         print(json.dumps({"results": results, "pid": os.getpid()}))
     """)
@@ -64,7 +64,7 @@ def test_results_come_in_order_and_the_later_ones_from_the_child() -> None:
 def test_what_the_child_did_not_finish_is_computed_here_with_its_exception() -> None:
     output = run_python("""
         import os
-        from publish.processes.forking import ChildMap
+        from publish.processes.workers import ChildMap
         parent = os.getpid()
 
         def work(n):
@@ -89,7 +89,7 @@ def test_what_the_child_did_not_finish_is_computed_here_with_its_exception() -> 
 def test_a_caller_that_stops_early_leaves_no_child_behind() -> None:
     output = run_python("""
         import os, threading
-        from publish.processes.forking import ChildMap
+        from publish.processes.workers import ChildMap
         # The child never finishes an item it is given (it waits for ever): only close() can end it.
         results = ChildMap(lambda n: n if n < 2 else threading.Event().wait(), list(range(1000)), 2)
         print(next(results), next(results))

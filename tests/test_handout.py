@@ -15,6 +15,7 @@ import publish.pdf.handouts
 from publish.cli import main
 from publish.pdf.handouts import write_handout
 from publish.pdf.paper import PdfOptions
+from publish.processes.workers import Pool
 
 from conftest import FIXTURES, Once
 from pdf_helpers import BuiltPdf, figure_alts, normalise, outline, page_texts, publish_warnings, text_runs
@@ -189,13 +190,13 @@ def test_conflicting_options(tmp_path: Path, arguments: list[str]) -> None:
 def test_all_handouts_one_per_piece_on_two_worker_processes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pools: list[int] = []
     jobs = ["first-steps", "making-room-to-talk", "repair-after-a-disagreement"]
-    real = publish.pdf.handouts._open_pool
+    real = publish.pdf.handouts.Pool
 
-    def recording_pool(count: int, rendered: object) -> object:
+    def recording_pool(count: int) -> Pool:
         pools.append(count)
-        return real(count, rendered)  # type: ignore[arg-type]
+        return real(count)
 
-    monkeypatch.setattr(publish.pdf.handouts, "_open_pool", recording_pool)
+    monkeypatch.setattr(publish.pdf.handouts, "Pool", recording_pool)
     folder = tmp_path / "handouts"
     result = CliRunner().invoke(main, ["pdf", "-m", str(FIXTURES / "linked"), "--all-handouts", "-o", str(folder)])
     assert result.exit_code == 0, result.output

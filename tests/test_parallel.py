@@ -20,7 +20,7 @@ from publish.build import prepare
 from publish.pdf.paper import PdfOptions
 from publish.pdf.parts import PARALLEL_WORDS, parallel_jobs, split_pieces, typeset_book_parallel
 from publish.pdf.write import typeset_book
-from publish.processes.workers import Typesetters
+from publish.processes.workers import Pool
 from publish.render import RenderedBook
 
 from conftest import FIXTURES, ROOT, write_manuscript
@@ -257,7 +257,7 @@ def test_workers_started_ahead_typeset_the_parts_and_the_front_matter(
 ) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     single = single_render(PdfOptions())
-    workers = Typesetters(3, get_context("spawn"))  # this process has loaded WeasyPrint: no fork
+    workers = Pool(3, get_context("spawn"))  # this process has loaded WeasyPrint: no fork
     joined = tmp_path / "joined.pdf"
     joined.write_bytes(typeset_book(long_book, PdfOptions(jobs=2), workers))
     assert len(workers) == 0

@@ -1,4 +1,4 @@
-"""Typesetting processes started ahead of the work (publish.processes.workers)."""
+"""Typesetting processes started ahead of the work (publish.processes.workers' Pool)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from publish.pdf.paper import PdfOptions
 from publish.pdf.write import render_book_pdf, typeset_book
 from publish.processes import forking
 from publish.processes import workers as typesetters
-from publish.processes.workers import PARALLEL_WORDS, Typesetters, estimated_processes, start_typesetters
+from publish.processes.workers import PARALLEL_WORDS, Pool, estimated_processes, start_pool
 
 from conftest import FIXTURES, ROOT, alive, children, wait_for, write_manuscript
 
@@ -30,7 +30,7 @@ SPAWN = get_context("spawn")
 def test_a_worker_typesets_the_book_this_process_would(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     rendered = prepare(FIXTURES / "linked")
-    workers = Typesetters(2, SPAWN)
+    workers = Pool(2, SPAWN)
     assert len(workers) == 2
     assert typeset_book(rendered, PdfOptions(), workers) == typeset_book(rendered, PdfOptions())
     assert len(workers) == 0  # one typeset the book, the other was ended
@@ -47,7 +47,7 @@ def test_the_command_forks_its_typesetter_and_writes_the_same_bytes(
 
 
 def test_an_error_in_a_worker_is_raised_here() -> None:
-    worker = Typesetters(1, SPAWN).take()
+    worker = Pool(1, SPAWN).take()
     assert worker is not None
     with pytest.raises(AttributeError, match="resolve"):
         typeset_in(worker, "<p>text</p>", [], "not a path", [])  # a str has no resolve()
@@ -69,7 +69,7 @@ def test_errors_cross_to_the_parent_with_their_problems() -> None:
 
 
 def test_workers_not_taken_end_on_their_own() -> None:
-    workers = Typesetters(2, SPAWN)
+    workers = Pool(2, SPAWN)
     processes = [worker.process for worker in workers._idle]
     workers.close()
     assert len(workers) == 0 and workers.take() is None
@@ -96,7 +96,7 @@ def test_no_fork_once_weasyprint_is_loaded(tmp_path: Path) -> None:
     import weasyprint  # noqa: F401  (fontconfig and Pango loaded: a forked child could hang)
 
     assert not forking.fork_is_safe()
-    assert start_typesetters(tmp_path) is None
+    assert start_pool(estimated_processes(tmp_path)) is None
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the workers are forked on Linux only")

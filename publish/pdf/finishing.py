@@ -13,7 +13,7 @@ from publish.errors import PublishError
 from publish.pdf.engine import typeset_document
 from publish.pdf.weasyprint_compat import mark_as_artifacts, pages_listed_once
 from publish.processes.memory import few_full_collections
-from publish.processes.workers import Worker, run_in
+from publish.processes.workers import Task, Worker
 
 
 class FinishingError(Exception):
@@ -168,8 +168,13 @@ def typeset(
 
 
 def typeset_in(worker: Worker, *args: Any, progress: bool = True) -> tuple[bytes, list[str]]:
-    """``typeset(*args)`` in ``worker`` (started ahead, ``publish.processes.workers``); its errors are raised here."""
-    result: tuple[bytes, list[str]] = run_in(worker, typeset, args, progress)
+    """``typeset(*args)`` in ``worker`` (started ahead, ``publish.processes.workers``); its errors are raised here.
+    The worker is stopped after.
+    """
+    try:
+        result: tuple[bytes, list[str]] = worker.run(Task(typeset, args, progress=progress))
+    finally:
+        worker.stop()
     return result
 
 

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import logging
-import os
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from html import escape
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +27,7 @@ from publish.pdf.handout_parts import (
 from publish.pdf.html import piece_body_html, qr_data_uri, title_html
 from publish.pdf.paper import DEFAULT_OPTIONS, PdfOptions, bleed_points
 from publish.pdf.weasyprint_compat import warn_if_untested
-from publish.processes.forking import end_with_parent, end_worker_processes, fork_is_safe
+from publish.processes.workers import HANDOUT_PROCESSES, Pool
 from publish.progress import report_progress
 from publish.render import CONTINUE_READING_FILE, RenderedBook, RenderedPiece
 from publish.resources import read_style
@@ -198,10 +194,9 @@ def handout_path(folder: Path, piece: RenderedPiece) -> Path:
     return folder / f"{piece.slug}.pdf"
 
 
-def _render_one(
-    rendered: RenderedBook, slug: str, options: PdfOptions, choices: HandoutChoices = PLAIN
-) -> tuple[bytes, list[str]]:
+def _render_one(rendered: RenderedBook, job: tuple[str, PdfOptions, HandoutChoices]) -> tuple[bytes, list[str]]:
     """Typeset one handout (in a worker process, for write_all_handouts); refuse it on warnings with ``strict``."""
+    slug, options, choices = job
     piece = find_piece(rendered, slug)
     pdf, warnings = render_handout(rendered, piece, options, choices)
     if warnings and options.strict:
@@ -213,7 +208,7 @@ def _write_one(
     rendered: RenderedBook, slug: str, target: Path, options: PdfOptions, choices: HandoutChoices = PLAIN
 ) -> tuple[Path, list[str]]:
     """Render and write one handout."""
-    pdf, warnings = _render_one(rendered, slug, options, choices)
+    pdf, warnings = _render_one(rendered, (slug, options, choices))
     _write_pdf_file(target, pdf)
     return target, warnings
 
@@ -221,32 +216,6 @@ def _write_one(
 def _write_pdf_file(target: Path, pdf: bytes) -> None:
     with atomic_output(target) as temporary:
         temporary.write_bytes(pdf)
-
-
-# The book a handout worker process writes handouts of (set once as the worker starts).
-_shared_book: RenderedBook | None = None
-
-
-def _start_worker(rendered: RenderedBook, parent: int) -> None:
-    """A handout worker's start: die with the parent, leave Ctrl-C to it, keep the book."""
-    global _shared_book
-    if not end_with_parent(parent):
-        os._exit(1)
-    _shared_book = rendered
-
-
-def _render_one_shared(slug: str, options: PdfOptions, choices: HandoutChoices) -> tuple[bytes, list[str]]:
-    assert _shared_book is not None, "the worker was started without its book"
-    return _render_one(_shared_book, slug, options, choices)
-
-
-def _open_pool(count: int, rendered: RenderedBook) -> Any:
-    """``count`` worker processes that each hold the book: forked while that is safe (no WeasyPrint loaded
-    here, no other thread; see publish.processes.forking), else fresh interpreters. Either way the book reaches
-    each worker once, not with every handout.
-    """
-    context = get_context("fork" if fork_is_safe() else "spawn")
-    return ProcessPoolExecutor(count, mp_context=context, initializer=_start_worker, initargs=(rendered, os.getpid()))
 
 
 def write_handout(rendered: RenderedBook, reference: str, target: Path | None = None,
@@ -261,36 +230,33 @@ def write_handout(rendered: RenderedBook, reference: str, target: Path | None = 
 
 
 def write_all_handouts(
-    rendered: RenderedBook, folder: Path, options: PdfOptions = DEFAULT_OPTIONS, workers: int = 2,
-    choices: HandoutChoices = PLAIN,
+    rendered: RenderedBook, folder: Path, options: PdfOptions = DEFAULT_OPTIONS, pool: Pool | None = None,
+    workers: int = HANDOUT_PROCESSES, choices: HandoutChoices = PLAIN,
 ) -> list[Path]:  # fmt: skip
-    """Write one handout per piece with text into ``folder``, two at a time in worker processes."""
+    """Write one handout per piece with text into ``folder``, two at a time in worker processes: ``pool``'s,
+    started as the command began (``publish.processes.workers.start_pool``), else started here.
+    """
     warn_if_untested()
     if folder.exists() and not folder.is_dir():
         raise PublishError("the handouts go into a folder: give a folder, not a file", folder)
     jobs = [(piece.slug, handout_path(folder, piece)) for piece in rendered.pieces]
     if len(jobs) == 1 or workers < 2:
+        if pool is not None:
+            pool.close()
         results = [_write_one(rendered, slug, target, options, choices) for slug, target in jobs]
     else:
-        # The workers typeset; this process writes each handout as it comes back, so nothing is
-        # written by a worker, nor after this process is gone.
-        pool = _open_pool(min(workers, len(jobs)), rendered)
-        try:
-            pending = [pool.submit(_render_one_shared, slug, options, choices) for slug, _ in jobs]
-            results = []
-            for number, ((_, target), result) in enumerate(zip(jobs, pending, strict=True), 1):
-                try:
-                    pdf, warnings = result.result()
-                except BrokenProcessPool:
-                    # A worker died (killed, out of memory): said, where a Pool would wait for ever.
-                    raise PublishError("a process typesetting the handouts ended unexpectedly") from None
-                _write_pdf_file(target, pdf)
-                results.append((target, warnings))
-                report_progress("handouts: %d of %d written", number, len(jobs))
-        finally:
-            # The workers at work after a failure or Ctrl-C are not waited for: the command ends them.
-            pool.shutdown(wait=False, cancel_futures=True)
-            end_worker_processes()
+        # The workers typeset (the book reaches each once); this process writes each handout as it
+        # comes back, so nothing is written by a worker, nor after this process is gone. A worker
+        # that dies is reported; those at work after a failure or Ctrl-C are ended (Pool.map).
+        pool = pool or Pool(min(workers, len(jobs)))
+        typeset = pool.map(
+            _render_one, rendered, [(slug, options, choices) for slug, _ in jobs], "typesetting the handouts"
+        )
+        results = []
+        for number, ((_, target), (pdf, warnings)) in enumerate(zip(jobs, typeset, strict=True), 1):
+            _write_pdf_file(target, pdf)
+            results.append((target, warnings))
+            report_progress("handouts: %d of %d written", number, len(jobs))
     for (slug, _), (_, warnings) in zip(jobs, results, strict=True):
         report_warnings(warnings, options.strict, f"handout {slug}")
     return [target for target, _ in results]

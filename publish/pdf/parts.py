@@ -31,7 +31,6 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote
@@ -47,16 +46,20 @@ from publish.processes.forking import available_cores
 from publish.processes.workers import (
     PARALLEL_PIECES,
     PARALLEL_WORDS,
+    TYPESETTING,
     Failed,
+    Finished,
+    Pool,
     Task,
-    Typesetters,
     Worker,
-    portable,
-    worker_context,
+    WorkerLostError,
+    receive_any,
 )
 from publish.progress import report_progress
 
 if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
     from publish.render import RenderedBook
 
 log = logging.getLogger(__name__)
@@ -121,7 +124,7 @@ class _Job:
 
 
 def typeset_book_parallel(
-    rendered: RenderedBook, options: PdfOptions, jobs: int, typesetters: Typesetters | None = None
+    rendered: RenderedBook, options: PdfOptions, jobs: int, typesetters: Pool | None = None
 ) -> bytes | None:
     """The book's PDF typeset in ``jobs`` parts at once; None when the parts cannot be made exact
     (the caller then typesets the book whole). WeasyPrint's warnings are reported as one render reports them.
@@ -160,7 +163,7 @@ def typeset_book_parallel(
 
 def _run_parts(
     jobs: list[_Job], sections: BookSections, contents: Callable[[PageOf], str], styles: list[str],
-    base: Path, allowed: list[Path], bleed: float | None, typesetters: Typesetters | None,
+    base: Path, allowed: list[Path], bleed: float | None, typesetters: Pool | None,
 ) -> tuple[bytes, list[str]] | None:  # fmt: skip
     """Give each part a process, hand each its first folio and side, typeset the front matter, join."""
     workers: list[Worker] = []
@@ -169,23 +172,20 @@ def _run_parts(
         try:
             for _ in jobs:
                 worker = typesetters.take() if typesetters is not None else None
-                workers.append(worker or Worker.start(worker_context()))
+                workers.append(worker or Worker.start(preload=TYPESETTING, purpose="typesetting a part"))
             for number, (worker, job) in enumerate(zip(workers, jobs, strict=True)):
                 # The first part shows WeasyPrint's progress (one status line); a worker still
                 # loading WeasyPrint takes its part when ready.
-                worker.connection.send(Task(typeset_part, (job,), number == 0))
-        except (AssertionError, OSError) as error:
+                worker.send(Task(typeset_part, (job,), talks=True, progress=number == 0))
+        except (AssertionError, OSError, WorkerLostError) as error:
             log.info("typesetting the book whole: no worker processes (%s)", error)
             return None
-        processes = [worker.process for worker in workers]
-        connections = [worker.connection for worker in workers]
+        parts = list(workers)
         # A worker started ahead typesets the front matter; else this process does.
         front_worker = typesetters.take() if typesetters is not None else None
         if front_worker is not None:
             workers.append(front_worker)
-        result = _coordinate(
-            jobs, processes, connections, sections, contents, styles, base, allowed, bleed, front_worker
-        )
+        result = _coordinate(jobs, parts, sections, contents, styles, base, allowed, bleed, front_worker)
     finally:
         for worker in workers:
             # Finished workers are exiting; one still at work after a failure is ended at once.
@@ -193,18 +193,14 @@ def _run_parts(
     return result
 
 
-def _receive(connections: list[Connection], processes: list[Any], pending: set[int]) -> tuple[int, object]:
+def _receive(workers: list[Worker], pending: set[int]) -> tuple[int, object]:
     """The next message from any part still ``pending``; raises when a part's process died without one."""
-    waiting = {connections[i]: i for i in pending}
-    ready = wait([*waiting, *(processes[i].sentinel for i in pending)])
-    for item in ready:
-        if item in waiting:
-            index = waiting[item]
-            try:
-                return index, item.recv()
-            except EOFError:
-                break
-    raise _PartError("a part's process ended without its pages")
+    waiting = sorted(pending)
+    try:
+        index, message = receive_any([workers[number] for number in waiting])
+    except WorkerLostError:
+        raise _PartError("a part's process ended without its pages") from None
+    return waiting[index], message
 
 
 class _PartError(Exception):
@@ -250,6 +246,8 @@ def _expect(message: object, kind: type[Message]) -> Message:
     """A part's ``message`` of ``kind``; typeset the book whole after a refusal; raise a bug in publish as it is."""
     if isinstance(message, Failed):
         raise message.error
+    if isinstance(message, Finished):  # the part's last message: PartDone or PartRefused
+        message = message.value
     if isinstance(message, PartRefused):
         raise _PartError(message.reason)
     if not isinstance(message, kind):
@@ -258,7 +256,7 @@ def _expect(message: object, kind: type[Message]) -> Message:
 
 
 def _coordinate(
-    jobs: list[_Job], processes: list[Any], connections: list[Connection], sections: BookSections,
+    jobs: list[_Job], workers: list[Worker], sections: BookSections,
     contents: Callable[[PageOf], str], styles: list[str], base: Path, allowed: list[Path], bleed: float | None, front_worker: Worker | None,
 ) -> tuple[bytes, list[str]] | None:  # fmt: skip
     """Tell each part where it starts as soon as that is known, typeset the front matter (in
@@ -276,7 +274,7 @@ def _coordinate(
             if number not in told:
                 start = first_page[number]
                 # Folio 1 is a right-hand page: a part starting an odd number of pages later starts on a left one.
-                connections[number].send(Placement(start, start % 2 == 1))
+                workers[number].send(Placement(start, start % 2 == 1))
                 told.add(number)
             if number not in paginated:
                 return
@@ -288,7 +286,7 @@ def _coordinate(
         import pikepdf  # noqa: F401  (loaded while the parts paginate, for the joining)
 
         while len(paginated) < count:
-            index, message = _receive(connections, processes, set(range(count)) - set(paginated))
+            index, message = _receive(workers, set(range(count)) - set(paginated))
             pagination = _expect(message, Paginated)
             paginated[index] = (pagination.pages, pagination.anchors)
             log.debug(
@@ -314,7 +312,7 @@ def _coordinate(
         parts: dict[int, bytes] = {}
         pending = set(range(count))
         while pending:
-            index, message = _receive(connections, processes, pending)
+            index, message = _receive(workers, pending)
             done = _expect(message, PartDone)
             warnings += done.warnings
             parts[index] = done.pdf
@@ -359,9 +357,9 @@ def _typeset_front(
 # --- In a part's process ------------------------------------------------------------
 
 
-def typeset_part(connection: Connection, job: _Job) -> None:
-    """Typeset one part (in its own process): pause after pagination for the first folio and side, then
-    finish, and send the PDF back.
+def typeset_part(connection: Connection, job: _Job) -> PartDone | PartRefused:
+    """Typeset one part (in its own process, a ``Task`` that talks): pause after pagination for the first
+    folio and side, then finish; the PDF is the task's result. A bug in publish is the task's ``Failed``.
     """
 
     def paginated(pages: int, anchors: list[list[str]]) -> tuple[int, bool]:
@@ -375,12 +373,8 @@ def typeset_part(connection: Connection, job: _Job) -> None:
         pdf, warnings = typeset(job.html, job.styles, job.base, job.allowed, job.bleed, amend=amend)
     except (PaginationError, PublishError) as error:
         # The parent typesets the book whole: exactly, or with the error one render reports.
-        connection.send(PartRefused(f"{type(error).__name__}: {error}"))
-        return
-    except Exception as error:  # a bug in publish: raised in the parent as it is, not taken for WeasyPrint's
-        connection.send(Failed(portable(error)))
-        return
-    connection.send(PartDone(warnings, pdf))
+        return PartRefused(f"{type(error).__name__}: {error}")
+    return PartDone(warnings, pdf)
 
 
 def _prefix_structure_ids(prefix: str) -> Any:

@@ -16,7 +16,7 @@ from publish.pdf.parts import parallel_jobs, typeset_book_parallel
 from publish.pdf.weasyprint_compat import warn_if_untested
 
 if TYPE_CHECKING:
-    from publish.processes.workers import Typesetters
+    from publish.processes.workers import Pool
     from publish.render import RenderedBook
 
 
@@ -33,7 +33,7 @@ def opening_id(rendered: RenderedBook) -> str:
 
 
 def typeset_book(
-    rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS, typesetters: Typesetters | None = None
+    rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS, typesetters: Pool | None = None
 ) -> bytes:
     """Typeset the book's pages (for a booklet, its half-size pages, not yet imposed); report warnings.
 
@@ -63,7 +63,7 @@ def typeset_book(
 
 
 def render_book_pdf(
-    rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS, typesetters: Typesetters | None = None
+    rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS, typesetters: Pool | None = None
 ) -> bytes:
     """Typeset the book and return the PDF's bytes (imposed as a booklet with ``options.booklet``)."""
     pdf = typeset_book(rendered, options, typesetters)
@@ -75,11 +75,11 @@ def render_book_pdf(
 
 
 def write_pdf(
-    rendered: RenderedBook, target: Path, options: PdfOptions = DEFAULT_OPTIONS, typesetters: Typesetters | None = None
+    rendered: RenderedBook, target: Path, options: PdfOptions = DEFAULT_OPTIONS, typesetters: Pool | None = None
 ) -> Path:
     """Typeset ``rendered`` with WeasyPrint and write the PDF at ``target`` (atomically).
 
-    ``typesetters``: processes started as the command began (``publish.processes.workers.start_typesetters``).
+    ``typesetters``: processes started as the command began (``publish.processes.workers.start_pool``).
     """
     pdf = render_book_pdf(rendered, options, typesetters)
     with atomic_output(target) as temporary:

@@ -1,5 +1,7 @@
-"""The processes publish starts: ``forking`` (the one fork-safety check, a forked child that shares a
-pure function's work, workers that die with the parent), ``workers`` (typesetting processes started before the
-manuscript is read, sent typed ``Task`` messages) and ``memory`` (the garbage collector's settings, changed
-only there). Imports nothing of ``publish.pdf`` or ``publish.epub``: the work is sent as a function by name.
+"""The processes publish starts, one mechanism: ``workers`` (the ``Worker`` that runs typed ``Task`` messages and
+answers ``Finished`` or ``Failed``; the ``Pool`` started as ``publish pdf`` begins, for the book, its parts, front
+matter and handouts; ``ChildMap``, a worker forked with its work for a long book's Markdown or the cover),
+``forking`` (the one fork-safety check; workers that die with the parent) and ``memory`` (the garbage
+collector's settings, changed only there). Imports nothing of ``publish.pdf`` or ``publish.epub``: the work
+is sent as a function by name.
 """

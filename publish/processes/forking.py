@@ -1,34 +1,19 @@
-"""Share a pure function's work over a list with one forked child process, to use a second core.
+"""When a process may be forked, and how a worker process lives with its parent and ends with it.
 
-The child is a copy of this process made by ``fork``: it starts in a millisecond with every module
-already imported (a new interpreter would need a tenth of a second to import Python-Markdown and
-lxml again), and it computes exactly what this process would. It takes the items after ``split``
-while the caller is handed the first ones, one at a time, to work on in between; its results come
-back through a pipe, in order. A writer thread in the child sends them, so the child never waits
-for the caller to read.
-
-Whatever goes wrong in the child (an exception, a crash, a kill), the caller computes the items it
-did not receive itself: the results, and any exception, are those of a run in one process.
-
-Used for a long book's Markdown (``publish.render``) and for the generated cover (``publish.cover``).
-The parent's pages are shared with the child until either writes to them: on a busy second core a
-fork costs some 10 ms of copying, on an idle one it saves what the child computes.
+The one fork-safety check (``fork_is_safe``) for every process publish starts (``publish.processes.workers``).
+A forked child starts in a millisecond with every module already imported (a new interpreter needs a
+tenth of a second to import Python-Markdown and lxml again, a third of one for WeasyPrint); the parent's
+pages are shared with it until either writes to them: on a busy second core a fork costs some 10 ms of
+copying, on an idle one it saves what the child computes.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import pickle
 import signal
 import sys
 import threading
-from collections.abc import Callable, Generator, Iterator, Sequence
-from queue import SimpleQueue
-from typing import BinaryIO, Generic, TypeVar
-
-Item = TypeVar("Item")
-Result = TypeVar("Result")
 
 
 def available_cores() -> int:
@@ -85,114 +70,3 @@ def end_with_parent(parent: int | None) -> bool:
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     # The parent may have died before prctl took effect: then no signal will come.
     return parent is None or os.getppid() == parent
-
-
-class ChildMap(Generic[Item, Result]):
-    """``function(item)`` for every item, in order, of which a child forked at once computes ``items[split:]``.
-
-    Iterate over it for the results: the first ``split`` are computed here, each when it is asked for,
-    the others come from the child as it finishes them. Close it when done, or to give up: a child
-    still at work is stopped. Check ``can_share_work()`` first.
-    """
-
-    def __init__(self, function: Callable[[Item], Result], items: Sequence[Item], split: int):
-        self._function = function
-        self._items = items
-        self._split = split
-        self._received = 0
-        read_end, write_end = os.pipe()
-        parent = os.getpid()
-        pid = os.fork()
-        if pid == 0:  # the child: never returns into the caller's code
-            os.close(read_end)
-            if not end_with_parent(parent):
-                os._exit(1)
-            _child(function, items[split:], write_end)
-        os.close(write_end)
-        self._pid: int | None = pid
-        self._pipe: BinaryIO | None = os.fdopen(read_end, "rb")
-        self._results = self._in_order()
-
-    def __iter__(self) -> Iterator[Result]:
-        return self
-
-    def __next__(self) -> Result:
-        return next(self._results)
-
-    def __enter__(self) -> ChildMap[Item, Result]:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Stop and reap the child if it is still there; the results not yet taken are given up."""
-        self._results.close()
-        self._end_child()
-
-    def _in_order(self) -> Generator[Result, None, None]:
-        for item in self._items[: self._split]:
-            yield self._function(item)
-        expected = len(self._items) - self._split
-        while self._pipe is not None and self._received < expected:
-            try:
-                result = pickle.load(self._pipe)
-            except (EOFError, pickle.UnpicklingError):
-                break  # the child stopped early: the rest is computed below
-            self._received += 1
-            yield result
-        self._end_child()
-        for item in self._items[self._split + self._received :]:
-            yield self._function(item)
-
-    def _end_child(self) -> None:
-        if self._pipe is not None:
-            self._pipe.close()
-            self._pipe = None
-        if self._pid is not None:
-            if self._received < len(self._items) - self._split:
-                _kill(self._pid)  # it has nothing more to give, or nothing more is wanted
-            os.waitpid(self._pid, 0)
-            self._pid = None
-
-
-def _child(function: Callable[[Item], Result], items: Sequence[Item], write_end: int) -> None:
-    """Compute ``items`` in order, sending each result; end the process without running the caller's exit code.
-
-    On an exception the results so far are sent and the process ends with status 1: the parent computes
-    the rest itself, and raises the exception there.
-    """
-    status = 1
-    try:
-        results: SimpleQueue[object] = SimpleQueue()
-        writer = threading.Thread(target=_send, args=(results, write_end))
-        writer.start()
-        try:
-            for item in items:
-                results.put(function(item))
-        finally:
-            results.put(_DONE)
-            writer.join()
-        status = 0
-    finally:
-        os._exit(status)
-
-
-_DONE = object()
-
-
-def _send(results: SimpleQueue[object], write_end: int) -> None:
-    """Write each result to the pipe as it comes, until ``_DONE``."""
-    try:
-        with os.fdopen(write_end, "wb") as pipe:
-            while (result := results.get()) is not _DONE:
-                pickle.dump(result, pipe, protocol=pickle.HIGHEST_PROTOCOL)
-                if results.empty():
-                    pipe.flush()  # the parent may be waiting for it
-    except OSError:
-        pass  # the parent stopped reading: it needs nothing more
-
-
-def _kill(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)

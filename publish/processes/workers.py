@@ -1,17 +1,24 @@
-"""Processes that typeset the PDF, started before the manuscript is read.
+"""The one kind of worker process publish starts, the pool of them, and the typed messages they exchange.
 
-Importing WeasyPrint takes longer than reading and rendering a short book (a third of a
-second, much of it spent looking for its libraries), and it cannot be done in a thread
-while this process works: the import holds the interpreter most of that time. A forked
-process can: ``start_typesetters`` forks the processes the book will need as the ``pdf``
-command begins, each imports WeasyPrint while this one renders the Markdown, then
-typesets what it is sent: the whole book, or one part of a long one (``publish.pdf.parts``).
+A ``Worker`` is a process and this process's end of its pipe. It is forked while that is safe
+(``forking.fork_is_safe``), else started fresh ("spawn"); it dies with this process and leaves
+Ctrl-C to it (``forking.end_with_parent``). It runs ``Task`` after ``Task`` and answers each with
+``Finished(value)`` or ``Failed(error)``; a worker that dies is reported as ``WorkerLostError``, never
+waited for. Three uses, one mechanism:
 
-Forking is safe only before WeasyPrint (fontconfig, Pango) is loaded and while this
-process runs no other thread; otherwise, and off Linux, the processes are started fresh
-("spawn") when they are needed, or the book is typeset here.
+- A ``Pool`` started as ``publish pdf`` begins (``start_pool``): its workers import WeasyPrint
+  while this process reads the manuscript (the import takes longer than reading and rendering
+  a short book, and cannot be done in a thread here: it holds the interpreter most of that
+  time), then typeset the whole book, a long book's parts and front matter
+  (``publish.pdf.parts``), or the handouts (``Pool.map``, the book sent to each worker once).
+- ``ChildMap``: a worker forked at the moment its work is known (a long book's later pieces of
+  Markdown, a generated cover), given that work as it forks, so it starts in a millisecond with
+  everything already imported and computes exactly what this process would. Started early, a
+  pool would have to import Python-Markdown again and be sent every text; this one shares them.
+  Where it cannot be forked, or when it dies, this process computes the rest itself.
 
-This module imports nothing heavy: it runs before the rest of the command is loaded.
+This module imports nothing heavy (multiprocessing where a worker starts): it runs before the
+rest of the command is loaded, and ``publish epub`` of a short book never starts a process.
 """
 
 from __future__ import annotations
@@ -20,16 +27,24 @@ import importlib
 import logging
 import os
 import pickle
+import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from multiprocessing import get_context
-from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from queue import SimpleQueue
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from publish.errors import PublishError, RenderError
 from publish.processes.forking import available_cores, end_with_parent, fork_is_safe
 from publish.processes.memory import loading_without_collections
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+Shared = TypeVar("Shared")
 
 # The words of the book's pieces above which it is typeset in parallel by default. Measured
 # on a 2-core machine, whole processes: a part's process costs about a second to start
@@ -37,61 +52,90 @@ from publish.processes.memory import loading_without_collections
 # at 16,000 it saves 9%, at 60,000 40%, at 300,000 nearly half.
 PARALLEL_WORDS = 20_000
 PARALLEL_PIECES = 4
+# The processes that typeset --all-handouts.
+HANDOUT_PROCESSES = 2
 # Seconds a worker waits for its turn to load WeasyPrint (the others' loading takes well under one).
 _LOADING_WAIT = 3.0
 # Manuscript bytes per word of text, about (Markdown, front matter, link-only pieces): to
 # guess before reading whether the book will be typeset in parts (publish.pdf.parts decides).
 _BYTES_PER_WORD = 6.5
 
+# The modules a typesetting worker loads while it waits for work (named, not imported here:
+# publish.pdf depends on this package).
+TYPESETTING = ("weasyprint", "publish.pdf.finishing")
 
-def worker_context() -> Any:
-    """The multiprocessing context for a new worker: a fork when it is safe, else a fresh interpreter."""
-    return get_context("fork" if fork_is_safe() else "spawn")
 
-
-# The modules a worker loads while it waits for work (named, not imported here: publish.pdf depends on this package).
-PRELOAD = ("weasyprint", "publish.pdf.finishing")
+# --- The messages ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Task:
-    """The one piece of work a worker is sent: ``function(connection, *args)``, a module-level function
-    (it reaches a fresh interpreter by name). With ``progress`` the worker shows WeasyPrint's progress.
+    """A piece of work for a worker: ``function(*args)``, a module-level function (it reaches a fresh
+    interpreter by name). With ``talks`` the function is given the worker's end of the pipe first, to
+    exchange messages of its own with this process before its result (a part's pagination). With
+    ``progress`` the worker shows WeasyPrint's progress on the terminal (one status line at a time).
     """
 
-    function: Callable[..., None]
-    args: tuple[Any, ...]
-    progress: bool = True
+    function: Callable[..., Any]
+    args: tuple[Any, ...] = ()
+    talks: bool = False
+    progress: bool = False
 
 
 @dataclass(frozen=True)
 class Finished:
-    """A worker's result."""
+    """A task's result."""
 
     value: Any
 
 
 @dataclass(frozen=True)
 class Failed:
-    """A worker's exception, raised again in the parent."""
+    """A task's exception, raised again in this process."""
 
     error: BaseException
 
 
+class WorkerLostError(PublishError):
+    """A worker process ended without its answer (killed, out of memory)."""
+
+
+# --- In this process ---------------------------------------------------------------------------
+
+
+def worker_context() -> Any:
+    """The multiprocessing context for a new worker: a fork when it is safe, else a fresh interpreter."""
+    from multiprocessing import get_context
+
+    return get_context("fork" if fork_is_safe() else "spawn")
+
+
 @dataclass
 class Worker:
-    """One typesetting process and this process's end of its pipe."""
+    """One worker process and this process's end of its pipe."""
 
     process: Any
     connection: Connection
+    purpose: str = "working for publish"
 
     @classmethod
-    def start(cls, context: Any, loading: Any = None) -> Worker:
-        """Start a worker; it prepares WeasyPrint (holding the lock ``loading``, if given) and waits for work.
-        Raises when no process may start.
+    def start(
+        cls, context: Any = None, preload: Sequence[str] = (), loading: Any = None, first: Task | None = None,
+        purpose: str = "working for publish",
+    ) -> Worker:  # fmt: skip
+        """Start a worker; it imports ``preload`` (holding the lock ``loading``, if given), does ``first`` (given
+        as it starts: a forked worker inherits it, nothing is pickled), then what it is sent.
+        Raises AssertionError or OSError when no process may start here (inside a daemonic process).
         """
+        from multiprocessing.util import register_after_fork
+
+        context = context or worker_context()
         parent_end, child_end = context.Pipe()
-        process = context.Process(target=serve, args=(child_end, loading, os.getpid()), daemon=True)
+        # A worker forked later would hold this end too, and this worker would never read the end of its
+        # pipe: every forked worker closes the ends it inherits.
+        register_after_fork(parent_end, _close_inherited)
+        arguments = (child_end, tuple(preload), loading, os.getpid(), first)
+        process = context.Process(target=serve, args=arguments, daemon=True)
         try:
             process.start()  # fails inside a daemonic process, which may not have children
         except BaseException:
@@ -99,15 +143,72 @@ class Worker:
             raise
         finally:
             child_end.close()
-        return cls(process, parent_end)
+        return cls(process, parent_end, purpose)
+
+    def send(self, message: object) -> None:
+        """Send a task, or a message to a task that talks; a worker that is gone is WorkerLostError."""
+        try:
+            self.connection.send(message)
+        except OSError as error:
+            raise self._lost() from error
+
+    def receive(self) -> object:
+        """The worker's next message; WorkerLostError when it ended without sending one (never waits for ever)."""
+        return receive_any([self])[1]
+
+    def run(self, task: Task) -> Any:
+        """``task``'s result, or its exception raised here."""
+        self.send(task)
+        return result_of(self.receive())
 
     def stop(self, wait: float = 1.0) -> None:
-        """End the worker and reap it: an idle or finished one exits within ``wait`` seconds, else it is ended."""
+        """End the worker and reap it: an idle or finished one exits within ``wait`` seconds, else it is killed
+        (SIGKILL: a worker forked a moment ago may still have its parent's handler for SIGTERM).
+        """
         self.connection.close()  # an idle worker reads the end of its pipe and exits
         self.process.join(timeout=wait)
         if self.process.is_alive():
-            self.process.terminate()
+            self.process.kill()
             self.process.join()
+
+    def _lost(self) -> WorkerLostError:
+        return WorkerLostError(f"a process {self.purpose} ended unexpectedly (killed, or out of memory?)")
+
+
+def _close_inherited(connection: Connection) -> None:
+    connection.close()
+
+
+def result_of(message: object) -> Any:
+    """The value of a ``Finished``; the error of a ``Failed``, raised."""
+    if isinstance(message, Failed):
+        raise message.error
+    if not isinstance(message, Finished):
+        raise RenderError(f"a worker process sent {type(message).__name__} where a result was expected")
+    return message.value
+
+
+def receive_any(workers: Sequence[Worker]) -> tuple[int, object]:
+    """The next message from any of ``workers``, with the worker's index; WorkerLostError when one of them has
+    ended without a message (its process's sentinel is ready and its pipe is empty).
+    """
+    from multiprocessing.connection import wait
+
+    sentinels = {worker.process.sentinel: index for index, worker in enumerate(workers)}
+    connections = {id(worker.connection): index for index, worker in enumerate(workers)}
+    while True:
+        ready = wait([*(worker.connection for worker in workers), *sentinels])
+        for item in ready:  # a message first: a worker sends its last one just before it ends
+            index = connections.get(id(item))
+            if index is not None:
+                try:
+                    return index, workers[index].connection.recv()
+                except (EOFError, OSError):
+                    raise workers[index]._lost() from None
+        for item in ready:
+            index = sentinels[item]
+            if not workers[index].connection.poll():
+                raise workers[index]._lost()
 
 
 def _stop_all(workers: list[Worker]) -> None:
@@ -117,10 +218,13 @@ def _stop_all(workers: list[Worker]) -> None:
         workers.pop().connection.close()
 
 
-class Typesetters:
-    """Workers started ahead of the work; ``take`` hands one out, ``close`` ends those not taken."""
+class Pool:
+    """Workers started ahead of the work; ``take`` hands one out, ``map`` shares work among them all,
+    ``close`` ends those not taken.
+    """
 
-    def __init__(self, count: int, context: Any = None) -> None:
+    def __init__(self, count: int, context: Any = None, preload: Sequence[str] = TYPESETTING,
+                 purpose: str = "typesetting the book") -> None:  # fmt: skip
         self._idle: list[Worker] = []
         # Ends the workers not taken if the command stops early (an error in the manuscript).
         self._finalizer = weakref.finalize(self, _stop_all, self._idle)
@@ -128,16 +232,66 @@ class Typesetters:
         # One worker loads WeasyPrint at a time: this process, rendering the Markdown meanwhile,
         # keeps a core of its own on a 2-core machine (the loading takes less time than that).
         # (Kept here: a fresh interpreter opens the lock by name after this returns.)
-        self._loading = context.Lock() if count > 1 else None
+        self._loading = context.Lock() if count > 1 and preload else None
         for _ in range(count):
-            self._idle.append(Worker.start(context, self._loading))
+            self._idle.append(Worker.start(context, preload, self._loading, purpose=purpose))
 
     def __len__(self) -> int:
         return len(self._idle)
 
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def take(self) -> Worker | None:
         """An idle worker (the caller stops it when done), or None when none is left."""
         return self._idle.pop(0) if self._idle else None
+
+    def map(
+        self, function: Callable[[Shared, Item], Result], shared: Shared, items: Sequence[Item], purpose: str
+    ) -> Iterator[Result]:
+        """``function(shared, item)`` for every item, in order, shared among the pool's workers: ``shared``
+        reaches each worker once, an item goes to the first worker free. The first error is raised here
+        (a worker that died: WorkerLostError naming ``purpose``), and the workers still at work are ended.
+        """
+        workers = [self._idle.pop(0) for _ in range(min(len(self._idle), len(items)))]
+        self.close()
+        if not workers:  # none left: the work is done here
+            yield from (function(shared, item) for item in items)
+            return
+        finished = False
+        try:
+            for worker in workers:
+                worker.purpose = purpose
+                worker.send(Task(_work_through, (function, shared), talks=True))
+            queue = iter(enumerate(items))
+            busy: dict[int, int] = {}  # worker -> item
+
+            def give(index: int) -> None:
+                for number, item in queue:
+                    workers[index].send((item,))
+                    busy[index] = number
+                    return
+
+            for index in range(len(workers)):
+                give(index)
+            results: dict[int, Result] = {}
+            next_number = 0
+            while busy:
+                index, message = receive_any([workers[i] for i in busy])
+                index = list(busy)[index]
+                results[busy.pop(index)] = result_of(message)
+                give(index)
+                while next_number in results:
+                    yield results.pop(next_number)
+                    next_number += 1
+            finished = True
+        finally:
+            for worker in workers:
+                # Finished workers exit as they read the end of their pipe; one still at work is ended at once.
+                worker.stop(wait=1.0 if finished else 0.0)
 
     def close(self) -> None:
         """End the workers not taken."""
@@ -159,78 +313,182 @@ def estimated_processes(manuscript: Path, jobs: int | None = None, styles: Path 
     return jobs + 1 if jobs > 1 else 1
 
 
-def start_typesetters(manuscript: Path, jobs: int | None = None, styles: Path | None = None) -> Typesetters | None:
-    """Fork the processes that will typeset the book (``--jobs``, ``--styles`` as the ``pdf`` command takes
-    them), so that they load WeasyPrint while this process reads the manuscript; None when forking is not safe.
+def start_pool(count: int) -> Pool | None:
+    """Fork ``count`` typesetting workers as a command begins, so that they load WeasyPrint while this
+    process reads the manuscript (``estimated_processes`` for a book, ``HANDOUT_PROCESSES`` for the
+    handouts); None when forking is not safe (the work then starts its workers when it needs them).
     """
     if not fork_is_safe():
         return None
+    from multiprocessing import get_context
+
     try:
-        return Typesetters(estimated_processes(manuscript, jobs, styles), get_context("fork"))
+        return Pool(count, get_context("fork"))
     except (AssertionError, OSError):  # no child processes here: typeset in this process
         return None
 
 
-def run_in(worker: Worker, function: Callable[..., Any], args: tuple[Any, ...], progress: bool = True) -> Any:
-    """``function(*args)`` in ``worker`` (a module-level function); its errors are raised here. With
-    ``progress``, the worker shows WeasyPrint's progress on the terminal. The worker is stopped after.
+class ChildMap(Generic[Item, Result]):
+    """``function(item)`` for every item, in order, of which a worker forked at once computes ``items[split:]``.
+
+    Iterate over it for the results: the first ``split`` are computed here, each when it is asked for,
+    the others come from the worker as it finishes them. Whatever goes wrong in the worker (an
+    exception, a crash, a kill), the items it did not send are computed here: the results, and any
+    exception, are those of a run in one process. Close it when done, or to give up: a worker still
+    at work is stopped. Check ``forking.can_share_work()`` first.
     """
-    try:
-        worker.connection.send(Task(_call, (function, args), progress))
-        message = worker.connection.recv()
-    except (EOFError, OSError) as error:
-        from publish.errors import RenderError
 
-        raise RenderError(f"the typesetting process ended unexpectedly ({error})") from error
-    finally:
-        worker.stop()
-    if isinstance(message, Failed):
-        raise message.error
-    return message.value
+    def __init__(self, function: Callable[[Item], Result], items: Sequence[Item], split: int):
+        from multiprocessing import get_context
+
+        self._function = function
+        self._items = items
+        self._split = split
+        self._received = 0
+        try:
+            # The work is given as the worker forks: the function may be a closure, the items are not copied.
+            first = Task(_stream, (function, items[split:]), talks=True)
+            self._worker: Worker | None = Worker.start(get_context("fork"), first=first)
+        except (AssertionError, OSError):  # no child processes here: all is computed in this process
+            self._worker = None
+        self._results = self._in_order()
+
+    def __iter__(self) -> Iterator[Result]:
+        return self
+
+    def __next__(self) -> Result:
+        return next(self._results)
+
+    def __enter__(self) -> ChildMap[Item, Result]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop and reap the worker if it is still there; the results not yet taken are given up."""
+        self._results.close()
+        self._end_worker()
+
+    def _in_order(self) -> Generator[Result, None, None]:
+        for item in self._items[: self._split]:
+            yield self._function(item)
+        expected = len(self._items) - self._split
+        while self._worker is not None and self._received < expected:
+            try:
+                message = self._worker.receive()
+            except WorkerLostError:
+                break  # the worker stopped early: the rest is computed below
+            if not isinstance(message, Finished):
+                break  # it failed: the same exception is raised below, computing the same item here
+            self._received += 1
+            yield message.value
+        self._end_worker()
+        for item in self._items[self._split + self._received :]:
+            yield self._function(item)
+
+    def _end_worker(self) -> None:
+        if self._worker is not None:
+            # It has nothing more to give, or nothing more is wanted: a worker still at work is ended at once.
+            self._worker.stop(wait=1.0 if self._received == len(self._items) - self._split else 0.0)
+            self._worker = None
 
 
-# --- In a worker process --------------------------------------------------------------
+# --- In a worker process -----------------------------------------------------------------------
 
 
-def serve(connection: Connection, loading: Any = None, parent: int | None = None) -> None:
-    """A worker's life: prepare WeasyPrint (holding ``loading``, if given), then do the one piece of
-    work the parent (process id ``parent``) sends.
+def serve(
+    connection: Connection, preload: Sequence[str] = (), loading: Any = None, parent: int | None = None,
+    first: Task | None = None,
+) -> None:  # fmt: skip
+    """A worker's life: import ``preload`` (holding ``loading``, if given), then do ``first`` and every task
+    the parent (process id ``parent``) sends, answering each, until the parent closes the pipe.
     """
     if not end_with_parent(parent):
         return
-    with loading_without_collections():
-        # A bounded wait: a worker ended while holding the lock never releases it.
-        turn = loading.acquire(timeout=_LOADING_WAIT) if loading is not None else False
-        try:
-            for module in PRELOAD:
-                importlib.import_module(module)  # the point of starting early
-        finally:
-            if turn:
-                loading.release()
+    if preload:
+        with loading_without_collections():
+            # A bounded wait: a worker ended while holding the lock never releases it.
+            turn = loading.acquire(timeout=_LOADING_WAIT) if loading is not None else False
+            try:
+                for module in preload:
+                    importlib.import_module(module)  # the point of starting early
+            finally:
+                if turn:
+                    loading.release()
     try:
-        task: Task = connection.recv()
-    except (EOFError, OSError):  # not needed after all
-        connection.close()
-        return
-    # One status line on the terminal: a worker whose progress would only interleave keeps quiet.
-    logging.getLogger("weasyprint.progress").disabled = not task.progress
-    try:
-        task.function(connection, *task.args)
+        for task in _tasks(connection, first):
+            # One status line on the terminal: a worker whose progress would only interleave keeps quiet.
+            logging.getLogger("weasyprint.progress").disabled = not task.progress
+            try:
+                value = task.function(connection, *task.args) if task.talks else task.function(*task.args)
+            except Exception as error:  # any exception: the parent raises it as it is
+                connection.send(Failed(portable(error)))
+            else:
+                connection.send(Finished(value))
+            finally:
+                from publish.progress import clear_progress
+
+                clear_progress()
+    except (EOFError, OSError):  # the parent is gone, or stopped reading: it needs nothing more
+        pass
     finally:
-        from publish.progress import clear_progress
-
-        clear_progress()
         connection.close()
 
 
-def _call(connection: Connection, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
-    """Send back ``function(*args)``, or what it raised (any exception: the parent raises it as it is)."""
+def _tasks(connection: Connection, first: Task | None) -> Iterable[Task]:
+    if first is not None:
+        yield first
+    while True:
+        try:
+            yield connection.recv()
+        except EOFError:  # the parent closed the pipe: no more work
+            return
+
+
+def _work_through(connection: Connection, function: Callable[[Any, Any], Any], shared: Any) -> None:
+    """``Pool.map`` in a worker: answer each item the parent sends with ``function(shared, item)``, until it
+    sends the end of its pipe.
+    """
+    while True:
+        try:
+            (item,) = connection.recv()
+        except EOFError:
+            return
+        try:
+            value = function(shared, item)
+        except Exception as error:  # any exception: the parent raises it as it is
+            connection.send(Failed(portable(error)))
+        else:
+            connection.send(Finished(value))
+
+
+def _stream(connection: Connection, function: Callable[[Any], Any], items: Sequence[Any]) -> None:
+    """``ChildMap`` in its worker: send ``Finished(function(item))`` for each item, in order, as it comes.
+
+    A thread sends them, so the worker never waits for the parent to read (the parent computes its own
+    share first); on an exception the results so far are sent, then the task's ``Failed``.
+    """
+    results: SimpleQueue[object] = SimpleQueue()
+    sender = threading.Thread(target=_send_each, args=(connection, results))
+    sender.start()
     try:
-        value = function(*args)
-    except Exception as error:
-        connection.send(Failed(portable(error)))
-        return
-    connection.send(Finished(value))
+        for item in items:
+            results.put(Finished(function(item)))
+    finally:
+        results.put(_DONE)
+        sender.join()
+
+
+_DONE = object()
+
+
+def _send_each(connection: Connection, results: SimpleQueue[object]) -> None:
+    try:
+        while (result := results.get()) is not _DONE:
+            connection.send(result)
+    except OSError:
+        pass  # the parent stopped reading: it needs nothing more
 
 
 def portable(error: Exception) -> Exception:
@@ -241,6 +499,4 @@ def portable(error: Exception) -> Exception:
         copy = None
     if type(copy) is type(error) and str(copy) == str(error):
         return error
-    from publish.errors import RenderError
-
     return RenderError(f"{type(error).__name__}: {error}")
