@@ -218,6 +218,12 @@ class BookMeta:
     )
     key_lines: tuple[tuple[str, int], ...] = ()
 
+    @property
+    def practice_name(self) -> str:
+        """The practice's name as handouts and "About the practice" print it: ``practice.name``, else the
+        publisher, else the author."""
+        return self.practice.name or self.publisher or self.author
+
     def line_of(self, key: str) -> int | None:
         """Return the line of ``key`` in book.yaml, if known."""
         return dict(self.key_lines).get(key)

@@ -215,7 +215,7 @@ def _continue_reading(rendered: RenderedBook) -> str:
 def _about_page(rendered: RenderedBook) -> str:
     """ "About the practice": its name, website, phone and email (as links), and the disclaimer."""
     meta = rendered.book.meta
-    name = meta.practice.name or meta.publisher or meta.author
+    name = meta.practice_name
     words = book_words(meta)
     lines = [f"<p>{escape(words('about_intro', name=name))}</p>"]
     if contacts := contacts_html(meta):

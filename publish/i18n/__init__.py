@@ -100,4 +100,4 @@ def languages_without_catalog(languages: Iterable[str]) -> list[str]:
 
 def logo_alt(meta: BookMeta) -> str:
     """The logo's text alternative: the practice's name with "logo", in the book's language."""
-    return book_words(meta)("logo_alt", name=meta.practice.name or meta.publisher or meta.author)
+    return book_words(meta)("logo_alt", name=meta.practice_name)

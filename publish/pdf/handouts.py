@@ -106,7 +106,7 @@ def handout_html(rendered: RenderedBook, piece: RenderedPiece, options: PdfOptio
     """
     meta = rendered.book.meta
     practice = meta.practice
-    name = practice.name or meta.publisher or meta.author
+    name = meta.practice_name
     website = f'<span class="website">{escape(practice.website)}</span>' if practice.website else ""
     classes = "handout large-print" if options.large_print else "handout"
     titles = " · ".join(p.title for p in (piece, *more))

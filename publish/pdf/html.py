@@ -432,7 +432,7 @@ def _continue_html(rendered: RenderedBook) -> str:
 def _about_html(rendered: RenderedBook) -> str:
     """ "About the practice": the practice's name, website, phone and email, and the disclaimer."""
     meta = rendered.book.meta
-    name = meta.practice.name or meta.publisher or meta.author
+    name = meta.practice_name
     contacts = contacts_html(meta)
     disclaimer = f'<p class="disclaimer">{escape(meta.handout.disclaimer)}</p>' if meta.handout.disclaimer else ""
     disclaimer += crisis_box(meta)

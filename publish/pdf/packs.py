@@ -67,7 +67,7 @@ class _Layout:
 def pack_cover_html(rendered: RenderedBook, pieces: list[RenderedPiece], lang: str) -> str:
     """The first page of a pack: "In this pack" and the articles' titles, linked to where each starts."""
     meta = rendered.book.meta
-    name = meta.practice.name or meta.publisher or meta.author
+    name = meta.practice_name
     items = "".join(
         f'<li><a href="#{escape(piece.slug)}">{escape(piece.title)}</a></li>' for piece in pieces
     )  # fmt: skip
