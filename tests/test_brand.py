@@ -174,6 +174,9 @@ def test_pack_pages_outline_and_page_x_of_y(tmp_path: Path) -> None:
     ]
     assert len(texts) == 1 + sum(alone)
     assert "In this pack" in texts[0] and "Page" not in texts[0]
+    # The list's leaders are drawn (as the contents' are): each title followed by its page, no run of dots.
+    assert not re.search(r"(\.\s*){3}", texts[0]) and "…" not in texts[0], texts[0]
+    assert re.search(r"Supporting Your Partner in Developing Self-Compassion\s+2\b", texts[0]), texts[0]
     first, second = alone
     for number in range(1, first + 1):
         assert f"Page {number} of {first}" in texts[number]

@@ -69,7 +69,8 @@ def pack_cover_html(rendered: RenderedBook, pieces: list[RenderedPiece], lang: s
     meta = rendered.book.meta
     name = meta.practice_name
     items = "".join(
-        f'<li><a href="#{escape(piece.slug)}">{escape(piece.title)}</a></li>' for piece in pieces
+        f'<li><a href="#{escape(piece.slug)}"><span class="toc-title">{escape(piece.title)}</span></a></li>'
+        for piece in pieces
     )  # fmt: skip
     words = piece_words(meta, lang)
     intro = words("pack_intro", count=len(pieces), name=name)
@@ -87,7 +88,6 @@ def _pack_css(options: PdfOptions) -> str:
         "section.pack-cover h1 { font: 600 22pt/1.2 'Source Sans Pro', sans-serif; color: #1f4e5a; "
         "bookmark-level: none; margin: 0.4in 0 0.3in; }\n"
         "section.pack-cover ol { font-size: 13pt; line-height: 1.5; padding-left: 1.4em; }\n"
-        "section.pack-cover a::after { content: leader('. ') target-counter(attr(href url), page); }\n"
         "@page :blank { @top-center { content: none; } @bottom-center { content: none; } }\n"
     )
 
