@@ -184,8 +184,8 @@ def preview_rows(
     sys.path.insert(0, str(ROOT / "tests"))
     from playwright.sync_api import sync_playwright
 
+    from conftest import CHROMIUM, CHROMIUM_ARGS
     from preview_helpers import Running
-    from test_narrow_screens import CHROMIUM, CHROMIUM_ARGS
 
     rows: list[tuple[str, str, Timing, str]] = []
     if not CHROMIUM.exists():

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import shutil
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,9 +19,6 @@ from conftest import BOOKS, FIXTURES
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 # A phone (or large type on an e-reader), and a Kindle Paperwhite's screen in CSS pixels.
 SCREENS = [(360, 640), (1072, 1448)]
 NARROW_BOOKS = {**BOOKS, "narrow": FIXTURES / "narrow"}
@@ -43,21 +39,6 @@ OVERFLOWING = """(blocks) => {
   }
   return wide;
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    """Headless Chromium, once for the module."""
-    if not CHROMIUM.exists():
-        if os.environ.get("PUBLISH_REQUIRE_VALIDATORS") == "1":
-            pytest.fail("chromium is not installed (run tests/install-validators.sh)")
-        pytest.skip("chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module", params=sorted(NARROW_BOOKS))

@@ -10,7 +10,6 @@ import io
 import os
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,6 @@ from publish.pdf.write import render_book_pdf
 
 from conftest import DEMO, copy_manuscript
 from preview_helpers import Running
-from test_narrow_screens import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.slow
 
@@ -34,20 +32,6 @@ WAIT = 60_000  # ms: a deadline for each condition, never a pause
 FIRST_PAGES_DRAWN = (
     "() => [...document.querySelectorAll('#pages img')].slice(0, 2).every(i => i.complete && i.naturalWidth > 0)"
 )
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        if os.environ.get("PUBLISH_REQUIRE_VALIDATORS") == "1":
-            pytest.fail("chromium is not installed (run tests/install-validators.sh)")
-        pytest.skip("chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def keep(shot: Path) -> None:
