@@ -14,17 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from publish.colours import (
-    Colour,
-    accent_problem,
-    contrast_ratio,
-    darker_shade,
-    hex_colour,
-    parse_colour,
-)
+from publish.colours import darker_shade, hex_colour, parse_colour
 from publish.i18n import logo_alt
-
-__all__ = ["Colour", "accent_problem", "contrast_ratio", "darker_shade", "hex_colour", "logo_alt", "parse_colour"]
 
 if TYPE_CHECKING:
     from publish.manuscript import BookMeta, Theme

@@ -17,9 +17,10 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from publish.brand import book_css, contrast_ratio, darker_shade, epub_css, parse_colour
+from publish.brand import book_css, epub_css
 from publish.build import prepare
 from publish.cli import main
+from publish.colours import contrast_ratio, darker_shade, parse_colour
 
 from conftest import DEMO, FIXTURES
 from pdf_helpers import figure_alts, normalise, outline, page_texts, text_runs

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
-from publish.brand import logo_alt, theme_css
-from publish.i18n import Words
+from publish.brand import theme_css
+from publish.i18n import Words, logo_alt
 from publish.render import RenderedBook
 
 # How many ruled lines the "Notes" block at the end of a handout gives.
