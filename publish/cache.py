@@ -5,7 +5,8 @@ converts it), so a rebuild after editing one piece converts that piece only. An 
 SHA-256 of the text, of publish's own source and of the versions of Python-Markdown, nh3 and lxml; it
 holds that key and a checksum of what it stores, and is used only when both match: a corrupted,
 truncated, foreign or unreadable entry is ignored and made again. The folder (``.publish-cache``
-in the output folder, beside ``publish build``'s record) is safe to delete at any time.
+in the output folder, beside ``publish build``'s record) is safe to delete at any time. Without one
+(``publish epub`` where no build made it), no key is computed: hashing publish's source is then saved.
 
 Nothing is written until the books are (``save``): a failed build adds nothing. Never through a
 symbolic link, and never inside the manuscript or styles folder (where publish writes only books).
@@ -15,6 +16,7 @@ Entries the last build did not use are removed then, so the folder holds one boo
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
 import re
@@ -38,12 +40,24 @@ _PARTIAL = re.compile(r"\.[0-9a-f]{64}\.(\d+)\.[^.]+\.partial")
 _SOURCE = Path(__file__).resolve().parent
 
 
+def _library_version(name: str) -> str:
+    """The version of the library module ``name`` that converts, as it says itself (already imported by then).
+
+    Read from the module, not from its distribution's record: importlib.metadata costs some ten milliseconds
+    to import and search, and the module is what actually runs. Its record only where the module says nothing.
+    """
+    version = getattr(importlib.import_module(name), "__version__", None)
+    if isinstance(version, str):
+        return version
+    from importlib.metadata import version as installed_version
+
+    return installed_version(name)
+
+
 def _code_digest() -> hashlib._Hash:
     """A hash started with what a conversion's result depends on besides the text: the code that makes it."""
-    from importlib.metadata import version
-
     digest = hashlib.sha256()
-    libraries = "".join(f"{name} {version(name)}\0" for name in ("markdown", "nh3", "lxml"))
+    libraries = "".join(f"{name} {_library_version(name)}\0" for name in ("markdown", "nh3", "lxml"))
     digest.update(f"{_FORMAT}\0publish {__version__}\0{libraries}".encode())
     # publish's own modules, by content: an edited checkout converts differently under the same version.
     for path in sorted(_SOURCE.rglob("*.py")):
@@ -69,10 +83,17 @@ class ConversionCache:
         self.create = create
         folders = [folder for folder in protected if folder is not None]
         self.enabled = not (folders and is_inside(self.folder, folders))
+        self._in_use: bool | None = None  # decided at the first look-up: see ``_used_this_build``
         self._digest: hashlib._Hash | None = None
         self._used: set[str] = set()
         self._new: dict[str, ConvertedPiece] = {}
         self.hits = 0
+
+    def _used_this_build(self) -> bool:
+        """Whether this build reads and writes the cache: decided once, so a folder made meanwhile changes nothing."""
+        if self._in_use is None:
+            self._in_use = self.enabled and (self.create or self.folder.is_dir())
+        return self._in_use
 
     def key(self, body: str, language: str) -> str:
         """The entry name for a piece's text in its language (which sets the quotation marks)."""
@@ -84,7 +105,7 @@ class ConversionCache:
 
     def get(self, body: str, language: str) -> ConvertedPiece | None:
         """The stored conversion of ``body``, when there is one and it proves to be that text's; else None."""
-        if not self.enabled:
+        if not self._used_this_build():
             return None
         from publish.render import ConvertedPiece
 
@@ -110,7 +131,7 @@ class ConversionCache:
 
     def put(self, body: str, language: str, converted: ConvertedPiece) -> None:
         """Remember a conversion made in this build, to be written by ``save``."""
-        if self.enabled:
+        if self._used_this_build():
             key = self.key(body, language)
             self._used.add(key)
             self._new[key] = converted
@@ -120,7 +141,7 @@ class ConversionCache:
 
         The cache is an aid, never a cause of failure: what cannot be written is left out.
         """
-        if not self.enabled or not (self.folder.is_dir() or (self.create and self._new)):
+        if not self._used_this_build() or not (self.folder.is_dir() or (self.create and self._new)):
             return
         try:
             if os.path.islink(self.folder):

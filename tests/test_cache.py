@@ -187,3 +187,25 @@ def test_the_cache_folder_may_be_deleted(tmp_path: Path, converted: list[str]) -
         entry.unlink()
     os.rmdir(tmp_path / "out" / CACHE_DIR)
     assert _epub(manuscript, tmp_path / "out" / "book.epub") == clean
+
+
+def test_without_a_cache_folder_no_key_is_computed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``publish epub`` where no build made a cache does not hash publish's source (tens of milliseconds)."""
+
+    def refuse() -> None:
+        raise AssertionError("the cache key was computed without a cache")
+
+    monkeypatch.setattr("publish.cache._code_digest", refuse)
+    manuscript = copy_manuscript(FIXTURES / "linked", tmp_path / "manuscript")
+    result = CliRunner().invoke(main, ["-q", "epub", "-m", str(manuscript), "-o", str(tmp_path / "out" / "b.epub")])
+    assert result.exit_code == 0, result.output
+    assert [path.name for path in (tmp_path / "out").iterdir()] == ["b.epub"]
+
+
+@pytest.mark.parametrize("library", ["markdown", "nh3", "lxml"])
+def test_the_key_names_the_installed_version_of_each_library(library: str) -> None:
+    from importlib.metadata import version
+
+    from publish.cache import _library_version
+
+    assert _library_version(library) == version(library)
