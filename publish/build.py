@@ -12,7 +12,7 @@ from publish.manuscript import load_manuscript, read_text
 from publish.progress import report_progress
 
 if TYPE_CHECKING:
-    from publish.epub.package import EpubOptions
+    from publish.epub.options import EpubOptions
     from publish.render import KnownConversions, RenderedBook
 
 # publish.render (Python-Markdown, lxml, nh3) is imported where it is used: build_epub starts drawing
@@ -163,7 +163,8 @@ def build_epub(
     meta = read_book_meta(root)
     drawing = CoverDrawing(meta) if meta is not None and meta.cover is None and can_share_work() else None
     try:
-        from publish.epub.package import EpubOptions, epub_filename, write_epub
+        from publish.epub.options import EpubOptions, epub_filename
+        from publish.epub.package import write_epub
 
         options = options or EpubOptions()
         cache = ConversionCache(output.parent if output else Path("dist"), (root, options.styles), create=False)

@@ -324,7 +324,7 @@ def main(quiet: bool, verbose: bool) -> None:
 
 
 def _epub_options(embed_fonts: bool, styles: Path | None, toc_depth: int = 2, target: str = "generic") -> Any:
-    from publish.epub.package import EpubOptions
+    from publish.epub.options import EpubOptions
 
     return EpubOptions(embed_fonts=embed_fonts, styles=styles, toc_depth=toc_depth, target=target)
 
@@ -557,7 +557,8 @@ def build(
     typesetters = start_pool(estimated_processes(manuscript, None, styles))
     from publish.build import prepare
     from publish.cache import ConversionCache
-    from publish.epub.package import epub_filename, write_epub
+    from publish.epub.options import epub_filename
+    from publish.epub.package import write_epub
     from publish.pdf.write import write_pdf
 
     cache = ConversionCache(output_dir, (manuscript, styles))

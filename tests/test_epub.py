@@ -42,6 +42,7 @@ from publish.cover import (
     lay_out_cover,
     wrap_text,
 )
+from publish.epub.options import EpubOptions
 from publish.epub.package import (
     CONFORMANCE,
     COPYRIGHT_FILE,
@@ -49,7 +50,6 @@ from publish.epub.package import (
     GENERATED_COVER,
     NAV_FILE,
     TITLEPAGE_FILE,
-    EpubOptions,
     accessibility_problems,
     book_identifier,
     write_epub,

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from publish.build import prepare
-from publish.epub.package import EpubOptions, write_epub
+from publish.epub.options import EpubOptions
+from publish.epub.package import write_epub
 
 from conftest import BOOKS, BuiltBook
 from validators import ace_violations, calibre_convert, epubcheck_messages

@@ -26,7 +26,8 @@ from publish.book.front_matter import (
 from publish.build import prepare
 from publish.cli import main
 from publish.cover import MARGIN, WIDTH, lay_out_cover
-from publish.epub.package import TARGETS, EpubOptions, epub_filename, write_epub
+from publish.epub.options import TARGETS, EpubOptions, epub_filename
+from publish.epub.package import write_epub
 from publish.image_prep import strip_jpeg_metadata
 from publish.manuscript import BookMeta
 from publish.pdf.paper import PdfOptions

@@ -35,6 +35,7 @@ from publish.book.front_matter import (
     website_url,
 )
 from publish.brand import crisis_box, epub_css, logo_html
+from publish.epub.options import DEFAULT_TOC_DEPTH, EpubOptions
 from publish.i18n import Words, book_words, languages_without_catalog, piece_words
 from publish.identity import book_identifier, build_time
 from publish.images import image_bytes
@@ -78,34 +79,7 @@ EMBEDDED_FACES = {
     ("Source Sans Pro", 600, "normal"), ("Source Sans Pro", 600, "italic"),
 }  # fmt: skip
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
-# Kindle shows two levels of contents (Amazon's Kindle Publishing Guidelines, 5.1.2: "nested deeper than
-# two levels" is flattened or dropped), so pieces and their ## sections are the default.
-DEFAULT_TOC_DEPTH = 2
-TOC_DEPTHS = (1, 2, 3)
-# The stores a build can be tuned for (README: "EPUB targets"): generic is valid everywhere; kindle keeps to
-# what Amazon's converter keeps; kobo adds Kobo's reading spans (a .kepub.epub); apple adds Apple's display options.
-TARGETS = ("generic", "kindle", "kobo", "apple")
-KINDLE_TOC_DEPTH = 2
-
-
-@dataclass(frozen=True)
-class EpubOptions:
-    """Choices for the EPUB output."""
-
-    embed_fonts: bool = False
-    styles: Path | None = None  # a folder whose epub.css replaces the built-in one
-    toc_depth: int = DEFAULT_TOC_DEPTH  # 1: pieces; 2: and their ## sections; 3: and their ### sections
-    target: str = "generic"  # one of TARGETS
-
-    @property
-    def contents_depth(self) -> int:
-        """The contents' depth for this target: Kindle shows no more than two levels."""
-        return min(self.toc_depth, KINDLE_TOC_DEPTH) if self.target == "kindle" else self.toc_depth
-
-
-def epub_filename(slug: str, target: str = "generic") -> str:
-    """The EPUB's file name: Kobo's reader takes a book with reading spans for a kepub by its name."""
-    return f"{slug}.kepub.epub" if target == "kobo" else f"{slug}.epub"
+DEFAULT_OPTIONS = EpubOptions()  # frozen: one value for every call
 
 
 @dataclass(frozen=True)
@@ -773,7 +747,7 @@ def reading_order(rendered: RenderedBook) -> list[str]:
 
 
 def write_epub(
-    rendered: RenderedBook, target: Path, options: EpubOptions = EpubOptions(), cover: CoverDrawing | None = None
+    rendered: RenderedBook, target: Path, options: EpubOptions = DEFAULT_OPTIONS, cover: CoverDrawing | None = None
 ) -> Path:
     """Write ``rendered`` as an EPUB 3 at ``target`` (atomically).
 

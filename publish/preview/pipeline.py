@@ -93,7 +93,8 @@ def check_and_render(
 
 def write_epub_files(rendered: RenderedBook, styles: Path | None, toc_depth: int = 2) -> EpubFiles:
     """Write the book's EPUB (as ``publish epub`` does) into a private folder and read its files back."""
-    from publish.epub.package import EpubOptions, reading_order, table_of_contents, write_epub
+    from publish.epub.options import EpubOptions
+    from publish.epub.package import reading_order, table_of_contents, write_epub
 
     options = EpubOptions(styles=styles, toc_depth=toc_depth)
     with tempfile.TemporaryDirectory(prefix="preview-") as folder:
@@ -165,7 +166,8 @@ def write_book_files(root: Path, outputs: WatchOutputs, markdown: MarkdownKept |
     """
     from publish.build import prepare
     from publish.confine import check_output
-    from publish.epub.package import EpubOptions, epub_filename, write_epub
+    from publish.epub.options import EpubOptions, epub_filename
+    from publish.epub.package import write_epub
     from publish.output import all_or_nothing
     from publish.pdf.paper import PdfOptions
     from publish.pdf.write import write_pdf
