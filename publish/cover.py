@@ -146,17 +146,24 @@ def _palette(accent: tuple[int, int, int] = ACCENT) -> bytes:
     return bytes(entries)
 
 
+class _PngOutput(io.BytesIO):
+    """A PNG written in memory, under a name that tells Pillow its format: Pillow then loads its PNG plugin
+    alone, where ``format="PNG"`` loads five (BMP, GIF, JPEG and PPM too: some ten milliseconds)."""
+
+    name = "cover.png"
+
+
 def _png(image: Image.Image, palette: bytes) -> bytes:
     """An image's bytes as 8-bit palette indices, written as a palette PNG (Pillow leaves palette rows
-    unfiltered and writes no text chunks or timestamps, so the same book gives the same bytes)."""
-    from PIL import Image
+    unfiltered and writes no text chunks or timestamps, so the same book gives the same bytes).
 
-    indexed = Image.frombytes("P", image.size, image.tobytes())
-    indexed.putpalette(palette)
-    output = io.BytesIO()
+    ``image`` (mode L) becomes that palette image in place: its bytes are the indices already, not copied.
+    """
+    image.putpalette(palette)
+    output = _PngOutput()
     # Run-length matching only: the cover is long runs of one index, and this is twice as fast as the
     # default strategy for a file 10% larger.
-    indexed.save(output, "PNG", compress_level=9, compress_type=zlib.Z_RLE)
+    image.save(output, compress_level=9, compress_type=zlib.Z_RLE)
     return output.getvalue()
 
 
@@ -192,18 +199,17 @@ LOGO_TOP = 100
 
 def _with_logo(image: Image.Image, palette: bytes, logo: ImageRef) -> bytes:
     """The cover in RGB with the logo drawn on a light rounded badge (a logo in the accent stays visible)."""
-    from PIL import Image, ImageDraw
+    from PIL import ImageDraw
 
-    indexed = Image.frombytes("P", image.size, image.tobytes())
-    indexed.putpalette(palette)
-    rgb = indexed.convert("RGB")
+    image.putpalette(palette)
+    rgb = image.convert("RGB")
     picture = logo_image(logo, LOGO_HEIGHT)
     pad = 24
     badge = (MARGIN - pad, LOGO_TOP - pad, MARGIN + picture.width + pad, LOGO_TOP + LOGO_HEIGHT + pad)
     ImageDraw.Draw(rgb).rounded_rectangle(badge, radius=28, fill=LIGHT)
     rgb.paste(picture, (MARGIN, LOGO_TOP), picture)
-    output = io.BytesIO()
-    rgb.save(output, "PNG", compress_level=9)
+    output = _PngOutput()
+    rgb.save(output, compress_level=9)
     return output.getvalue()
 
 
