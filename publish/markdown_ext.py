@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 from markdown import Extension, Markdown
@@ -52,3 +53,22 @@ class FencedDivExtension(Extension):
 
     def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 - Python-Markdown's API
         md.preprocessors.register(FencedDivPreprocessor(md, set(self.getConfig("kinds"))), "fenced_div", 29)
+
+
+def fenced_code_extension() -> Extension:
+    """Python-Markdown's fenced code blocks, imported without Pygments.
+
+    Its module imports the code highlighter's, which imports Pygments wherever it is installed: some
+    milliseconds at every start, for highlighting that only a CodeHiliteExtension asks for and publish
+    never registers (fenced code is then written plainly either way). So Pygments is kept out of that one
+    import; any later import of it works as usual, but the highlighter of this process then finds none.
+    """
+    keep_out = "markdown.extensions.fenced_code" not in sys.modules and "pygments" not in sys.modules
+    if keep_out:
+        sys.modules["pygments"] = None  # type: ignore[assignment]  # "import halted": an ImportError
+    try:
+        from markdown.extensions.fenced_code import FencedCodeExtension
+    finally:
+        if keep_out:
+            del sys.modules["pygments"]
+    return FencedCodeExtension()

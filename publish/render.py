@@ -17,7 +17,6 @@ from lxml import etree, html
 from markdown.extensions.abbr import AbbrExtension
 from markdown.extensions.attr_list import AttrListExtension
 from markdown.extensions.def_list import DefListExtension
-from markdown.extensions.fenced_code import FencedCodeExtension
 from markdown.extensions.footnotes import FootnoteExtension
 from markdown.extensions.md_in_html import MarkdownInHtmlExtension
 from markdown.extensions.sane_lists import SaneListExtension
@@ -30,7 +29,7 @@ from publish.errors import Problems
 from publish.i18n import book_words
 from publish.images import BookImages, ImageError, kind
 from publish.manuscript import Piece, slugify
-from publish.markdown_ext import FencedDivExtension
+from publish.markdown_ext import FencedDivExtension, fenced_code_extension
 from publish.processes.forking import can_share_work
 from publish.processes.workers import ChildMap
 from publish.sanitize import anchors_as_ids, repair_structure, sanitize_html, strip_control_chars, unwrap
@@ -136,7 +135,7 @@ def new_markdown(language: str = "en") -> markdown.Markdown:
         TypographyExtension(language=language),
         AttrListExtension(),
         DefListExtension(),
-        FencedCodeExtension(),
+        fenced_code_extension(),
         SaneListExtension(),
         AbbrExtension(),
         MarkdownInHtmlExtension(),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -346,3 +348,20 @@ def test_remote_stylesheet_in_raw_html_is_reported_whatever_the_case() -> None:
         "piece.md:9: remote stylesheet https://example.com/a.css is not fetched: copy it into the manuscript folder (or use --allow-remote to leave it out)",
         "piece.md:11: remote resource in CSS //example.com/b.png is not fetched: copy it into the manuscript folder (or use --allow-remote to leave it out)",
     ]
+
+
+def test_fenced_code_is_written_plainly_without_importing_pygments() -> None:
+    """Python-Markdown's fenced code would import Pygments (some milliseconds at every start) for nothing."""
+    pytest.importorskip("pygments")
+    script = (
+        "import sys\n"
+        "from publish.render import convert_markdown\n"
+        "html = convert_markdown('```python\\nprint(1)\\n```\\n').html\n"
+        "print(html)\n"
+        "print('pygments' in sys.modules)\n"
+        "import pygments\n"  # still importable afterwards
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    html, imported = result.stdout.strip().rsplit("\n", 1)
+    assert html == '<pre><code class="language-python">print(1)\n</code></pre>'
+    assert imported == "False"
