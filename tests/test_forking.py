@@ -158,3 +158,23 @@ def test_the_epub_is_the_same_when_its_cover_is_drawn_in_a_child(tmp_path: Path)
         print(drawn == here, len(forks))
     """)
     assert output.splitlines() == ["1", "True 1"]
+
+
+def test_publish_epub_starts_the_cover_before_loading_the_epub_writer(tmp_path: Path) -> None:
+    """The child draws while this process imports Python-Markdown, lxml and ebooklib: the two overlap."""
+    output = run_counting_forks(f"""
+        import sys
+        from publish import cover
+        from publish.cli import main
+        start = cover.CoverDrawing.__init__
+        def starting(self, meta):
+            print(len(forks), "markdown" in sys.modules, "ebooklib" in sys.modules)
+            start(self, meta)
+        cover.CoverDrawing.__init__ = starting
+        sys.argv = ["publish", "-q", "epub", "-m", {str(DEMO)!r}, "-o", {str(tmp_path / "book.epub")!r}]
+        try:
+            main()
+        except SystemExit as end:
+            print(end.code, len(forks))
+    """)
+    assert output.splitlines() == ["0 False False", "0 1"]
