@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import json
 import os
 import re
 import stat
@@ -107,6 +106,8 @@ class ConversionCache:
         """The stored conversion of ``body``, when there is one and it proves to be that text's; else None."""
         if not self._used_this_build():
             return None
+        import json  # here: a command without a cache never loads it
+
         from publish.render import ConvertedPiece
 
         key = self.key(body, language)
@@ -162,6 +163,8 @@ class ConversionCache:
         self._new.clear()
 
     def _write(self, key: str, converted: ConvertedPiece) -> None:
+        import json
+
         entry = {
             "format": _FORMAT,
             "key": key,
