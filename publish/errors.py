@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
-_TERMINAL_CONTROLS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff]")
 # A message quotes a user's values: past this many characters it is cut, however long the value was.
 MAX_MESSAGE = 2000
 
@@ -18,7 +18,14 @@ def escape_controls(text: str) -> str:
     A title or a file name holding ESC could otherwise clear the screen or write to the clipboard (OSC 52),
     and one holding a line feed could print a line of its own. Tab stays.
     """
-    return _TERMINAL_CONTROLS.sub(lambda m: repr(m.group())[1:-1], text)
+    return _terminal_controls().sub(lambda m: repr(m.group())[1:-1], text)
+
+
+@cache
+def _terminal_controls() -> re.Pattern[str]:
+    # Compiled when a message is first printed, not at every start: the surrogates' range makes re build a
+    # table for the whole Basic Multilingual Plane (a third of a millisecond).
+    return re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 @dataclass(frozen=True)

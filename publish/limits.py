@@ -30,6 +30,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from publish.errors import PublishError
@@ -52,16 +53,22 @@ MAX_YAML_DEPTH = 10
 # surrogates, which only a YAML escape such as "\ud800" can produce in text read from UTF-8.
 _FORBIDDEN_BMP = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
 _FORBIDDEN_ASTRAL = "".join(f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(1, 17))
-_FORBIDDEN = re.compile(f"[{_FORBIDDEN_BMP}{_FORBIDDEN_ASTRAL}]")
 # re tests a class's characters above U+FFFF one by one: text without any such character (most text)
 # is searched with the short class, an order of magnitude faster.
 _FORBIDDEN_IN_BMP = re.compile(f"[{_FORBIDDEN_BMP}]")
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
+@cache
+def _forbidden_anywhere() -> re.Pattern[str]:
+    # Compiled when first needed (text beyond the Basic Multilingual Plane is rare), not at every start:
+    # the class's ranges and its 32 characters in other planes take re a third of a millisecond.
+    return re.compile(f"[{_FORBIDDEN_BMP}{_FORBIDDEN_ASTRAL}]")
+
+
 def is_forbidden(code: int) -> bool:
     """True for a code point that XML does not allow in a document (or that is no character at all)."""
-    return code > 0x10FFFF or bool(_FORBIDDEN.match(chr(code)))
+    return code > 0x10FFFF or bool(_forbidden_anywhere().match(chr(code)))
 
 
 def describe_character(code: int) -> str:
@@ -79,7 +86,7 @@ def describe_character(code: int) -> str:
 
 def first_forbidden(text: str) -> int | None:
     """The first code point in ``text`` that a book cannot hold, if any."""
-    pattern = _FORBIDDEN if _ASTRAL.search(text) else _FORBIDDEN_IN_BMP
+    pattern = _forbidden_anywhere() if _ASTRAL.search(text) else _FORBIDDEN_IN_BMP
     match = pattern.search(text)
     return ord(match.group()) if match else None
 
