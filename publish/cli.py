@@ -527,7 +527,8 @@ def pdf(manuscript: Path, output: Path | None, paper: str, duplex: bool, bleed: 
 @styles_option
 @strict_option
 @allow_remote_option
-@click.option("--force", is_flag=True, help="Rebuild even when nothing changed since the last build.")
+@click.option("--force", is_flag=True,
+              help="Rebuild even when nothing changed since the last build, typesetting a long book's parts afresh.")  # fmt: skip
 @_reports_errors
 def build(
     manuscript: Path, output_dir: Path, toc_depth: int, target: str, styles: Path | None, strict: bool,

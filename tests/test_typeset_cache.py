@@ -24,7 +24,7 @@ from publish.pdf.engine import typesetting_roots
 from publish.pdf.paper import PdfOptions
 from publish.pdf.typeset_cache import TypesetCache
 
-PART_WORDS = 1_600  # the long book's ~7,000 words in parts of a few pieces each
+PART_WORDS = 2_600  # the long book's ~10,000 words in four parts
 
 
 @dataclass(frozen=True)
