@@ -53,14 +53,20 @@ def _library_version(name: str) -> str:
     return installed_version(name)
 
 
-def _code_digest() -> hashlib._Hash:
-    """A hash started with what a conversion's result depends on besides the text: the code that makes it."""
-    digest = hashlib.sha256()
-    libraries = "".join(f"{name} {_library_version(name)}\0" for name in ("markdown", "nh3", "lxml"))
-    digest.update(f"{_FORMAT}\0publish {__version__}\0{libraries}".encode())
-    # publish's own modules, by content: an edited checkout converts differently under the same version.
+def source_digest() -> hashlib._Hash:
+    """A hash started with publish's version and its own modules, by content (an edited checkout
+    converts and typesets differently under the same version)."""
+    digest = hashlib.sha256(f"publish {__version__}\0".encode())
     for path in sorted(_SOURCE.rglob("*.py")):
         digest.update(path.relative_to(_SOURCE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest
+
+
+def _code_digest() -> hashlib._Hash:
+    """A hash started with what a conversion's result depends on besides the text: the code that makes it."""
+    digest = source_digest()
+    libraries = "".join(f"{name} {_library_version(name)}\0" for name in ("markdown", "nh3", "lxml"))
+    digest.update(f"{_FORMAT}\0{libraries}".encode())
     return digest
 
 

@@ -508,9 +508,13 @@ def pdf(manuscript: Path, output: Path | None, paper: str, duplex: bool, bleed: 
         return
     target = output or Path("dist") / f"{rendered.book.slug}.pdf"
     _check_output(target, manuscript, styles)
-    write_pdf(rendered, target, options, typesetters)
+    from publish.pdf.typeset_cache import TypesetCache
+
+    kept = TypesetCache(folder, (manuscript, styles), create=False)
+    write_pdf(rendered, target, options, typesetters, kept)
     if cache is not None:
         cache.save()
+    kept.save()
     _report_written(target)
 
 
@@ -523,7 +527,8 @@ def pdf(manuscript: Path, output: Path | None, paper: str, duplex: bool, bleed: 
 @styles_option
 @strict_option
 @allow_remote_option
-@click.option("--force", is_flag=True, help="Rebuild even when nothing changed since the last build.")
+@click.option("--force", is_flag=True,
+              help="Rebuild even when nothing changed since the last build, typesetting a long book's parts afresh.")  # fmt: skip
 @_reports_errors
 def build(
     manuscript: Path, output_dir: Path, toc_depth: int, target: str, styles: Path | None, strict: bool,
@@ -559,9 +564,11 @@ def build(
     from publish.cache import ConversionCache
     from publish.epub.options import epub_filename
     from publish.epub.package import write_epub
+    from publish.pdf.typeset_cache import TypesetCache
     from publish.pdf.write import write_pdf
 
     cache = ConversionCache(output_dir, (manuscript, styles))
+    kept = TypesetCache(output_dir, (manuscript, styles), refresh=force)
     rendered = prepare(manuscript, strict, allow_remote, styles, cache)
     from publish.output import all_or_nothing
 
@@ -570,12 +577,13 @@ def build(
         for path, write, write_options in (
             (output_dir / epub_filename(rendered.book.slug, target), write_epub,
              _epub_options(False, styles, toc_depth, target)),
-            (output_dir / f"{rendered.book.slug}.pdf", partial(write_pdf, typesetters=typesetters),
+            (output_dir / f"{rendered.book.slug}.pdf", partial(write_pdf, typesetters=typesetters, kept=kept),
              _pdf_options("letter", False, None, False, False, styles, strict=strict, toc_depth=toc_depth)),
         ):  # fmt: skip
             _check_output(path, manuscript, styles)
             written.append(write(rendered, path, write_options))
     cache.save()  # once both books are written: a failed build adds nothing to the folder
+    kept.save()
     for path in written:
         _report_written(path)
     record_build(output_dir, fingerprint, written)

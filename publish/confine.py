@@ -45,6 +45,7 @@ FONT = Kind("a font", 20 * _MB)
 IMPORT_SOURCE = Kind("an import source", 200 * _MB)
 RECORD = Kind("a build record", 1 * _MB)
 CACHE_ENTRY = Kind("a cache entry", 20 * _MB)  # a piece of MAX_PIECE_CHARACTERS, converted twice over
+TYPESET_PART = Kind("a typeset part", 2048 * _MB)  # a part of a long book, its photos included
 
 
 class ConfinementError(PublishError):

@@ -65,8 +65,11 @@ def test_an_unknown_version_leaves_the_private_names_alone(monkeypatch: pytest.M
     with weasyprint_compat.pages_listed_once():
         assert pydyf.PDF.page_references is original
     assert weasyprint_compat.mark_as_artifacts([b"/P", {"MCID": 0}, b"BDC"], {0}) == []
-    with pytest.raises(weasyprint_compat.PaginationError, match=r"pydyf 0\.14\.0"):
-        weasyprint_compat.install_pagination_hook(lambda pages, anchors: (0, False))
+    with (
+        pytest.raises(weasyprint_compat.PaginationError, match=r"pydyf 0\.14\.0"),
+        weasyprint_compat.pagination_hook(lambda pages, anchors: (0, False)),
+    ):
+        pass
 
 
 def test_a_private_name_gone_is_no_traceback(monkeypatch: pytest.MonkeyPatch, compat: object) -> None:
@@ -75,8 +78,11 @@ def test_a_private_name_gone_is_no_traceback(monkeypatch: pytest.MonkeyPatch, co
     import weasyprint.layout
 
     monkeypatch.delattr(weasyprint.layout, "make_margin_boxes")
-    with pytest.raises(weasyprint_compat.PaginationError, match="WeasyPrint changed"):
-        weasyprint_compat.install_pagination_hook(lambda pages, anchors: (0, False))
+    with (
+        pytest.raises(weasyprint_compat.PaginationError, match="WeasyPrint changed"),
+        weasyprint_compat.pagination_hook(lambda pages, anchors: (0, False)),
+    ):
+        pass
     monkeypatch.delattr(pydyf.PDF, "page_references")
     with weasyprint_compat.pages_listed_once():
         assert not hasattr(pydyf.PDF, "page_references")

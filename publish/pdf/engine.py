@@ -25,19 +25,21 @@ Finisher = Callable[[Any, Any], None]
 _FONT_SUFFIXES = (".otf", ".ttf", ".woff", ".woff2")
 
 
-def url_fetcher(allowed: list[Path]) -> Any:
+def url_fetcher(allowed: list[Path], reads: dict[str, str] | None = None) -> Any:
     """A WeasyPrint URL fetcher that reads data: URIs and local files under ``allowed``, nothing else.
 
     Local files are read under the confinement rule (``publish.confine``): the real path inside one of
-    ``allowed``, a regular file, within the size limit of its kind (font, stylesheet, image).
+    ``allowed``, a regular file, within the size limit of its kind (font, stylesheet, image). Each file
+    asked for is noted in ``reads``, if given: its path, and the SHA-256 of the bytes read ("" if none were).
     """
+    import hashlib
     import mimetypes
     from urllib.parse import urlsplit
     from urllib.request import url2pathname
 
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    from publish.confine import FONT, IMAGE, STYLESHEET, ConfinementError, read_confined
+    from publish.confine import ConfinementError
 
     roots = [Path(os.path.realpath(folder)) for folder in allowed]
 
@@ -49,18 +51,32 @@ def url_fetcher(allowed: list[Path]) -> Any:
             if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
                 raise ValueError(f"not fetched (building never uses the network): {url}")
             path = Path(url2pathname(parts.path))
-            suffix = path.suffix.lower()
-            kind = FONT if suffix in _FONT_SUFFIXES else STYLESHEET if suffix == ".css" else IMAGE
+            if reads is not None:
+                reads[str(path)] = ""  # not read (a file that appears later changes the result)
             try:
-                data = read_confined(path, kind, roots, "the manuscript and styles folders")
+                data = read_local(path, roots)
             except ConfinementError as refused:
                 raise ValueError(f"{path} {refused.problems[0].message}") from None
             except OSError as error:
                 raise ValueError(f"{path}: {error.strerror}") from None
+            if reads is not None:
+                reads[str(path)] = hashlib.sha256(data).hexdigest()
             content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             return URLFetcherResponse(url, data, {"Content-Type": content_type})
 
     return LocalOnlyFetcher()
+
+
+def read_local(path: Path, roots: list[Path]) -> bytes:
+    """A local file WeasyPrint asks for, read under the confinement rule as a font, stylesheet or image.
+
+    Raises ``ConfinementError`` or ``OSError``.
+    """
+    from publish.confine import FONT, IMAGE, STYLESHEET, read_confined
+
+    suffix = path.suffix.lower()
+    kind = FONT if suffix in _FONT_SUFFIXES else STYLESHEET if suffix == ".css" else IMAGE
+    return read_confined(path, kind, roots, "the manuscript and styles folders")
 
 
 # What WeasyPrint says about the machine rather than the book: fontTools subsets the fonts where the
@@ -102,6 +118,11 @@ def report_warnings(warnings: list[str], strict: bool, what: str) -> None:
         log.warning("%s: WeasyPrint: %s", what, message)
 
 
+def typesetting_roots(base: Path, allowed: list[Path]) -> list[Path]:
+    """The folders WeasyPrint may read from: the manuscript (``base``), the built-in styles, the fonts, ``allowed``."""
+    return [base, styles_dir(), *(font.path.parent for font in book_fonts()), *allowed]
+
+
 # The options of every PDF publish writes (WeasyPrint's public options).
 _PDF_OPTIONS: dict[str, Any] = {"pdf_variant": "pdf/ua-1", "pdf_identifier": True}
 
@@ -112,16 +133,18 @@ def typeset_document(
     base: Path,
     allowed: list[Path],
     finisher: Finisher | None = None,
+    reads: dict[str, str] | None = None,
 ) -> tuple[bytes, list[str]]:
     """Render an HTML document to PDF/UA-1 bytes with the book's fonts; return them with WeasyPrint's warnings.
 
     ``finisher(document, pdf)`` amends the PDF's objects after layout, before they are written
-    (WeasyPrint's public ``finisher``); what it raises is not translated.
+    (WeasyPrint's public ``finisher``); what it raises is not translated. ``reads`` is given the
+    local files WeasyPrint read (see ``url_fetcher``).
     """
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
-    fetcher = url_fetcher([base, styles_dir(), *(f.path.parent for f in book_fonts()), *allowed])
+    fetcher = url_fetcher(typesetting_roots(base, allowed), reads)
     # WeasyPrint's line breaking fails an assertion on U+2029 PARAGRAPH SEPARATOR inside a
     # line; in flowing HTML text it means no more than a space.
     document_html = document_html.replace("\u2029", " ")

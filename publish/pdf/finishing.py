@@ -156,15 +156,18 @@ def typeset(
     bleed: float | None = None,
     arabic_from: str | None = None,
     amend: Callable[[Any, Any], None] | None = None,
+    reads: dict[str, str] | None = None,
 ) -> tuple[bytes, list[str]]:
     """Render an HTML document to PDF/UA-1 bytes with the book's fonts; return them with WeasyPrint's warnings.
 
     ``bleed`` (points) sets the PDF's BleedBox; ``arabic_from`` is the id of the element whose
     page is labelled 1 (the pages before it get roman labels); ``amend(document, pdf)`` changes
-    the PDF's objects after the book's own finishing, before they are written.
+    the PDF's objects after the book's own finishing, before they are written. ``reads`` is given
+    the local files read, with their SHA-256 (``publish.pdf.engine.url_fetcher``).
     """
     with pages_listed_once(), few_full_collections():
-        return typeset_document(document_html, stylesheets, base, allowed, _finish_pdf(bleed, arabic_from, amend))
+        finisher = _finish_pdf(bleed, arabic_from, amend)
+        return typeset_document(document_html, stylesheets, base, allowed, finisher, reads)
 
 
 def typeset_in(worker: Worker, *args: Any, progress: bool = True) -> tuple[bytes, list[str]]:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import io
 import itertools
 import logging
+import math
 import re
 import time
 from collections.abc import Callable
@@ -37,11 +38,12 @@ from urllib.parse import unquote
 
 from publish.errors import PublishError
 from publish.pdf.css import book_styles, css_string
-from publish.pdf.engine import report_warnings
-from publish.pdf.finishing import typeset, typeset_in
+from publish.pdf.engine import report_warnings, typesetting_roots
+from publish.pdf.finishing import typeset
 from publish.pdf.html import BookSections, PageOf, book_sections, toc_html
 from publish.pdf.paper import DEFAULT_OPTIONS, PdfOptions, bleed_points
-from publish.pdf.weasyprint_compat import PaginationError, install_pagination_hook, private_api_allowed
+from publish.pdf.typeset_cache import TypesetCache, TypesetPart
+from publish.pdf.weasyprint_compat import PaginationError, pagination_hook, private_api_allowed
 from publish.processes.forking import available_cores
 from publish.processes.workers import (
     PARALLEL_PIECES,
@@ -54,6 +56,7 @@ from publish.processes.workers import (
     Worker,
     WorkerLostError,
     receive_any,
+    result_of,
 )
 from publish.progress import report_progress
 
@@ -74,6 +77,9 @@ _PART_END = '<section class="piece"></section>'
 _FRONT_END = '<main><section class="piece opening"></section></main>'
 # The contents' numbers, written in instead of target-counter() (same text, same place).
 _LITERAL_TOC = "nav.toc a::after { content: attr(data-page); }"
+# Words per part when the parts are kept for the next build (publish.pdf.typeset_cache): an edit
+# typesets again about this much; each part costs a fraction of a second more to start.
+KEPT_PART_WORDS = 40_000
 
 
 def parallel_jobs(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS) -> int:
@@ -123,12 +129,26 @@ class _Job:
     id_prefix: str  # keeps the structure elements' IDs (table headers) unique in the joined PDF
 
 
+def part_ranges(rendered: RenderedBook, sections: BookSections, jobs: int, kept: bool) -> list[range]:
+    """The pieces of each part: ``jobs`` parts, or, when the parts are kept for the next build, at least one per
+    ``KEPT_PART_WORDS`` words (an edit then typesets again a part of that size, not half the book).
+    """
+    count = jobs
+    if kept:
+        words = sum(len(piece.piece.body.split()) for piece in rendered.pieces)
+        count = max(jobs, math.ceil(words / KEPT_PART_WORDS))
+    return split_pieces([len(piece) for piece in sections.pieces], count)
+
+
 def typeset_book_parallel(
-    rendered: RenderedBook, options: PdfOptions, jobs: int, typesetters: Pool | None = None
-) -> bytes | None:
-    """The book's PDF typeset in ``jobs`` parts at once; None when the parts cannot be made exact
+    rendered: RenderedBook, options: PdfOptions, jobs: int, typesetters: Pool | None = None,
+    kept: TypesetCache | None = None,
+) -> bytes | None:  # fmt: skip
+    """The book's PDF typeset in parts by ``jobs`` processes at once; None when the parts cannot be made exact
     (the caller then typesets the book whole). WeasyPrint's warnings are reported as one render reports them.
-    The parts go to ``typesetters``' workers first, to new processes when there are not enough.
+    The parts go to ``typesetters``' workers first, to new processes when there are not enough. With ``kept``,
+    the parts (and the front matter) typeset by the last build are used where they still hold, and this
+    build's are kept (``publish.pdf.typeset_cache``; the caller saves it once the book is written).
     """
     # Links inside the book are made to cross parts (see the module's docstring).
     sections = book_sections(rendered, options, PART_LINK)
@@ -137,70 +157,33 @@ def typeset_book_parallel(
     # sets in one render ("content(text)": its text with white space collapsed).
     title = " ".join(rendered.book.meta.title.split())
     body_styles = [*styles, f"html {{ string-set: book-title {css_string(title)}; }}"]
-    ranges = split_pieces([len(piece) for piece in sections.pieces], jobs)
+    ranges = part_ranges(rendered, sections, jobs, kept is not None)
+    log.debug("part boundaries (pieces) %s", [part.start for part in ranges])
     allowed = [options.styles] if options.styles else []
     bleed = bleed_points(options)
     base = rendered.book.root
 
-    jobs_list = []
+    parts = []
     for number, pieces in enumerate(ranges):
         last = number == len(ranges) - 1
         body = "".join(sections.pieces[index] for index in pieces)
         body += sections.further if last else _PART_END
         html = f"{sections.start}<main>{body}</main>{sections.end}"
-        jobs_list.append(_Job(html, body_styles, base, allowed, bleed, f"p{number}-" if number else ""))
+        job = _Job(html, body_styles, base, allowed, bleed, f"p{number}-" if number else "")
+        parts.append(_Part(number, last, job))
 
-    def contents(page_of: PageOf) -> str:
-        return toc_html(rendered, options.toc_depth, PART_LINK, page_of)
+    def front_html(page_of: PageOf) -> str:
+        contents = toc_html(rendered, options.toc_depth, PART_LINK, page_of)
+        return f"{sections.start}{sections.front}{contents}{_FRONT_END}{sections.end}"
 
-    result = _run_parts(jobs_list, sections, contents, styles, base, allowed, bleed, typesetters)
+    front = _Front(front_html, [*styles, _LITERAL_TOC], base, allowed, bleed)
+    typesetting = _Typesetting(parts, front, jobs, typesetters, kept)
+    result = typesetting.run()
     if result is None:
         return None
     pdf, warnings = result
     report_warnings(warnings, options.strict, rendered.book.meta.title)
     return pdf
-
-
-def _run_parts(
-    jobs: list[_Job], sections: BookSections, contents: Callable[[PageOf], str], styles: list[str],
-    base: Path, allowed: list[Path], bleed: float | None, typesetters: Pool | None,
-) -> tuple[bytes, list[str]] | None:  # fmt: skip
-    """Give each part a process, hand each its first folio and side, typeset the front matter, join."""
-    workers: list[Worker] = []
-    result = None
-    try:
-        try:
-            for _ in jobs:
-                worker = typesetters.take() if typesetters is not None else None
-                workers.append(worker or Worker.start(preload=TYPESETTING, purpose="typesetting a part"))
-            for number, (worker, job) in enumerate(zip(workers, jobs, strict=True)):
-                # The first part shows WeasyPrint's progress (one status line); a worker still
-                # loading WeasyPrint takes its part when ready.
-                worker.send(Task(typeset_part, (job,), talks=True, progress=number == 0))
-        except (AssertionError, OSError, WorkerLostError) as error:
-            log.info("typesetting the book whole: no worker processes (%s)", error)
-            return None
-        parts = list(workers)
-        # A worker started ahead typesets the front matter; else this process does.
-        front_worker = typesetters.take() if typesetters is not None else None
-        if front_worker is not None:
-            workers.append(front_worker)
-        result = _coordinate(jobs, parts, sections, contents, styles, base, allowed, bleed, front_worker)
-    finally:
-        for worker in workers:
-            # Finished workers are exiting; one still at work after a failure is ended at once.
-            worker.stop(wait=1.0 if result is not None else 0.0)
-    return result
-
-
-def _receive(workers: list[Worker], pending: set[int]) -> tuple[int, object]:
-    """The next message from any part still ``pending``; raises when a part's process died without one."""
-    waiting = sorted(pending)
-    try:
-        index, message = receive_any([workers[number] for number in waiting])
-    except WorkerLostError:
-        raise _PartError("a part's process ended without its pages") from None
-    return waiting[index], message
 
 
 class _PartError(Exception):
@@ -226,10 +209,11 @@ class Placement:
 
 @dataclass(frozen=True)
 class PartDone:
-    """A part's PDF, with WeasyPrint's warnings."""
+    """A part's PDF, with WeasyPrint's warnings and the files it read (``publish.pdf.typeset_cache``)."""
 
     warnings: list[str]
     pdf: bytes
+    reads: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -255,103 +239,243 @@ def _expect(message: object, kind: type[Message]) -> Message:
     return message
 
 
-def _coordinate(
-    jobs: list[_Job], workers: list[Worker], sections: BookSections,
-    contents: Callable[[PageOf], str], styles: list[str], base: Path, allowed: list[Path], bleed: float | None, front_worker: Worker | None,
-) -> tuple[bytes, list[str]] | None:  # fmt: skip
-    """Tell each part where it starts as soon as that is known, typeset the front matter (in
-    ``front_worker`` if there is one, else here), join.
+@dataclass
+class _Part:
+    """A part through one build: its pages once known (from its process, or kept from the last build),
+    where it starts once the parts before it are paginated, and its PDF once drawn."""
+
+    number: int
+    last: bool
+    job: _Job
+    key: str | None = None
+    kept: TypesetPart | None = None
+    pages: int | None = None
+    anchors: list[list[str]] | None = None
+    placement: Placement | None = None
+    worker: Worker | None = None
+    done: TypesetPart | None = None
+
+    @property
+    def kept_pages(self) -> int:
+        """The pages it adds to the book: all but the empty piece that ends every part but the last."""
+        assert self.pages is not None
+        return self.pages - (0 if self.last else 1)
+
+
+@dataclass
+class _Front:
+    """The title page, the copyright page and the contents, typeset once every part has paginated."""
+
+    html: Callable[[PageOf], str]
+    styles: list[str]
+    base: Path
+    allowed: list[Path]
+    bleed: float | None
+
+
+class _Typesetting:
+    """The parts of one book through at most ``processes`` processes, then the front matter, then the join.
+
+    Parts are given to processes in book order, so a part that waits to learn where it starts waits
+    only on parts before it, which are kept or already at work: no part waits for a free process.
     """
-    count = len(jobs)
-    started = time.perf_counter()
-    paginated: dict[int, tuple[int, list[list[str]]]] = {}
-    first_page = {0: 0}  # where a part starts, counted in pages from the body's first page (page 1)
-    told: set[int] = set()
 
-    def tell_known_starts() -> None:
-        # A part learns its first folio and side once every part before it has counted its pages.
-        for number in range(count):
-            if number not in told:
-                start = first_page[number]
-                # Folio 1 is a right-hand page: a part starting an odd number of pages later starts on a left one.
-                workers[number].send(Placement(start, start % 2 == 1))
-                told.add(number)
-            if number not in paginated:
-                return
-            kept = paginated[number][0] - (0 if number == count - 1 else 1)  # a part's end page is dropped
-            first_page[number + 1] = first_page[number] + kept
+    def __init__(
+        self, parts: list[_Part], front: _Front, processes: int, typesetters: Pool | None, kept: TypesetCache | None
+    ):
+        self.parts = parts
+        self.front = front
+        self.processes = processes
+        self.typesetters = typesetters
+        self.cache = kept
+        self.roots = typesetting_roots(front.base, front.allowed)
+        self.workers: list[Worker] = []  # every worker this book used, stopped at the end
+        self.idle: list[Worker] = []
+        self.busy: dict[int, tuple[Worker, _Part | None]] = {}  # by id(worker); None: the front matter
+        self.waiting: list[int] = []  # parts to typeset, by number
+        self.front_pdf: TypesetPart | None = None
+        self.front_key: str | None = None
+        self.front_started = False
+        self.progress_shown = False
+        self.started = time.perf_counter()
 
-    try:
-        tell_known_starts()
+    def run(self) -> tuple[bytes, list[str]] | None:
+        """The joined PDF and every warning, or None when the book must be typeset whole."""
+        result = None
+        try:
+            result = self._run()
+        except _PartError as error:
+            log.info("typesetting the book whole: %s", error)
+        except (AssertionError, OSError, WorkerLostError) as error:
+            log.info("typesetting the book whole: no worker processes (%s)", error)
+        finally:
+            for worker in self.workers:
+                # Finished workers are exiting; one still at work after a failure is ended at once.
+                worker.stop(wait=1.0 if result is not None else 0.0)
+        return result
+
+    def _run(self) -> tuple[bytes, list[str]]:
+        for part in self.parts:
+            if self.cache is not None:
+                part.key = self.cache.key("part", part.job)
+                part.kept = self.cache.get(part.key, self.roots)
+            if part.kept is None:
+                self.waiting.append(part.number)
+            else:
+                part.pages, part.anchors = part.kept.pages, part.kept.anchors
+        if self.cache is not None:
+            log.info("%d of %d parts kept from the last build", self.cache.hits, len(self.parts))
+        self._place()
+        self._assign()
         import pikepdf  # noqa: F401  (loaded while the parts paginate, for the joining)
 
-        while len(paginated) < count:
-            index, message = _receive(workers, set(range(count)) - set(paginated))
-            pagination = _expect(message, Paginated)
-            paginated[index] = (pagination.pages, pagination.anchors)
-            log.debug(
-                "part %d paginated: %d pages (%.1f s)", index + 1, pagination.pages, time.perf_counter() - started
+        while True:
+            self._start_front()
+            if not self.busy and self.waiting:
+                self._assign()
+                if not self.busy:
+                    raise _PartError("no process to typeset a part")
+            if not self.busy:
+                break
+            workers = [worker for worker, _ in self.busy.values()]
+            index, message = self._receive(workers)
+            self._handle(workers[index], message)
+        assert self.front_pdf is not None
+        report_progress("joining %d parts", len(self.parts))
+        done = [part.done for part in self.parts]
+        assert all(done)
+        pdfs = [part.pdf for part in done if part is not None]
+        joined = join_parts(self.front_pdf.pdf, pdfs, [part.kept_pages for part in self.parts])
+        log.debug("joined (%.1f s)", time.perf_counter() - self.started)
+        warnings = [*self.front_pdf.warnings, *(w for part in done if part is not None for w in part.warnings)]
+        return joined, list(dict.fromkeys(warnings))
+
+    def _receive(self, workers: list[Worker]) -> tuple[int, object]:
+        try:
+            return receive_any(workers)
+        except WorkerLostError:
+            raise _PartError("a part's process ended without its pages") from None
+
+    def _place(self) -> None:
+        """Tell each part where it starts once every part before it has counted its pages (folio 1 is a
+        right-hand page: a part starting an odd number of pages later starts on a left one)."""
+        start = 0
+        for part in self.parts:
+            if part.placement is None:
+                part.placement = Placement(start, start % 2 == 1)
+                if part.worker is not None:
+                    part.worker.send(part.placement)
+                elif part.kept is not None:
+                    if (part.kept.offset, part.kept.flip) == (start, part.placement.flip):
+                        part.done = part.kept
+                    else:  # its pages are known, but they fall on other folios or sides now
+                        self.waiting.append(part.number)
+                        self.waiting.sort()
+            if part.pages is None:
+                return
+            start += part.kept_pages
+        log.debug("parts start on body pages %s", [part.placement.offset + 1 for part in self.parts if part.placement])
+
+    def _worker(self) -> Worker | None:
+        """An idle worker, one started ahead, or a new one while fewer than ``processes`` are at work."""
+        if self.idle:
+            return self.idle.pop()
+        worker = self.typesetters.take() if self.typesetters is not None else None
+        if worker is None and len(self.busy) < self.processes:
+            worker = Worker.start(preload=TYPESETTING, purpose="typesetting a part")
+        if worker is not None:
+            self.workers.append(worker)
+        return worker
+
+    def _assign(self) -> None:
+        """Give the waiting parts, first first, to processes (at most ``processes`` at once)."""
+        while self.waiting and sum(part is not None for _, part in self.busy.values()) < self.processes:
+            worker = self._worker()
+            if worker is None:
+                return
+            part = self.parts[self.waiting.pop(0)]
+            # The first part typeset shows WeasyPrint's progress (one status line).
+            worker.send(Task(typeset_part, (part.job,), talks=True, progress=not self.progress_shown))
+            self.progress_shown = True
+            part.worker = worker
+            self.busy[id(worker)] = (worker, part)
+            if part.placement is not None:
+                worker.send(part.placement)
+
+    def _handle(self, worker: Worker, message: object) -> None:
+        part = self.busy[id(worker)][1]
+        if part is None:  # the front matter
+            pdf, warnings, reads = result_of(message)
+            self._front_done(pdf, warnings, reads)
+        elif isinstance(message, Paginated):
+            if part.pages is not None and (part.pages, part.anchors) != (message.pages, message.anchors):
+                raise _PartError(f"part {part.number + 1} paginated unlike the last build")
+            part.pages, part.anchors = message.pages, message.anchors
+            log.debug("part %d paginated: %d pages (%.1f s)", part.number + 1, part.pages, self._elapsed())
+            self._place()
+            self._assign()
+            return
+        else:
+            done = _expect(message, PartDone)
+            assert part.pages is not None and part.anchors is not None and part.placement is not None
+            placement = part.placement
+            part.done = TypesetPart(
+                part.pages, part.anchors, placement.offset, placement.flip, done.warnings, done.reads, done.pdf
             )
-            tell_known_starts()
-        log.debug("parts start on body pages %s", [first_page[number] + 1 for number in range(count)])
-        report_progress(
-            "%d pages laid out in %d parts; drawing them, typesetting the contents",
-            first_page[count - 1] + paginated[count - 1][0],
-            count,
-        )
+            if self.cache is not None:
+                self.cache.put(part.key, part.done)
+            part.worker = None
+            log.debug("part %d drawn (%.1f s)", part.number + 1, self._elapsed())
+        del self.busy[id(worker)]
+        self.idle.append(worker)
+        self._assign()
+
+    def _elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def _start_front(self) -> None:
+        """Once every part has paginated: the front matter, kept from the last build, or typeset in a worker
+        (while the parts draw their pages) or, with none to spare, here."""
+        if self.front_started or any(part.pages is None for part in self.parts):
+            return
+        self.front_started = True
+        pages = sum(part.kept_pages for part in self.parts)
+        report_progress("%d pages laid out in %d parts; drawing them, typesetting the contents", pages, len(self.parts))
         # The folio of every anchor's page, for the contents (target-counter(): the first page it is on).
         folios: dict[str, int] = {}
-        for number in range(count):
-            for page, names in enumerate(paginated[number][1]):
+        for part in self.parts:
+            assert part.anchors is not None and part.placement is not None
+            for page, names in enumerate(part.anchors):
                 for name in names:
-                    folios.setdefault(name, first_page[number] + page + 1)
-        # The parts draw their pages meanwhile.
-        front, warnings = _typeset_front(sections, contents, styles, folios, base, allowed, bleed, front_worker)
-        log.debug("front matter typeset (%.1f s)", time.perf_counter() - started)
-        # Each part's PDF comes back through its pipe: no file is left behind if the command is killed.
-        parts: dict[int, bytes] = {}
-        pending = set(range(count))
-        while pending:
-            index, message = _receive(workers, pending)
-            done = _expect(message, PartDone)
-            warnings += done.warnings
-            parts[index] = done.pdf
-            pending.discard(index)
-            log.debug("part %d drawn (%.1f s)", index + 1, time.perf_counter() - started)
-    except _PartError as error:
-        log.info("typesetting the book whole: %s", error)
-        return None
-    report_progress("joining %d parts", count)
-    keep = [paginated[number][0] - (0 if number == count - 1 else 1) for number in range(count)]
-    joined = join_parts(front, [parts[number] for number in range(count)], keep)
-    log.debug("joined (%.1f s)", time.perf_counter() - started)
-    return joined, list(dict.fromkeys(warnings))
+                    folios.setdefault(name, part.placement.offset + page + 1)
 
+        def page_of(target: str) -> int:
+            folio = folios.get(target)
+            if folio is None:
+                raise _PartError(f"no page for the contents entry #{target}")
+            return folio
 
-def _typeset_front(
-    sections: BookSections,
-    contents: Callable[[PageOf], str],
-    styles: list[str],
-    folios: dict[str, int],
-    base: Path,
-    allowed: list[Path],
-    bleed: float | None,
-    worker: Worker | None = None,
-) -> tuple[bytes, list[str]]:
-    """The title page, the copyright page and the contents, with the contents' numbers written in
-    (typeset in ``worker``, if given).
-    """
+        front = self.front
+        arguments = (front.html(page_of), front.styles, front.base, front.allowed, front.bleed)
+        if self.cache is not None:
+            self.front_key = self.cache.key("front", arguments)
+            self.front_pdf = self.cache.get(self.front_key, self.roots)
+            if self.front_pdf is not None:
+                return
+        worker = self.idle.pop() if self.idle else self.typesetters.take() if self.typesetters is not None else None
+        if worker is None:
+            self._front_done(*typeset_front(*arguments))
+            return
+        if not any(known is worker for known in self.workers):
+            self.workers.append(worker)
+        worker.send(Task(typeset_front, arguments))
+        self.busy[id(worker)] = (worker, None)
 
-    def page_of(target: str) -> int:
-        folio = folios.get(target)
-        if folio is None:
-            raise _PartError(f"no page for the contents entry #{target}")
-        return folio
-
-    html = f"{sections.start}{sections.front}{contents(page_of)}{_FRONT_END}{sections.end}"
-    if worker is not None:
-        return typeset_in(worker, html, [*styles, _LITERAL_TOC], base, allowed, bleed, progress=False)
-    return typeset(html, [*styles, _LITERAL_TOC], base, allowed, bleed)
+    def _front_done(self, pdf: bytes, warnings: list[str], reads: dict[str, str]) -> None:
+        self.front_pdf = TypesetPart(0, [], 0, False, warnings, reads, pdf)
+        if self.cache is not None:
+            self.cache.put(self.front_key, self.front_pdf)
+        log.debug("front matter typeset (%.1f s)", self._elapsed())
 
 
 # --- In a part's process ------------------------------------------------------------
@@ -367,14 +491,24 @@ def typeset_part(connection: Connection, job: _Job) -> PartDone | PartRefused:
         placement: Placement = connection.recv()
         return placement.offset, placement.flip
 
+    reads: dict[str, str] = {}
     try:
-        install_pagination_hook(paginated)
         amend = _prefix_structure_ids(job.id_prefix) if job.id_prefix else None
-        pdf, warnings = typeset(job.html, job.styles, job.base, job.allowed, job.bleed, amend=amend)
+        with pagination_hook(paginated):
+            pdf, warnings = typeset(job.html, job.styles, job.base, job.allowed, job.bleed, amend=amend, reads=reads)
     except (PaginationError, PublishError) as error:
         # The parent typesets the book whole: exactly, or with the error one render reports.
         return PartRefused(f"{type(error).__name__}: {error}")
-    return PartDone(warnings, pdf)
+    return PartDone(warnings, pdf, reads)
+
+
+def typeset_front(
+    html: str, styles: list[str], base: Path, allowed: list[Path], bleed: float | None
+) -> tuple[bytes, list[str], dict[str, str]]:
+    """The front matter typeset, with WeasyPrint's warnings and the files it read."""
+    reads: dict[str, str] = {}
+    pdf, warnings = typeset(html, styles, base, allowed, bleed, reads=reads)
+    return pdf, warnings, reads
 
 
 def _prefix_structure_ids(prefix: str) -> Any:

@@ -6,7 +6,7 @@ Three things publish does go beyond WeasyPrint's public API:
   a long book asks once per structure element. Replaced, while a document is written, by a cached list.
 - ``mark_as_artifacts``: the margin boxes' content is re-marked as pagination artifacts by editing the
   tokens of a page's content stream (PDF/UA-1 7.8).
-- ``install_pagination_hook``: a part of a long book typeset in its own process (``publish.pdf.parts``)
+- ``pagination_hook``: a part of a long book typeset in its own process (``publish.pdf.parts``)
   pauses between pagination and the margin boxes (``weasyprint.layout.layout_document``,
   ``make_margin_boxes``), and a page that changes sides is rebuilt as a ``PageBox`` of the other side.
 
@@ -131,10 +131,12 @@ def mark_as_artifacts(content: list[Any], orphans: set[int]) -> list[int]:
 Paginated = Callable[[int, list[list[str]]], tuple[int, bool]]
 
 
-def install_pagination_hook(paginated: Paginated) -> None:
-    """Hook WeasyPrint between pagination and the margin boxes: ``paginated(pages, anchors)`` is called once,
-    with the page count and each page's anchors, and says the part's folio offset and whether it changes
-    sides. Raises PaginationError where that cannot be done (untested versions, a changed WeasyPrint).
+@contextmanager
+def pagination_hook(paginated: Paginated) -> Iterator[None]:
+    """While in the block, hook WeasyPrint between pagination and the margin boxes: ``paginated(pages, anchors)``
+    is called once, with the page count and each page's anchors, and says the part's folio offset and whether
+    it changes sides. WeasyPrint's own functions are back after the block, so a process typesets a part, then
+    anything else. Raises PaginationError where that cannot be done (untested versions, a changed WeasyPrint).
     """
     if not private_api_allowed():
         raise PaginationError(f"{untested_versions()} is not a tested version")
@@ -142,7 +144,7 @@ def install_pagination_hook(paginated: Paginated) -> None:
         import weasyprint.document
         import weasyprint.layout
 
-        layout_document = weasyprint.layout.layout_document
+        layout_document = weasyprint.document.layout_document
         make_margin_boxes = weasyprint.layout.make_margin_boxes
     except (ImportError, AttributeError) as error:
         raise PaginationError(f"WeasyPrint changed: {error}") from None
@@ -173,6 +175,11 @@ def install_pagination_hook(paginated: Paginated) -> None:
 
     weasyprint.document.layout_document = hooked_layout_document
     weasyprint.layout.make_margin_boxes = hooked_make_margin_boxes
+    try:
+        yield
+    finally:
+        weasyprint.document.layout_document = layout_document
+        weasyprint.layout.make_margin_boxes = make_margin_boxes
 
 
 def _change_side(context: Any, html: Any, page: Any) -> None:

@@ -16,6 +16,7 @@ from publish.pdf.parts import parallel_jobs, typeset_book_parallel
 from publish.pdf.weasyprint_compat import warn_if_untested
 
 if TYPE_CHECKING:
+    from publish.pdf.typeset_cache import TypesetCache
     from publish.processes.workers import Pool
     from publish.render import RenderedBook
 
@@ -33,19 +34,21 @@ def opening_id(rendered: RenderedBook) -> str:
 
 
 def typeset_book(
-    rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS, typesetters: Pool | None = None
-) -> bytes:
+    rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS, typesetters: Pool | None = None,
+    kept: TypesetCache | None = None,
+) -> bytes:  # fmt: skip
     """Typeset the book's pages (for a booklet, its half-size pages, not yet imposed); report warnings.
 
     ``typesetters``: processes started ahead (``publish.processes.workers``) that do the typesetting; the
-    ones not needed are ended.
+    ones not needed are ended. ``kept``: a long book's parts typeset by the last build, used where they
+    still hold (``publish.pdf.typeset_cache``).
     """
     if options.booklet and (options.bleed or options.crop_marks):
         raise PublishError("--booklet imposes pages for an office printer: leave out --bleed and --crop-marks")
     warn_if_untested()
     try:
         jobs = parallel_jobs(rendered, options)
-        if jobs > 1 and (pdf_in_parts := typeset_book_parallel(rendered, options, jobs, typesetters)) is not None:
+        if jobs > 1 and (pdf_in_parts := typeset_book_parallel(rendered, options, jobs, typesetters, kept)) is not None:
             return pdf_in_parts
         allowed = [options.styles] if options.styles else []
         document, styles = pdf_inputs(rendered, options)
@@ -63,10 +66,11 @@ def typeset_book(
 
 
 def render_book_pdf(
-    rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS, typesetters: Pool | None = None
-) -> bytes:
+    rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS, typesetters: Pool | None = None,
+    kept: TypesetCache | None = None,
+) -> bytes:  # fmt: skip
     """Typeset the book and return the PDF's bytes (imposed as a booklet with ``options.booklet``)."""
-    pdf = typeset_book(rendered, options, typesetters)
+    pdf = typeset_book(rendered, options, typesetters, kept)
     if options.booklet:
         from publish.pdf.booklet import impose_booklet
 
@@ -75,13 +79,15 @@ def render_book_pdf(
 
 
 def write_pdf(
-    rendered: RenderedBook, target: Path, options: PdfOptions = DEFAULT_OPTIONS, typesetters: Pool | None = None
-) -> Path:
+    rendered: RenderedBook, target: Path, options: PdfOptions = DEFAULT_OPTIONS, typesetters: Pool | None = None,
+    kept: TypesetCache | None = None,
+) -> Path:  # fmt: skip
     """Typeset ``rendered`` with WeasyPrint and write the PDF at ``target`` (atomically).
 
-    ``typesetters``: processes started as the command began (``publish.processes.workers.start_pool``).
+    ``typesetters``: processes started as the command began (``publish.processes.workers.start_pool``);
+    ``kept``: parts typeset by the last build (``typeset_book``).
     """
-    pdf = render_book_pdf(rendered, options, typesetters)
+    pdf = render_book_pdf(rendered, options, typesetters, kept)
     with atomic_output(target) as temporary:
         temporary.write_bytes(pdf)
     return target
