@@ -171,6 +171,24 @@ def test_broken_links_are_reported_and_never_left_live(link: str, problem: str) 
     assert "See this here." in piece.body
 
 
+def test_each_broken_link_is_reported_where_it_is_written_among_good_ones() -> None:
+    # Good links are never looked for in the text; a broken one after them is still found on its own line,
+    # the same target used again on the next line, a reference link where it is used.
+    body = (
+        "See [other](other.md) first.\n\n"
+        "Then [ghost](ghost.md) here, and [other](other.md) again.\n\n"
+        "Now [a ghost][g], [the other](other.md) and [ghost](ghost.md).\n\n"
+        "[g]: ghost.md\n"
+    )
+    rendered, problems = render_markdown(body)
+    assert rendered is not None
+    assert [(p.line, p.column, p.message) for p in problems] == [
+        (9, 14, "link ghost.md: ghost.md does not exist"),
+        (11, 5, "link ghost.md: ghost.md does not exist"),
+        (11, 53, "link ghost.md: ghost.md does not exist"),
+    ]
+
+
 def test_site_relative_link_without_url_is_reported_and_kept_as_text(tmp_path: Path) -> None:
     root = tmp_path / "m"
     shutil.copytree(FIXTURES / "minimal", root)
@@ -346,3 +364,17 @@ def test_remote_stylesheet_in_raw_html_is_reported_whatever_the_case() -> None:
         "piece.md:9: remote stylesheet https://example.com/a.css is not fetched: copy it into the manuscript folder (or use --allow-remote to leave it out)",
         "piece.md:11: remote resource in CSS //example.com/b.png is not fetched: copy it into the manuscript folder (or use --allow-remote to leave it out)",
     ]
+
+
+def test_remote_resource_in_a_style_attribute_is_reported_beside_an_aligned_table() -> None:
+    # The table's own alignment styles refer to nothing; the cell an author styled by hand still does.
+    _, problems = render_piece(
+        "| a | b |\n|:--|--:|\n| 1 | 2 |\n\n"
+        '<table><tr><td style="text-align: left; background: url(https://example.com/c.png)">x</td></tr></table>\n'
+    )
+    assert [p.split(": ", 1)[1] for p in problems] == [
+        "piece.md:11: remote resource in CSS https://example.com/c.png is not fetched: copy it into the manuscript "
+        "folder (or use --allow-remote to leave it out)",
+    ]
+    _, problems = render_piece("| a | b | c |\n|:--|--:|:-:|\n| 1 | 2 | 3 |\n")
+    assert problems == []
