@@ -268,6 +268,11 @@ def test_tags_that_are_no_html_are_shown_not_dropped() -> None:
         "Replace <name> with yours, <<like this>>.",
         "<p>Replace &lt;name&gt; with yours, &lt;&lt;like this&gt;&gt;.</p>",
     )
+    # Beside known tags, in any case: those stay markup.
+    assert_renders(
+        "Replace <EM>this</EM> <Name> with <b>yours</B>.",
+        "<p>Replace <em>this</em> &lt;Name&gt; with <b>yours</b>.</p>",
+    )
 
 
 # --- remote references in CSS ---------------------------------------------------------------------------
