@@ -105,6 +105,15 @@ def _paragraph(rng: random.Random) -> str:
     return " ".join(_sentence(rng) for _ in range(rng.randint(3, 7)))
 
 
+def _noted(rng: random.Random, paragraph: str, notes: list[str], chance: float) -> str:
+    """``paragraph``, given a footnote (added to ``notes``) with probability ``chance``."""
+    if rng.random() < chance:
+        number = len(notes) + 1
+        paragraph += f"[^{number}]"
+        notes.append(f"[^{number}]: {_sentence(rng)}")
+    return paragraph
+
+
 def _piece(rng: random.Random, index: int, count: int, words_per_piece: int) -> str:
     title = f"Piece {index + 1}: {' '.join(rng.choice(WORDS) for _ in range(3)).title()}"
     front = [f'title: "{title}"', f"slug: piece-{index + 1:03d}"]
@@ -133,11 +142,7 @@ def _piece(rng: random.Random, index: int, count: int, words_per_piece: int) -> 
             )
             body.append(f"| Word | Count | Note |\n|---|--:|---|\n{rows}")
         else:
-            paragraph = _paragraph(rng)
-            if rng.random() < 0.1:
-                number = len(notes) + 1
-                paragraph += f"[^{number}]"
-                notes.append(f"[^{number}]: {_sentence(rng)}")
+            paragraph = _noted(rng, _paragraph(rng), notes, 0.1)
             if rng.random() < 0.05 and count > 1:
                 other = rng.randrange(count)
                 paragraph += f" See [piece {other + 1}](piece-{other + 1:03d}.md)."
@@ -239,11 +244,7 @@ def _rich_piece(rng: random.Random, index: int, count: int, words_per_piece: int
             marker = rng.choice(["-", "1."])
             body.append("\n".join(f"{marker} {_sentence(rng, 4, 10)}" for _ in range(rng.randint(3, 6))))
         else:
-            paragraph = _paragraph(rng)
-            if rng.random() < 0.25:
-                number = len(notes) + 1
-                paragraph += f"[^{number}]"
-                notes.append(f"[^{number}]: {_sentence(rng)}")
+            paragraph = _noted(rng, _paragraph(rng), notes, 0.25)
             if kind == "link" or rng.random() < 0.1:
                 other = rng.choice([n for n in range(count) if n != index])
                 paragraph += f" See [piece {other + 1}](piece-{other + 1:03d}.md)."
