@@ -29,7 +29,7 @@ ROOT = HERE.parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(HERE))
 
-from generate import generate, generate_export, pandoc_source  # noqa: E402
+from generate import generate, generate_export, generate_rich, pandoc_source  # noqa: E402
 
 CORPUS = ROOT / "tests" / "corpus" / "import"
 
@@ -194,7 +194,7 @@ def preview_rows(
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         for name, source in books.items():
-            if name.startswith("large"):
+            if name.startswith(("large", "rich")):
                 continue
             folder = work / f"preview-{len(rows)}"
             manuscript = folder / "book"
@@ -318,7 +318,9 @@ def print_rows(rows: list[tuple[str, str, Timing, str]]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="demo and medium book only")
+    parser.add_argument(
+        "--quick", action="store_true", help="demo and medium book only, and the rich book's EPUB and PDF"
+    )
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (default 3; the large book uses 2)")
     parser.add_argument("--large-runs", type=int, default=2, help="runs per figure for the large book (default 2)")
     parser.add_argument("--no-scaling", action="store_true", help="leave out the scaling table (--jobs 2, 4, 8)")
@@ -351,6 +353,7 @@ def main() -> None:
     pandoc = pypandoc.get_pandoc_path()
     books = {"demo": ROOT / "manuscript"}
     books["medium (30 pieces, ~60k words)"] = generate(work / "medium", 30, 60_000)
+    books["rich (30 pieces, ~60k words, images/tables/footnotes/links)"] = generate_rich(work / "rich", 30, 60_000)
     if not args.quick:
         books["large (150 pieces, ~300k words)"] = generate(work / "large", 150, 300_000)
 
@@ -358,6 +361,8 @@ def main() -> None:
     scaling: list[str] = []
     for name, manuscript in books.items():
         runs = args.large_runs if name.startswith("large") else args.runs
+        # Quick: the rich book's EPUB and PDF against pandoc's, without the rows the medium book has already.
+        brief = args.quick and name.startswith("rich")
         out = work / "out"
         out.mkdir(exist_ok=True)
         source = pandoc_source(manuscript, work / "pandoc.md")
@@ -374,14 +379,14 @@ def main() -> None:
             "pandoc → EPUB": measure([pandoc, str(source), "--toc", "-o", str(out / "pandoc.epub")], runs, env),
             "publish pdf": measure([publish, "-q", "pdf", *m, "-o", str(out / "p.pdf")], runs, env, clean),
         }
-        if not name.startswith("demo"):
+        if not name.startswith("demo") and not brief:
             t["publish pdf --jobs 1"] = measure(
                 [publish, "-q", "pdf", *m, "--jobs", "1", "-o", str(out / "p1.pdf")], runs, env, clean
             )
         t["pandoc → PDF (WeasyPrint)"] = measure(
             [pandoc, str(source), "--toc", "--pdf-engine=weasyprint", "-o", str(out / "pandoc.pdf")], runs, env
         )
-        if not args.no_floor:
+        if not args.no_floor and not brief:
             t["floor: WeasyPrint alone"] = measure(
                 [sys.executable, "-c", _FLOOR, str(floor_inputs), str(manuscript) + "/", str(out / "floor.pdf")],
                 runs,
@@ -394,23 +399,28 @@ def main() -> None:
             t["handouts one after another"] = measure(
                 [sys.executable, "-c", _HANDOUTS_IN_TURN, str(manuscript), str(out / "handouts-1")], runs, env
             )
-        build = [publish, "-q", "build", *m, "-o", str(out / "build")]
-        subprocess.run(build, env=env, check=True, capture_output=True)
-        t["publish build, nothing changed"] = measure(build, runs, env)
-        if not name.startswith("demo"):
+        if not brief:
+            build = [publish, "-q", "build", *m, "-o", str(out / "build")]
+            subprocess.run(build, env=env, check=True, capture_output=True)
+            t["publish build, nothing changed"] = measure(build, runs, env)
+        if not name.startswith("demo") and not brief:
             t.update(incremental_rows(publish, manuscript, out, runs, env))
 
         compare = {
             "publish epub": [ratio(t["publish epub"], t["pandoc → EPUB"], "pandoc")],
             "publish pdf": [
                 ratio(t["publish pdf"], t["pandoc → PDF (WeasyPrint)"], "pandoc"),
-                *([ratio(t["publish pdf"], t["floor: WeasyPrint alone"], "floor")] if not args.no_floor else []),
+                *(
+                    [ratio(t["publish pdf"], t["floor: WeasyPrint alone"], "floor")]
+                    if "floor: WeasyPrint alone" in t
+                    else []
+                ),
             ],
             "publish pdf --jobs 1": [
                 ratio(t.get("publish pdf --jobs 1", t["publish pdf"]), t["pandoc → PDF (WeasyPrint)"], "pandoc"),
                 *(
                     [ratio(t.get("publish pdf --jobs 1", t["publish pdf"]), t["floor: WeasyPrint alone"], "floor")]
-                    if not args.no_floor
+                    if "floor: WeasyPrint alone" in t
                     else []
                 ),
             ],

@@ -108,7 +108,7 @@ def prepare_image(data: bytes, media_type: str) -> PreparedImage:
             too_big = size[0] * size[1] > MAX_PIXELS or len(data) > MAX_BYTES
             # EXIF says how to turn the picture (a phone held sideways); with the metadata gone, only the
             # pixels turned the right way up keep the photo upright.
-            turned = image.getexif().get(_ORIENTATION, 1) not in (0, 1)
+            turned = _turned(image, data, media_type)
             if (too_big or turned) and not animated:
                 prepared = _scaled(image, media_type)
                 return prepared if too_big else dataclasses.replace(prepared, scaled_from=None)
@@ -119,6 +119,30 @@ def prepare_image(data: bytes, media_type: str) -> PreparedImage:
             if media_type == "image/webp" and ("exif" in image.info or "xmp" in image.info):
                 return PreparedImage(_resaved_webp(image), size=size)
             return PreparedImage(data, size=size)  # a GIF has no EXIF; re-encoding would lose an animation's timing
+
+
+def _png_chunk_kinds(data: bytes) -> set[bytes] | None:
+    """The kinds of chunk a PNG holds, or None when its chunks do not add up to the file."""
+    kinds, position = set(), 8
+    while position + 12 <= len(data):
+        kinds.add(data[position + 4 : position + 8])
+        position += 12 + int.from_bytes(data[position : position + 4], "big")
+    return kinds if position == len(data) else None
+
+
+def _turned(image: object, data: bytes, media_type: str) -> bool:
+    """Whether the image's EXIF (or XMP) orientation says to turn it."""
+    from PIL import Image
+
+    assert isinstance(image, Image.Image)
+    if media_type == "image/png":
+        # Pillow looks for a PNG's EXIF by decoding the whole image (an eXIf chunk may follow the pixels);
+        # the orientation can only be in a metadata chunk (eXIf, or XMP or raw EXIF in text), so without one
+        # there is nothing to decode for.
+        kinds = _png_chunk_kinds(data)
+        if kinds is not None and not kinds & _PNG_METADATA:
+            return False
+    return image.getexif().get(_ORIENTATION, 1) not in (0, 1)
 
 
 def _resaved_webp(image: object) -> bytes:

@@ -340,6 +340,9 @@ class BookImages:
         self.by_source: dict[Path, str] = {}
         self.taken: set[str] = set()
         self.checked: dict[Path, CheckedImage | ImageError] = {}
+        # A reference (relative to the manuscript) found to be a file inside it, and that file: a picture
+        # used by many pieces is looked for once.
+        self.found: dict[str, Path] = {}
 
     def check(self, path: Path) -> CheckedImage:
         """``check_image`` of the file at ``path``, once per file. Raises ImageError."""

@@ -244,6 +244,21 @@ class _LineFinder:
         self.piece = piece
         self.used: dict[tuple[str, bool], int] = {}
         self.links: dict[str, int] = {}  # a link's target or text: where to look for its next use
+        self.met: list[tuple[str, str]] = []  # the links met in document order: (target, text)
+        self.places: list[tuple[int | None, int | None]] = []  # the places of the first of them, looked for
+
+    def meet(self, href: str, text: str = "") -> int:
+        """Note the next link (see ``link``) and return its number for ``place``: most links need no place
+        (nothing is reported about them), and looking for one is most of the time spent on a link."""
+        self.met.append((href, text))
+        return len(self.met) - 1
+
+    def place(self, number: int) -> tuple[int | None, int | None]:
+        """The line and column of link ``number`` (from ``meet``): the links before it are looked for first, in
+        order, so each is found where calling ``link`` for every link in document order finds it."""
+        while len(self.places) <= number:
+            self.places.append(self.link(*self.met[len(self.places)]))
+        return self.places[number]
 
     def link(self, href: str, text: str = "") -> tuple[int | None, int | None]:
         """The line and column where the next link to ``href`` (reading ``text``) is written, in document order.
@@ -333,6 +348,26 @@ def report_remote(
 KOBO_COLUMNS_ID, KOBO_INNER_ID, KOBO_SPAN_ID_PREFIX = "book-columns", "book-inner", "kobo."
 
 
+# lxml.html's parser without its element classes: finding the Python class of every element handed out
+# was a fifth of the time spent checking a piece's tree, and nothing here uses lxml.html's methods.
+_FRAGMENT_PARSER = etree.HTMLParser()
+
+
+def parse_fragment(markup: str) -> etree._Element:
+    """``markup`` parsed as HTML, in a new ``div``: what ``lxml.html.fragment_fromstring(markup,
+    create_parent="div")`` gives, as plain lxml elements."""
+    elements = html.fragments_fromstring(markup, parser=_FRAGMENT_PARSER)
+    root: etree._Element = _FRAGMENT_PARSER.makeelement("div")
+    if elements and isinstance(elements[0], str):
+        root.text = elements.pop(0)
+    root.extend(elements)
+    return root
+
+
+# The style attribute Python-Markdown's tables extension writes on a cell of an aligned column.
+_TABLE_ALIGNMENT = re.compile(r' style="text-align: (?:left|right|center);"')
+
+
 class _PieceRenderer:
     """Renders one piece; checks its images and remembers its links for the second pass."""
 
@@ -350,7 +385,7 @@ class _PieceRenderer:
     def render(self, converted: ConvertedPiece) -> tuple[etree._Element, tuple[Heading, ...], bool]:
         """Check and repair the piece's converted HTML; return it as a tree, with its headings and whether it has notes."""
         self._check_raw_stylesheets(converted.html)
-        root = html.fragment_fromstring(converted.sanitized, create_parent="div")
+        root = parse_fragment(converted.sanitized)
         for element in root.iter():
             if isinstance(element.tag, str):
                 for attribute in list(element.attrib):
@@ -383,12 +418,13 @@ class _PieceRenderer:
 
     def _check_raw_stylesheets(self, converted: str) -> None:
         """Report remote stylesheets in raw HTML (the sanitizer removes them, but the author should know)."""
-        lowered = converted.lower()
         # Only a <link>, a <style> or a style attribute can refer to a stylesheet: those names are never
-        # written with entities, so text without them needs no parse.
+        # written with entities, so text without them needs no parse. The alignment Python-Markdown's tables
+        # give a column refers to nothing, and leaves no "style" or "<link" behind when taken out.
+        lowered = _TABLE_ALIGNMENT.sub("", converted).lower()
         if "<link" not in lowered and "style" not in lowered:
             return
-        tree = html.fragment_fromstring(converted, create_parent="div")
+        tree = parse_fragment(converted)
         for element in tree.iter():
             if not isinstance(element.tag, str):
                 continue
@@ -398,7 +434,7 @@ class _PieceRenderer:
                 if urlsplit(href).scheme in ("http", "https") or href.startswith("//"):
                     references.append((href, "stylesheet"))
             if element.tag == "style":
-                references += [(url, what) for _, url, what in remote_css_references(element.text_content())]
+                references += [(url, what) for _, url, what in remote_css_references("".join(element.itertext()))]
             if element.get("style"):
                 references += [(url, what) for _, url, what in remote_css_references(element.get("style", ""))]
             # Each once per element: the same URL twice in one <style> has one line to show.
@@ -506,27 +542,30 @@ def resolve_image(
         return None
     base = posixpath.dirname(piece.name) if piece else ""
     name = posixpath.normpath(posixpath.join(base, unquote(parts.path)))
-    root = book.root.resolve()
-    path = (book.root / name).resolve()
-    if name.startswith("../") or not path.is_relative_to(root):
-        problems.error(where, line, f"image {src} is outside the manuscript folder")
-        return None
-    try:
-        check_file(path, IMAGE, [root])
-    except ConfinementError as refused:
-        problems.error(where, line, f"image {src} {refused.problems[0].message}")
-        return None
-    except (FileNotFoundError, NotADirectoryError):
-        problems.error(where, line, f"image {src} not found")
-        return None
-    except OSError as error:
-        problems.error(where, line, f"image {src} cannot be read: {error.strerror}")
-        return None
+    files = files if files is not None else BookImages()
+    path = files.found.get(name)
+    if path is None:  # not yet found in this book: where it leads is checked once
+        root = book.root.resolve()
+        path = (book.root / name).resolve()
+        if name.startswith("../") or not path.is_relative_to(root):
+            problems.error(where, line, f"image {src} is outside the manuscript folder")
+            return None
+        try:
+            check_file(path, IMAGE, [root])
+        except ConfinementError as refused:
+            problems.error(where, line, f"image {src} {refused.problems[0].message}")
+            return None
+        except (FileNotFoundError, NotADirectoryError):
+            problems.error(where, line, f"image {src} not found")
+            return None
+        except OSError as error:
+            problems.error(where, line, f"image {src} cannot be read: {error.strerror}")
+            return None
+        files.found[name] = path
     named_type = IMAGE_TYPES.get(path.suffix.lower())
     if named_type is None:
         problems.error(where, line, f"image {src} is not a PNG, JPEG, GIF, WebP or SVG file")
         return None
-    files = files if files is not None else BookImages()
     try:
         checked = files.check(path)
     except ImageError as problem:
@@ -575,7 +614,8 @@ class _LinkResolver:
                 if href[1:] not in self.anchors.get(piece.name, set()):
                     unwrap(link)
                 continue
-            line, column = lines.link(href, link.text_content())
+            # Resolved with no line; one is looked for only when this link has something to report.
+            met, line = lines.meet(href, "".join(link.itertext())), None
             reported = len(self.problems.items)
             if _is_autolink(link, href) and any(character.isspace() for character in href.strip()):
                 # CommonMark: an autolink holds no white space, so <https://a.b/c d> is text, not a link.
@@ -590,7 +630,10 @@ class _LinkResolver:
             else:
                 link.set("href", new)
                 self._name_empty_link(piece, link, line)
-            self.problems.items[reported:] = [replace(p, column=column) for p in self.problems.items[reported:]]
+            if len(self.problems.items) > reported:
+                line, column = lines.place(met)
+                found = self.problems.items[reported:]
+                self.problems.items[reported:] = [replace(p, line=line, column=column) for p in found]
 
     def _name_empty_link(self, piece: Piece, link: etree._Element, line: int | None) -> None:
         """Name a link that has none (no text, and no alt text on its image): its address, when it has one

@@ -59,6 +59,7 @@ _HTML_ELEMENTS = {
     "tt", "u", "ul", "var", "video", "wbr", "xmp",
 }  # fmt: skip
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)((?:\s[^<>]*)?)>")
+_TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9-]*)(?:\s[^<>]*)?>")  # _TAG's matches, the name alone
 # Characters HTML allows nowhere in a document: controls other than whitespace, and noncharacters
 # (HTML Living Standard, 13.1.4 "Text"; Unicode's noncharacters are U+FDD0-U+FDEF and U+xFFFE/U+xFFFF).
 _NOT_TEXT_BMP = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff"
@@ -74,7 +75,13 @@ def _not_text(astral: bool) -> re.Pattern[str]:
 
 def strip_control_chars(text: str) -> str:
     """Leave out the characters HTML allows nowhere: controls other than whitespace, and noncharacters."""
-    return _not_text(bool(text) and max(text) > "\uffff").sub("", text)
+    return _not_text(_has_astral(text)).sub("", text)
+
+
+def _has_astral(text: str) -> bool:
+    """Whether ``text`` has a character above U+FFFF: one takes two UTF-16 units (a lone surrogate one, as
+    written with surrogatepass). Encoding is many times faster than ``max(text)`` on a long text."""
+    return not text.isascii() and len(text.encode("utf-16-le", "surrogatepass")) > 2 * len(text)
 
 
 # HTML's content categories, for the elements above (HTML Living Standard, section 3.2.5).
@@ -110,6 +117,9 @@ def sanitize_html(fragment: str) -> str:
 
 def escape_unknown_tags(fragment: str) -> str:
     """Escape tags that are no HTML element (``<name>``), so the sanitizer does not drop them as markup."""
+    # Nearly always every tag is known: their names, gathered in one pass, say so without a call for each.
+    if {name.lower() for name in _TAG_NAME.findall(fragment)} <= _HTML_ELEMENTS:
+        return fragment
 
     def escape_if_unknown(match: re.Match[str]) -> str:
         if match.group(2).lower() in _HTML_ELEMENTS:
@@ -251,11 +261,12 @@ def drop_husks(root: etree._Element) -> bool:
             continue
         linkless = element.tag == "a" and element.get("href") is None and element.get("id") is None
         # An empty element with an id may be a link target, and stays; an empty heading never does.
+        # Blank text is blank in every piece: the first piece with a letter settles it (most paragraphs' first).
         empty = (
             element.tag in _PHRASING_ONLY
-            and not "".join(element.itertext()).strip()
-            and not any(d.tag in _VOID for d in element.iterdescendants())
             and (element.get("id") is None or element.tag in _HEADINGS)
+            and not any(text.strip() for text in element.itertext())
+            and not any(d.tag in _VOID for d in element.iterdescendants())
         )
         if linkless or empty:
             unwrap(element)

@@ -720,6 +720,32 @@ def test_a_small_photo_turned_by_exif_stands_upright_without_its_exif(tmp_path: 
         assert not photo.getexif()
 
 
+def _png_turned(how: str) -> PngImagePlugin.PngInfo | Image.Exif:
+    """What says to turn a PNG 90° clockwise: an EXIF orientation (an eXIf chunk) or an XMP one (iTXt)."""
+    if how == "exif":
+        exif = Image.Exif()
+        exif[0x0112] = 6
+        return exif
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf='
+                  '"http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description xmlns:tiff='
+                  '"http://ns.adobe.com/tiff/1.0/" tiff:Orientation="6"/></rdf:RDF></x:xmpmeta>')  # fmt: skip
+    return info
+
+
+@pytest.mark.parametrize("how", ["exif", "xmp", "none"])
+def test_a_png_turned_by_its_metadata_stands_upright_and_one_without_stays_as_drawn(tmp_path: Path, how: str) -> None:
+    root = write_book(tmp_path / "m", {"a.md": "---\ntitle: A\n---\n\n![A drawing](images/p.png)\n"})
+    (root / "images").mkdir()
+    turned = _png_turned(how)
+    options = {} if how == "none" else {"exif": turned} if how == "exif" else {"pnginfo": turned}
+    Image.new("RGB", (200, 150), "red").save(root / "images" / "p.png", **options)
+    epub = write_epub(prepare(root), tmp_path / "p.epub")
+    with zipfile.ZipFile(epub) as archive, Image.open(io.BytesIO(archive.read("EPUB/images/p.png"))) as drawing:
+        assert drawing.size == ((200, 150) if how == "none" else (150, 200))
+        assert not drawing.getexif()
+
+
 @pytest.mark.parametrize(
     ("identifier", "problem"),
     [("urn:isbn:123", "'urn:isbn:123'"), ("urn:isbn:9780306406158", "'urn:isbn:9780306406158'"),

@@ -173,6 +173,24 @@ def test_broken_links_are_reported_and_never_left_live(link: str, problem: str) 
     assert "See this here." in piece.body
 
 
+def test_each_broken_link_is_reported_where_it_is_written_among_good_ones() -> None:
+    # Good links are never looked for in the text; a broken one after them is still found on its own line,
+    # the same target used again on the next line, a reference link where it is used.
+    body = (
+        "See [other](other.md) first.\n\n"
+        "Then [ghost](ghost.md) here, and [other](other.md) again.\n\n"
+        "Now [a ghost][g], [the other](other.md) and [ghost](ghost.md).\n\n"
+        "[g]: ghost.md\n"
+    )
+    rendered, problems = render_markdown(body)
+    assert rendered is not None
+    assert [(p.line, p.column, p.message) for p in problems] == [
+        (9, 14, "link ghost.md: ghost.md does not exist"),
+        (11, 5, "link ghost.md: ghost.md does not exist"),
+        (11, 53, "link ghost.md: ghost.md does not exist"),
+    ]
+
+
 def test_site_relative_link_without_url_is_reported_and_kept_as_text(tmp_path: Path) -> None:
     root = tmp_path / "m"
     shutil.copytree(FIXTURES / "minimal", root)
@@ -251,6 +269,11 @@ def test_tags_that_are_no_html_are_shown_not_dropped() -> None:
     assert_renders(
         "Replace <name> with yours, <<like this>>.",
         "<p>Replace &lt;name&gt; with yours, &lt;&lt;like this&gt;&gt;.</p>",
+    )
+    # Beside known tags, in any case: those stay markup.
+    assert_renders(
+        "Replace <EM>this</EM> <Name> with <b>yours</B>.",
+        "<p>Replace <em>this</em> &lt;Name&gt; with <b>yours</b>.</p>",
     )
 
 
@@ -338,6 +361,8 @@ def test_characters_html_allows_nowhere_are_left_out_in_every_plane() -> None:
     assert strip_control_chars(dropped + kept + dropped) == kept
     assert strip_control_chars("plain text") == "plain text"
     assert strip_control_chars("") == ""
+    # A lone surrogate (left for the XML checks to report) neither hides an astral noncharacter nor fails.
+    assert strip_control_chars("\ud800é\U0010ffff") == "\ud800é"
 
 
 def test_remote_stylesheet_in_raw_html_is_reported_whatever_the_case() -> None:
@@ -365,3 +390,17 @@ def test_fenced_code_is_written_plainly_without_importing_pygments() -> None:
     html, imported = result.stdout.strip().rsplit("\n", 1)
     assert html == '<pre><code class="language-python">print(1)\n</code></pre>'
     assert imported == "False"
+
+
+def test_remote_resource_in_a_style_attribute_is_reported_beside_an_aligned_table() -> None:
+    # The table's own alignment styles refer to nothing; the cell an author styled by hand still does.
+    _, problems = render_piece(
+        "| a | b |\n|:--|--:|\n| 1 | 2 |\n\n"
+        '<table><tr><td style="text-align: left; background: url(https://example.com/c.png)">x</td></tr></table>\n'
+    )
+    assert [p.split(": ", 1)[1] for p in problems] == [
+        "piece.md:11: remote resource in CSS https://example.com/c.png is not fetched: copy it into the manuscript "
+        "folder (or use --allow-remote to leave it out)",
+    ]
+    _, problems = render_piece("| a | b | c |\n|:--|--:|:-:|\n| 1 | 2 | 3 |\n")
+    assert problems == []
