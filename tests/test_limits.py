@@ -466,7 +466,10 @@ def test_toc_takes_allow_remote(tmp_path: Path) -> None:
 
 
 def test_toc_into_a_closed_pipe_ends_quietly_with_status_141(tmp_path: Path) -> None:
-    headings = "\n\n".join(f"## Section {n}" for n in range(3000))
+    # Far more than a pipe holds (64 KB), so the command is still writing when the reader goes.
+    headings = "\n\n".join(
+        f"## A section whose heading is long enough to fill the pipe, number {n}" for n in range(3000)
+    )
     write_manuscript(tmp_path / "m", {"book.yaml": BOOK, "a.md": piece(headings)})
     command = [sys.executable, "-m", "publish", "toc", "-m", "m"]
     with subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as toc:
