@@ -4,6 +4,9 @@ gone, the book is typeset in one process with the public API, and a bug in publi
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from multiprocessing import Pipe
 from pathlib import Path
@@ -95,17 +98,30 @@ def _broken_finisher(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(finishing, "_links_own_their_annotations", broken)
 
 
-def test_a_bug_in_the_finishing_of_a_book_in_parts_is_an_internal_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import tempfile
+# The finishing broken before the command starts its workers, so each of them (forked) has it broken too:
+# whichever process typesets the front matter or a part, the bug is publish's.
+_BROKEN_COMMAND = """
+import sys
+from publish.cli import main
+from publish.pdf import finishing
 
-    _broken_finisher(monkeypatch)
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+def broken(*args):
+    raise KeyError("no such object")
+
+finishing._links_own_their_annotations = broken
+main(sys.argv[1:])
+"""
+
+
+def test_a_bug_in_the_finishing_of_a_book_in_parts_is_an_internal_error(tmp_path: Path) -> None:
     target = tmp_path / "book.pdf"
-    result = CliRunner().invoke(main, ["pdf", "-m", str(FIXTURES / "contents"), "--jobs", "2", "-o", str(target)])
-    assert result.exit_code == 1
-    (line,) = result.output.splitlines()
+    command = ["pdf", "-m", str(FIXTURES / "contents"), "--jobs", "2", "-o", str(target)]
+    result = subprocess.run(
+        [sys.executable, "-c", _BROKEN_COMMAND, *command],
+        capture_output=True, text=True, env={**os.environ, "TMPDIR": str(tmp_path)}, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 1
+    (line,) = result.stderr.splitlines()
     assert line.startswith(f"Error: internal error in publish {__version__}: FinishingError: KeyError: ")
     assert "could not typeset" not in line and "please report it with " in line
     assert not target.exists()
