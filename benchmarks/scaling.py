@@ -2,9 +2,9 @@
 
     python benchmarks/scaling.py MANUSCRIPT WORK_FOLDER N [N ...]
 
-For each N the book is cut into N parts as `--jobs N` cuts it, and each part is typeset alone, in a
-process of its own, one after another (so that two cores shared with others do not distort it): its
-processor time and its process's peak memory are recorded. The serial work is measured in this
+For each N the book is cut into parts as `--jobs N` cuts it (at least N, and one per 40,000 words), and
+each part is typeset alone, in a process of its own, one after another (so that two cores shared with
+others do not distort it): its processor time and its process's peak memory are recorded. The serial work is measured in this
 process: reading and rendering the manuscript, the front matter with the contents, the join. The
 projection for N cores is the longest part plus the serial work (the front matter is typeset while
 the parts draw their pages, so this is on the safe side). Prints one JSON object per N.
@@ -14,13 +14,13 @@ Uses publish.parallel's own cutting and part documents (names private to it: thi
 
 from __future__ import annotations
 
+import heapq
 import io
 import json
 import resource
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 # One part, typeset in a process of its own: its processor time and the process's peak memory.
@@ -39,11 +39,7 @@ print(json.dumps({"seconds": seconds, "mib": peak / 1024}))
 """
 
 
-class _AnyPage(dict[str, int]):
-    """Every contents entry on page 1: the front matter's work is the same whatever the numbers."""
-
-    def get(self, key: str, default: object = None) -> int:  # type: ignore[override]
-        return 1
+_typeset: dict[tuple[range, ...], tuple[list[dict[str, float]], list[bytes]]] = {}
 
 
 def measure(manuscript: Path, work: Path, jobs: int) -> dict[str, object]:
@@ -51,7 +47,7 @@ def measure(manuscript: Path, work: Path, jobs: int) -> dict[str, object]:
     from publish.build import prepare
     from publish.pdf import parts as parallel
     from publish.pdf.css import book_styles, css_string
-    from publish.pdf.html import book_sections, toc_html
+    from publish.pdf.html import book_sections
     from publish.pdf.paper import DEFAULT_OPTIONS
 
     work.mkdir(parents=True, exist_ok=True)
@@ -63,10 +59,10 @@ def measure(manuscript: Path, work: Path, jobs: int) -> dict[str, object]:
     body_styles = [*styles, f"html {{ string-set: book-title {css_string(title)}; }}"]
     reading = time.process_time() - started
 
-    ranges = parallel.split_pieces([len(piece) for piece in sections.pieces], jobs)
-    parts: list[dict[str, float]] = []
-    pdfs: list[bytes] = []
-    for number, pieces in enumerate(ranges):
+    ranges = parallel.part_ranges(rendered, sections, jobs)
+    # Another N that cuts the book the same way (every N up to the book's words / 40,000) reuses the parts.
+    parts, pdfs = _typeset.setdefault(tuple(ranges), ([], []))
+    for number, pieces in enumerate(ranges if not parts else []):
         last = number == len(ranges) - 1
         body = "".join(sections.pieces[index] for index in pieces)
         body += sections.further if last else parallel._PART_END
@@ -82,14 +78,9 @@ def measure(manuscript: Path, work: Path, jobs: int) -> dict[str, object]:
 
     # The front matter with the contents' numbers written in (any numbers: the same work).
     started = time.process_time()
-
-    def contents(page_of: Callable[[str], int]) -> str:
-        return toc_html(rendered, DEFAULT_OPTIONS.toc_depth, parallel.PART_LINK, page_of)
-
-    folios = _AnyPage()
-    front, _ = parallel._typeset_front(sections, contents, styles, folios, rendered.book.root, [], None)
+    html = parallel.front_matter_html(rendered, sections, DEFAULT_OPTIONS.toc_depth, lambda target: 1)
+    front, _, _ = parallel.typeset_front(html, [*styles, parallel._LITERAL_TOC], rendered.book.root, [], None)
     front_seconds = time.process_time() - started
-
     import pikepdf
 
     started = time.process_time()
@@ -102,6 +93,10 @@ def measure(manuscript: Path, work: Path, jobs: int) -> dict[str, object]:
 
     serial = reading + front_seconds + join_seconds
     longest = max(part["seconds"] for part in parts)
+    # The parts go to the N processes in book order, each to the first process free.
+    free = [0.0] * jobs
+    for part in parts:
+        heapq.heappush(free, heapq.heappop(free) + part["seconds"])
     return {
         "jobs": jobs,
         "parts": parts,
@@ -109,7 +104,8 @@ def measure(manuscript: Path, work: Path, jobs: int) -> dict[str, object]:
         "front": front_seconds,
         "join": join_seconds,
         "serial": serial,
-        "projected": longest + serial,
+        "longest": longest,
+        "projected": max(free) + serial,
         "peak_mib": max(part["mib"] for part in parts),
         "parent_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }

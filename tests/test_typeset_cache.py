@@ -38,7 +38,7 @@ class Build:
 
 @pytest.fixture(autouse=True)
 def _small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parts, "KEPT_PART_WORDS", PART_WORDS)
+    monkeypatch.setattr(parts, "PART_WORDS", PART_WORDS)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
 
 
@@ -108,7 +108,7 @@ def first_build(tmp_path_factory: pytest.TempPathFactory) -> FirstBuild:
     folder = tmp_path_factory.mktemp("kept-parts")
     write_long_book(folder / "book")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(parts, "KEPT_PART_WORDS", PART_WORDS)
+        patch.setattr(parts, "PART_WORDS", PART_WORDS)
         patch.setenv("SOURCE_DATE_EPOCH", "1700000000")
         build = _build(folder / "book", folder / "out")
     assert len(build.starts) >= 4 and build.typeset == set(range(1, len(build.starts) + 1))

@@ -77,9 +77,10 @@ _PART_END = '<section class="piece"></section>'
 _FRONT_END = '<main><section class="piece opening"></section></main>'
 # The contents' numbers, written in instead of target-counter() (same text, same place).
 _LITERAL_TOC = "nav.toc a::after { content: attr(data-page); }"
-# Words per part when the parts are kept for the next build (publish.pdf.typeset_cache): an edit
-# typesets again about this much; each part costs a fraction of a second more to start.
-KEPT_PART_WORDS = 40_000
+# Words per part, at most: a part's process holds less in memory, an edit typesets again about this much
+# (publish.pdf.typeset_cache), and on two cores a book in eight parts takes no longer than in two (its last
+# parts overlap with the front matter); each part costs a fraction of a second more to start.
+PART_WORDS = 40_000
 
 
 def parallel_jobs(rendered: RenderedBook, options: PdfOptions = DEFAULT_OPTIONS) -> int:
@@ -129,15 +130,12 @@ class _Job:
     id_prefix: str  # keeps the structure elements' IDs (table headers) unique in the joined PDF
 
 
-def part_ranges(rendered: RenderedBook, sections: BookSections, jobs: int, kept: bool) -> list[range]:
-    """The pieces of each part: ``jobs`` parts, or, when the parts are kept for the next build, at least one per
-    ``KEPT_PART_WORDS`` words (an edit then typesets again a part of that size, not half the book).
+def part_ranges(rendered: RenderedBook, sections: BookSections, jobs: int) -> list[range]:
+    """The pieces of each part: at least ``jobs`` parts, and one per ``PART_WORDS`` words (an edit then typesets
+    again a part of that size, not half the book, and no process holds half a long book in memory).
     """
-    count = jobs
-    if kept:
-        words = sum(len(piece.piece.body.split()) for piece in rendered.pieces)
-        count = max(jobs, math.ceil(words / KEPT_PART_WORDS))
-    return split_pieces([len(piece) for piece in sections.pieces], count)
+    words = sum(len(piece.piece.body.split()) for piece in rendered.pieces)
+    return split_pieces([len(piece) for piece in sections.pieces], max(jobs, math.ceil(words / PART_WORDS)))
 
 
 def typeset_book_parallel(
@@ -157,7 +155,7 @@ def typeset_book_parallel(
     # sets in one render ("content(text)": its text with white space collapsed).
     title = " ".join(rendered.book.meta.title.split())
     body_styles = [*styles, f"html {{ string-set: book-title {css_string(title)}; }}"]
-    ranges = part_ranges(rendered, sections, jobs, kept is not None)
+    ranges = part_ranges(rendered, sections, jobs)
     log.debug("part boundaries (pieces) %s", [part.start for part in ranges])
     allowed = [options.styles] if options.styles else []
     bleed = bleed_points(options)
@@ -173,8 +171,7 @@ def typeset_book_parallel(
         parts.append(_Part(number, last, job))
 
     def front_html(page_of: PageOf) -> str:
-        contents = toc_html(rendered, options.toc_depth, PART_LINK, page_of)
-        return f"{sections.start}{sections.front}{contents}{_FRONT_END}{sections.end}"
+        return front_matter_html(rendered, sections, options.toc_depth, page_of)
 
     front = _Front(front_html, [*styles, _LITERAL_TOC], base, allowed, bleed)
     typesetting = _Typesetting(parts, front, jobs, typesetters, kept)
@@ -184,6 +181,12 @@ def typeset_book_parallel(
     pdf, warnings = result
     report_warnings(warnings, options.strict, rendered.book.meta.title)
     return pdf
+
+
+def front_matter_html(rendered: RenderedBook, sections: BookSections, toc_depth: int, page_of: PageOf) -> str:
+    """The title page, the copyright page and the contents, with the contents' numbers written in (``page_of``)."""
+    contents = toc_html(rendered, toc_depth, PART_LINK, page_of)
+    return f"{sections.start}{sections.front}{contents}{_FRONT_END}{sections.end}"
 
 
 class _PartError(Exception):
