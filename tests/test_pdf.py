@@ -20,7 +20,7 @@ from publish import __version__
 from publish.book.front_matter import has_about_page
 from publish.build import prepare
 from publish.cli import main
-from publish.pdf.paper import PdfOptions
+from publish.pdf.paper import PdfOptions, paper_of
 from publish.pdf.write import write_pdf
 from publish.render import RenderedBook
 
@@ -206,6 +206,56 @@ def test_the_demo_has_right_hand_running_heads_too(book_pdf: Callable[..., Built
     title = built.rendered.pieces[0].title.upper()
     right_pages = [i for i in range(5, len(built.texts), 2) if title in built.texts[i].splitlines()]
     assert right_pages, "the demo's piece runs over a right-hand page with its running head"
+
+
+def _text_span(page: object, needle: str) -> tuple[float, float]:
+    """The left and right edges (points) of the first occurrence of ``needle`` on a pypdfium2 page."""
+    text_page = page.get_textpage()  # type: ignore[attr-defined]
+    text = text_page.get_text_range()
+    start = text.index(needle)
+    boxes = [text_page.get_charbox(i) for i in range(start, start + len(needle)) if not text[i].isspace()]
+    return min(box[0] for box in boxes), max(box[2] for box in boxes)
+
+
+@pytest.mark.parametrize("paper", ["letter", "a5"])
+def test_running_heads_and_folios_sit_on_the_text_blocks_edges_and_centre(
+    book_pdf: Callable[..., BuiltPdf], paper: str
+) -> None:
+    """A left-hand head starts at the text block's left edge, a right-hand head ends at its right
+    edge, and the folio is centred under it (print.css sets the margin boxes as wide as the block)."""
+    import pypdfium2
+
+    built = book_pdf("demo", paper=paper)
+    margins = paper_of(PdfOptions(paper=paper))
+    inner, outer = (float(length.removesuffix("in")) * 72 for length in (margins.inner, margins.outer))
+    book_head = built.rendered.book.meta.title.upper()
+    piece_head = built.rendered.pieces[0].title.upper()
+    openings = {page for level, _, page in outline(built.path) if level == 1}
+    document = pypdfium2.PdfDocument(built.path)
+    checked = {"left": 0, "right": 0}
+    for index, text in enumerate(built.texts):
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        number = folio(text)
+        if index <= min(openings) or index in openings or number is None or not number.isdigit():
+            continue
+        page = document[index]
+        width = page.get_width()
+        left_hand = index % 2 == 1
+        left, right = (outer, width - inner) if left_hand else (inner, width - outer)
+        folio_left, folio_right = _text_span(page, number)
+        assert abs((folio_left + folio_right) / 2 - (left + right) / 2) < 1, f"folio off centre on page {index}"
+        head = book_head if left_hand else piece_head
+        if head not in lines:
+            continue
+        head_left, head_right = _text_span(page, head)
+        if left_hand:
+            assert abs(head_left - left) < 1.5, f"left-hand head not at the block's left edge on page {index}"
+        else:
+            # The last letter's ink ends short of the edge by its letter-spacing and side bearing.
+            assert 0 <= right - head_right < 2.5, f"right-hand head not at the block's right edge on page {index}"
+        checked["left" if left_hand else "right"] += 1
+    document.close()
+    assert checked["left"] and checked["right"], checked
 
 
 @pytest.mark.parametrize("name", sorted(BOOKS))
