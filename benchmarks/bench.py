@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -61,7 +61,9 @@ HTML(filename=str(folder / "book.html"), base_url=sys.argv[2]).write_pdf(
 class Timing:
     seconds: list[float]
     peak_mib: float
-    cpu: list[float]  # processor time of the whole process tree, per run: less disturbed by a busy machine
+    # Processor time of the whole process tree, per run: less disturbed by a busy machine (none for a save
+    # timed in a resident process).
+    cpu: list[float] = field(default_factory=list)
 
     @property
     def median(self) -> float:
@@ -69,7 +71,7 @@ class Timing:
 
     @property
     def cpu_median(self) -> float:
-        return statistics.median(self.cpu)
+        return statistics.median(self.cpu) if self.cpu else float("nan")
 
     def cell(self) -> str:
         return f"{self.median:.2f} s ({min(self.seconds):.2f}–{max(self.seconds):.2f})"
@@ -311,7 +313,8 @@ def print_rows(rows: list[tuple[str, str, Timing, str]]) -> None:
     print("| --- | --- | --- | --- | --- | --- |")
     for name, command, timing, compared in rows:
         print(
-            f"| {name} | {command} | {timing.cell()} | {timing.cpu_median:.2f} s | {timing.peak_mib:.0f} MB | {compared} |",
+            f"| {name} | {command} | {timing.cell()} | {f'{timing.cpu_median:.2f} s' if timing.cpu else '–'} "
+            f"| {f'{timing.peak_mib:.0f} MB' if timing.peak_mib else '–'} | {compared} |",
             flush=True,
         )
 
