@@ -151,11 +151,8 @@ class ConversionCache:
         if not self._used_this_build() or not (self.folder.is_dir() or (self.create and self._new)):
             return
         try:
-            if os.path.islink(self.folder):
+            if not ready_folder(self.folder):
                 return
-            self.folder.mkdir(parents=True, exist_ok=True)
-            if not stat.S_ISDIR(os.lstat(self.folder).st_mode):
-                return  # a link put in its place meanwhile
             for key, converted in self._new.items():
                 self._write(key, converted)
             for entry in os.scandir(self.folder):
@@ -178,13 +175,25 @@ class ConversionCache:
             "html": converted.html,
             "sanitized": converted.sanitized,
         }
-        # Written beside, then renamed: a reader sees the whole entry or none (no fsync: a torn entry
-        # fails its checksum and is made again). A killed build's leftover goes once it is stale.
-        handle, name = tempfile.mkstemp(prefix=f".{key}.{os.getpid()}.", suffix=".partial", dir=self.folder)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as file:
-                json.dump(entry, file, ensure_ascii=False)
-            os.replace(name, self.folder / f"{key}.json")
-        except BaseException:
-            os.unlink(name)
-            raise
+        write_entry(self.folder, key, f"{key}.json", json.dumps(entry, ensure_ascii=False).encode("utf-8"))
+
+
+def ready_folder(folder: Path) -> bool:
+    """Make the cache folder if need be; False (nothing is to be written) when it is a symbolic link or becomes one."""
+    if os.path.islink(folder):
+        return False
+    folder.mkdir(parents=True, exist_ok=True)
+    return stat.S_ISDIR(os.lstat(folder).st_mode)
+
+
+def write_entry(folder: Path, key: str, name: str, data: bytes) -> None:
+    """Write an entry: beside, then renamed, so a reader sees the whole entry or none (no fsync: a torn entry
+    fails its checksum and is made again). A killed build's leftover goes once it is stale (``_PARTIAL``)."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{key}.{os.getpid()}.", suffix=".partial", dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.replace(temporary, folder / name)
+    except BaseException:
+        os.unlink(temporary)
+        raise

@@ -21,14 +21,12 @@ import hashlib
 import json
 import os
 import re
-import stat
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from publish.cache import CACHE_DIR, source_digest
+from publish.cache import CACHE_DIR, ready_folder, source_digest, write_entry
 from publish.confine import TYPESET_PART, ConfinementError, is_inside, read_confined
 from publish.pdf.engine import read_local
 from publish.pdf.weasyprint_compat import installed_versions
@@ -166,11 +164,8 @@ class TypesetCache:
         if not self.enabled or not (self.folder.is_dir() or (self.create and self._new)):
             return
         try:
-            if os.path.islink(self.folder):
+            if not ready_folder(self.folder):
                 return
-            self.folder.mkdir(parents=True, exist_ok=True)
-            if not stat.S_ISDIR(os.lstat(self.folder).st_mode):
-                return  # a link put in its place meanwhile
             for key, part in self._new.items():
                 self._write(key, part)
             for entry in os.scandir(self.folder):
@@ -194,12 +189,4 @@ class TypesetCache:
             "reads": part.reads,
         }
         head = json.dumps(entry, ensure_ascii=True).encode("ascii")
-        # Written beside, then renamed (the conversions' way): a reader sees the whole entry or none.
-        handle, name = tempfile.mkstemp(prefix=f".{key}.{os.getpid()}.", suffix=".partial", dir=self.folder)
-        try:
-            with os.fdopen(handle, "wb") as file:
-                file.write(head + b"\n" + part.pdf)
-            os.replace(name, self.folder / f"typeset-{key}.bin")
-        except BaseException:
-            os.unlink(name)
-            raise
+        write_entry(self.folder, key, f"typeset-{key}.bin", head + b"\n" + part.pdf)
