@@ -22,7 +22,7 @@ from publish.cli import main
 from publish.pdf import parts
 from publish.pdf.engine import typesetting_roots
 from publish.pdf.paper import PdfOptions
-from publish.pdf.typeset_cache import TypesetCache
+from publish.pdf.typeset_cache import TypesetCache, TypesetPart
 
 PART_WORDS = 2_600  # the long book's ~10,000 words in four parts
 
@@ -227,3 +227,27 @@ def test_build_keeps_the_parts_of_a_long_book(
     assert f"0 of {count} parts kept" in build()
     _add_sentence(manuscript / "piece-8.md")
     assert f"{count - 1} of {count} parts kept" in build()
+
+
+def test_kept_parts_are_never_written_through_a_link_nor_read_from_one(tmp_path: Path) -> None:
+    elsewhere, out = tmp_path / "elsewhere", tmp_path / "out"
+    elsewhere.mkdir()
+    out.mkdir()
+    (out / CACHE_DIR).symlink_to(elsewhere)
+    part = TypesetPart(1, [["a"]], 0, False, [], {}, b"%PDF-1.7 part")
+    kept = TypesetCache(out)
+    key = kept.key("part", "html")
+    kept.put(key, part)
+    kept.save()
+    assert list(elsewhere.iterdir()) == []  # nothing written through the link
+
+    (out / CACHE_DIR).unlink()
+    saved = TypesetCache(out)
+    saved.put(key, part)
+    saved.save()
+    (entry,) = (out / CACHE_DIR).glob("typeset-*.bin")
+    assert TypesetCache(out).get(key, []) == part  # a real folder: kept and found
+    entry.rename(elsewhere / entry.name)
+    (out / CACHE_DIR).rmdir()
+    (out / CACHE_DIR).symlink_to(elsewhere)
+    assert TypesetCache(out).get(key, []) is None  # the same entry behind a link is not read
