@@ -270,6 +270,21 @@ allow_remote_option = click.option(
 )  # fmt: skip
 
 
+def _with(options: list[Callable[[Any], Any]]) -> Callable[[Any], Any]:
+    """Several Click options as one decorator, shown in the order listed."""
+
+    def decorate(function: Any) -> Any:
+        for option in reversed(options):
+            function = option(function)
+        return function
+
+    return decorate
+
+
+# The options every command that writes a book takes, in this order.
+book_options = _with([toc_depth_option, target_option, styles_option, strict_option, allow_remote_option])
+
+
 def _freeze_loaded_objects() -> None:
     """Keep what the imports loaded out of garbage collection from now on.
 
@@ -340,11 +355,7 @@ def _epub_options(embed_fonts: bool, styles: Path | None, toc_depth: int = 2, ta
 @click.option(
     "--embed-fonts", is_flag=True, help="Embed the book's OFL fonts (by default the reader's fonts are used)."
 )
-@toc_depth_option
-@target_option
-@styles_option
-@strict_option
-@allow_remote_option
+@book_options
 @_reports_errors
 def epub(
     manuscript: Path, output: Path | None, embed_fonts: bool, toc_depth: int, target: str, styles: Path | None,
@@ -393,15 +404,6 @@ pdf_options = [
     click.option("--crop-marks", is_flag=True, help="Print crop marks (adds a 0.125in bleed unless --bleed is given)."),
     click.option("--large-print", is_flag=True, help="Large print: 18 pt sans serif, ragged right, no hyphenation."),
 ]
-
-
-def _with(options: list[Callable[[Any], Any]]) -> Callable[[Any], Any]:
-    def decorate(function: Any) -> Any:
-        for option in reversed(options):
-            function = option(function)
-        return function
-
-    return decorate
 
 
 @main.command()
@@ -522,11 +524,7 @@ def pdf(manuscript: Path, output: Path | None, paper: str, duplex: bool, bleed: 
 @manuscript_option
 @click.option("-o", "--output", "output_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"),
               show_default=True, help="The folder to write both files into.")  # fmt: skip
-@toc_depth_option
-@target_option
-@styles_option
-@strict_option
-@allow_remote_option
+@book_options
 @click.option("--force", is_flag=True,
               help="Rebuild even when nothing changed since the last build, typesetting a long book's parts afresh.")  # fmt: skip
 @_reports_errors
@@ -737,11 +735,7 @@ def preview(manuscript: Path, port: int, host: str, no_open: bool, styles: Path 
 @_with([pdf_options[0], pdf_options[1], pdf_options[4]])  # paper, duplex, large print
 @click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Processes that typeset the book; 1 keeps WeasyPrint loaded between rebuilds.")  # fmt: skip
-@toc_depth_option
-@target_option
-@styles_option
-@strict_option
-@allow_remote_option
+@book_options
 @_reports_errors
 def watch(what: str, manuscript: Path, output_dir: Path, paper: str, duplex: bool, large_print: bool, jobs: int,
           toc_depth: int, target: str, styles: Path | None, strict: bool, allow_remote: bool) -> None:  # fmt: skip
