@@ -59,7 +59,6 @@ _HTML_ELEMENTS = {
     "tt", "u", "ul", "var", "video", "wbr", "xmp",
 }  # fmt: skip
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)((?:\s[^<>]*)?)>")
-_TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9-]*)(?:\s[^<>]*)?>")  # _TAG's matches, the name alone
 # Characters HTML allows nowhere in a document: controls other than whitespace, and noncharacters
 # (HTML Living Standard, 13.1.4 "Text"; Unicode's noncharacters are U+FDD0-U+FDEF and U+xFFFE/U+xFFFF).
 _NOT_TEXT_BMP = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff"
@@ -118,7 +117,7 @@ def sanitize_html(fragment: str) -> str:
 def escape_unknown_tags(fragment: str) -> str:
     """Escape tags that are no HTML element (``<name>``), so the sanitizer does not drop them as markup."""
     # Nearly always every tag is known: their names, gathered in one pass, say so without a call for each.
-    if {name.lower() for name in _TAG_NAME.findall(fragment)} <= _HTML_ELEMENTS:
+    if {name.lower() for _, name, _ in _TAG.findall(fragment)} <= _HTML_ELEMENTS:
         return fragment
 
     def escape_if_unknown(match: re.Match[str]) -> str:
