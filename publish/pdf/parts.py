@@ -294,7 +294,7 @@ class _Typesetting:
         self.roots = typesetting_roots(front.base, front.allowed)
         self.workers: list[Worker] = []  # every worker this book used, stopped at the end
         self.idle: list[Worker] = []
-        self.busy: dict[int, tuple[Worker, _Part | None]] = {}  # by id(worker); None: the front matter
+        self.front_worker: Worker | None = None  # typesetting the front matter
         self.waiting: list[int] = []  # parts to typeset, by number
         self.front_pdf: TypesetPart | None = None
         self.front_key: str | None = None
@@ -334,13 +334,13 @@ class _Typesetting:
 
         while True:
             self._start_front()
-            if not self.busy and self.waiting:
+            if not self._busy() and self.waiting:
                 self._assign()
-                if not self.busy:
+                if not self._busy():
                     raise _PartError("no process to typeset a part")
-            if not self.busy:
+            workers = self._busy()
+            if not workers:
                 break
-            workers = [worker for worker, _ in self.busy.values()]
             index, message = self._receive(workers)
             self._handle(workers[index], message)
         assert self.front_pdf is not None
@@ -379,12 +379,17 @@ class _Typesetting:
             start += part.kept_pages
         log.debug("parts start on body pages %s", [part.placement.offset + 1 for part in self.parts if part.placement])
 
-    def _worker(self) -> Worker | None:
-        """An idle worker, one started ahead, or a new one while fewer than ``processes`` are at work."""
+    def _busy(self) -> list[Worker]:
+        """The workers at work: on a part, or on the front matter."""
+        at_work = [part.worker for part in self.parts if part.worker is not None]
+        return [*at_work, self.front_worker] if self.front_worker is not None else at_work
+
+    def _worker(self, start: bool = True) -> Worker | None:
+        """An idle worker, one started ahead, or (with ``start``) a new one while fewer than ``processes`` are at work."""
         if self.idle:
             return self.idle.pop()
         worker = self.typesetters.take() if self.typesetters is not None else None
-        if worker is None and len(self.busy) < self.processes:
+        if worker is None and start and len(self._busy()) < self.processes:
             worker = Worker.start(preload=TYPESETTING, purpose="typesetting a part")
         if worker is not None:
             self.workers.append(worker)
@@ -392,7 +397,7 @@ class _Typesetting:
 
     def _assign(self) -> None:
         """Give the waiting parts, first first, to processes (at most ``processes`` at once)."""
-        while self.waiting and sum(part is not None for _, part in self.busy.values()) < self.processes:
+        while self.waiting and sum(part.worker is not None for part in self.parts) < self.processes:
             worker = self._worker()
             if worker is None:
                 return
@@ -401,14 +406,14 @@ class _Typesetting:
             worker.send(Task(typeset_part, (part.job,), talks=True, progress=not self.progress_shown))
             self.progress_shown = True
             part.worker = worker
-            self.busy[id(worker)] = (worker, part)
             if part.placement is not None:
                 worker.send(part.placement)
 
     def _handle(self, worker: Worker, message: object) -> None:
-        part = self.busy[id(worker)][1]
+        part = next((part for part in self.parts if part.worker is worker), None)
         if part is None:  # the front matter
             pdf, warnings, reads = result_of(message)
+            self.front_worker = None
             self._front_done(pdf, warnings, reads)
         elif isinstance(message, Paginated):
             if part.pages is not None and (part.pages, part.anchors) != (message.pages, message.anchors):
@@ -429,7 +434,6 @@ class _Typesetting:
                 self.cache.put(part.key, part.done)
             part.worker = None
             log.debug("part %d drawn (%.1f s)", part.number + 1, self._elapsed())
-        del self.busy[id(worker)]
         self.idle.append(worker)
         self._assign()
 
@@ -465,14 +469,12 @@ class _Typesetting:
             self.front_pdf = self.cache.get(self.front_key, self.roots)
             if self.front_pdf is not None:
                 return
-        worker = self.idle.pop() if self.idle else self.typesetters.take() if self.typesetters is not None else None
+        worker = self._worker(start=False)
         if worker is None:
             self._front_done(*typeset_front(*arguments))
             return
-        if not any(known is worker for known in self.workers):
-            self.workers.append(worker)
         worker.send(Task(typeset_front, arguments))
-        self.busy[id(worker)] = (worker, None)
+        self.front_worker = worker
 
     def _front_done(self, pdf: bytes, warnings: list[str], reads: dict[str, str]) -> None:
         self.front_pdf = TypesetPart(0, [], 0, False, warnings, reads, pdf)
