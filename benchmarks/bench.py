@@ -297,10 +297,9 @@ def scaling_rows(manuscript: Path, work: Path, measured: Timing, pandoc: Timing)
     for line in out.stdout.splitlines():
         result = json.loads(line)
         parts = ", ".join(f"{part['seconds']:.1f}" for part in result["parts"])
-        longest = max(part["seconds"] for part in result["parts"])
         wall = measured.cell() if result["jobs"] == 2 else "(2 cores here)"
         rows.append(
-            f"| {result['jobs']} | {parts} s | {longest:.1f} s | {result['serial']:.1f} s "
+            f"| {result['jobs']} | {parts} s | {result['longest']:.1f} s | {result['serial']:.1f} s "
             f"({result['reading']:.1f} + {result['front']:.1f} + {result['join']:.1f}) | {result['projected']:.1f} s | "
             f"{wall} | {result['projected'] / pandoc.median:.2f}× (processor time {result['projected'] / pandoc.cpu_median:.2f}×) "
             f"| {result['peak_mib']:.0f} MB |"
